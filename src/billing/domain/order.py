@@ -1,0 +1,189 @@
+"""The Order aggregate: who buys what, at which server-side price, and where it stands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import attrs
+
+from billing.domain.errors import AmountMismatch, InvalidInput, OrderNotPayable
+from billing.domain.events import OrderStatusChanged
+from billing.domain.money import Money
+from billing.domain.state import (
+    PAYABLE_STATES,
+    OrderStatus,
+    OrderTransition,
+    apply_transition,
+)
+
+
+def _normalise_email(value: str | None) -> str | None:
+    if value is None:
+        return None
+    email = value.strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise InvalidInput(f"not an email address: {value!r}", field="email")
+    return email
+
+
+@attrs.frozen
+class Customer:
+    """The buyer: a logged-in user (``user_id``), a guest (``email`` only), or a user with email."""
+
+    user_id: str | None = None
+    email: str | None = attrs.field(default=None, converter=_normalise_email)
+
+    def __attrs_post_init__(self) -> None:
+        if self.user_id is None and self.email is None:
+            raise InvalidInput("a customer needs a user id or an email", field="customer")
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+
+@attrs.frozen
+class OrderItem:
+    """One line of an order, priced from the catalog (never from the client)."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_amount: int
+    entitlement_key: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
+            raise InvalidInput("quantity must be an integer", sku=self.sku)
+        if not 1 <= self.quantity <= 1000:
+            raise InvalidInput("quantity must be between 1 and 1000", sku=self.sku)
+        if self.unit_amount < 0:
+            raise InvalidInput("a unit price cannot be negative", sku=self.sku)
+
+    @property
+    def line_amount(self) -> int:
+        return self.quantity * self.unit_amount
+
+
+@attrs.define
+class Order:
+    """An order and the record of every state it went through."""
+
+    id: str
+    customer: Customer
+    items: tuple[OrderItem, ...]
+    currency: str
+    idempotency_key: str
+    created_at: datetime
+    updated_at: datetime
+    status: OrderStatus = OrderStatus.DRAFT
+    provider_payment_id: str | None = None
+    amount_paid: int = 0
+    amount_refunded: int = 0
+    disputed: bool = False
+    transitions: list[OrderTransition] = attrs.Factory(list)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        id: str,
+        customer: Customer,
+        items: Sequence[OrderItem],
+        currency: str,
+        idempotency_key: str,
+        at: datetime,
+    ) -> Order:
+        if not items:
+            raise InvalidInput("an order needs at least one item", field="items")
+        skus = [item.sku for item in items]
+        if len(set(skus)) != len(skus):
+            raise InvalidInput("each sku may appear once per order", field="items")
+        order = cls(
+            id=id,
+            customer=customer,
+            items=tuple(items),
+            currency=Money.zero(currency).currency,
+            idempotency_key=idempotency_key,
+            created_at=at,
+            updated_at=at,
+        )
+        if order.total.amount <= 0:
+            raise InvalidInput("an order total must be positive", field="items")
+        return order
+
+    @property
+    def total(self) -> Money:
+        return Money(sum(item.line_amount for item in self.items), self.currency)
+
+    @property
+    def refundable(self) -> int:
+        return self.amount_paid - self.amount_refunded
+
+    def transition(
+        self, to: OrderStatus, cause: str, at: datetime, *, reversal: bool = False
+    ) -> list[OrderStatusChanged]:
+        """Apply one transition of the state machine; see ``state.apply_transition``."""
+        step = apply_transition(self.status, self.transitions, to, cause, at, reversal=reversal)
+        if step is None:
+            return []
+        self.transitions.append(step)
+        self.status = to
+        self.updated_at = at
+        return [OrderStatusChanged(self.id, step.from_status, to, cause, at)]
+
+    def start_payment(self, payment_id: str, cause: str, at: datetime) -> list[OrderStatusChanged]:
+        if self.status not in PAYABLE_STATES:
+            raise OrderNotPayable(f"order {self.id} is {self.status}", order_id=self.id)
+        self.provider_payment_id = payment_id
+        return self.transition(OrderStatus.PENDING_PAYMENT, cause, at)
+
+    def mark_paid(
+        self, amount: Money, payment_id: str | None, cause: str, at: datetime
+    ) -> list[OrderStatusChanged]:
+        """Record the provider's confirmation that ``amount`` was captured for this order.
+
+        The amount must be exactly the order total: anything else is refused unchanged.
+        """
+        if amount != self.total:
+            raise AmountMismatch(
+                f"paid {amount} for an order of {self.total}",
+                order_id=self.id,
+                expected=self.total.amount,
+                received=amount.amount,
+                expected_currency=self.currency,
+                received_currency=amount.currency,
+            )
+        if self.status not in PAYABLE_STATES:
+            return self.transition(OrderStatus.PAID, cause, at)  # no-op if already paid
+        events: list[OrderStatusChanged] = []
+        if payment_id is not None:
+            self.provider_payment_id = payment_id
+        if self.status is OrderStatus.DRAFT:
+            # The provider proves a payment exists even if our own checkout never finished.
+            events += self.transition(OrderStatus.PENDING_PAYMENT, cause, at)
+        events += self.transition(OrderStatus.PAID, cause, at)
+        self.amount_paid = amount.amount
+        return events
+
+    def cancel(self, cause: str, at: datetime) -> list[OrderStatusChanged]:
+        return self.transition(OrderStatus.CANCELED, cause, at)
+
+    def settle_refunds(self, refunded: int, cause: str, at: datetime) -> list[OrderStatusChanged]:
+        """Set the refunded total (sum of succeeded refunds) and move to the state it implies."""
+        if not 0 <= refunded <= self.amount_paid:
+            raise InvalidInput(
+                f"refunded {refunded} is outside 0..{self.amount_paid}", order_id=self.id
+            )
+        reversal = refunded < self.amount_refunded
+        self.amount_refunded = refunded
+        self.updated_at = at
+        if refunded == 0:
+            target = OrderStatus.PAID
+        elif refunded < self.amount_paid:
+            target = OrderStatus.PARTIALLY_REFUNDED
+        else:
+            target = OrderStatus.REFUNDED
+        return self.transition(target, cause, at, reversal=reversal)

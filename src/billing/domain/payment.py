@@ -1,0 +1,68 @@
+"""Payments as the provider reports them, in provider-neutral terms, and our attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import attrs
+
+from billing.domain.money import Money
+from billing.domain.refund_status import RefundStatus
+
+
+class PaymentMode(StrEnum):
+    PAYMENT_INTENT = "payment_intent"
+    CHECKOUT_SESSION = "checkout_session"
+
+
+IDEMPOTENCY_PREFIX = {PaymentMode.PAYMENT_INTENT: "pi", PaymentMode.CHECKOUT_SESSION: "cs"}
+
+
+def payment_key(mode: PaymentMode, order_idempotency_key: str) -> str:
+    """The provider idempotency key of an order's payment: ``pi:{key}`` or ``cs:{key}``."""
+    return f"{IDEMPOTENCY_PREFIX[mode]}:{order_idempotency_key}"
+
+
+def refund_key(refund_id: str) -> str:
+    return f"re:{refund_id}"
+
+
+@attrs.frozen
+class ProviderPayment:
+    """A PaymentIntent or Checkout Session as the provider created it."""
+
+    id: str
+    mode: PaymentMode
+    status: str
+    amount: Money
+    client_secret: str | None = attrs.field(default=None, repr=False)
+    checkout_url: str | None = None
+    payment_intent_id: str | None = None
+
+
+@attrs.frozen
+class ProviderRefund:
+    """A refund as the provider reports it; ``reference`` is our refund id when we asked for it."""
+
+    id: str
+    payment_id: str | None
+    amount: Money
+    status: RefundStatus
+    reference: str | None = None
+    reason: str | None = None
+    failure_reason: str | None = None
+
+
+@attrs.define
+class PaymentAttempt:
+    """One request to the provider for an order's payment (kept even when it failed)."""
+
+    id: str
+    order_id: str
+    mode: PaymentMode
+    idempotency_key: str
+    created_at: datetime
+    provider_payment_id: str | None = None
+    status: str = "created"
+    error_code: str | None = None

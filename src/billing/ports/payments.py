@@ -1,0 +1,44 @@
+"""The payment provider port: Stripe in production, a sandbox in staging, a fake in tests."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from billing.domain.order import Order
+from billing.domain.payment import ProviderPayment, ProviderRefund
+from billing.domain.provider_event import ProviderEvent
+from billing.domain.refund import Refund
+
+
+@runtime_checkable
+class PaymentProvider(Protocol):
+    """Creates payments and refunds, and verifies the provider's webhooks.
+
+    Every creating call takes an idempotency key: the same key returns the same object.
+    Errors are ``billing.domain.errors.ProviderError`` subclasses, never an SDK's.
+    """
+
+    name: str
+
+    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment: ...
+
+    def create_checkout_session(
+        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
+    ) -> ProviderPayment: ...
+
+    def retrieve_payment(self, payment_id: str) -> ProviderPayment: ...
+
+    def cancel_payment(self, payment_id: str) -> None: ...
+
+    def refund(self, refund: Refund, payment_id: str, idempotency_key: str) -> ProviderRefund: ...
+
+    @property
+    def webhook_configured(self) -> bool: ...
+
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
+        """Verify the signature over the raw bytes, then translate the event.
+
+        Raises InvalidSignature (and refuses everything when no secret is configured) or
+        InvalidPayload.
+        """
+        ...
