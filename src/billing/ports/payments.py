@@ -42,3 +42,10 @@ class PaymentProvider(Protocol):
         InvalidPayload.
         """
         ...
+
+    def parse_event(self, payload: bytes) -> ProviderEvent:
+        """Translate a payload that was verified before (a journaled event being re-run).
+
+        Raises InvalidPayload.
+        """
+        ...

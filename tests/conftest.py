@@ -1,0 +1,22 @@
+"""Fixtures shared by every test layer.
+
+Tests that need PostgreSQL take ``postgres_url``: it reads ``BILLING_TEST_DATABASE_URL``.
+Outside CI, when that variable is unset, those tests are skipped with a visible reason;
+in CI (``CI=true``) a missing database is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("BILLING_TEST_DATABASE_URL")
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI must set BILLING_TEST_DATABASE_URL to a PostgreSQL server")
+    pytest.skip("BILLING_TEST_DATABASE_URL is not set: PostgreSQL tests not run")
