@@ -83,6 +83,8 @@ class Order:
     amount_paid: int = 0
     amount_refunded: int = 0
     disputed: bool = False
+    #: SHA-256 of the guest's order token (the token itself is only ever shown once).
+    access_token_sha256: str | None = None
     transitions: list[OrderTransition] = attrs.Factory(list)
 
     @classmethod
@@ -95,6 +97,7 @@ class Order:
         currency: str,
         idempotency_key: str,
         at: datetime,
+        access_token_sha256: str | None = None,
     ) -> Order:
         if not items:
             raise InvalidInput("an order needs at least one item", field="items")
@@ -109,6 +112,7 @@ class Order:
             idempotency_key=idempotency_key,
             created_at=at,
             updated_at=at,
+            access_token_sha256=access_token_sha256,
         )
         if order.total.amount <= 0:
             raise InvalidInput("an order total must be positive", field="items")
