@@ -1,0 +1,35 @@
+"""An artifact store in a dictionary, with the same checksum rules as the filesystem one."""
+
+from __future__ import annotations
+
+import hashlib
+
+from billing.domain.errors import BillingError
+
+
+class ArtifactCorrupted(BillingError):
+    code = "artifact_corrupted"
+
+
+class ArtifactMissing(BillingError):
+    code = "artifact_missing"
+
+
+class MemoryArtifactStore:
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> str:
+        existing = self.files.get(key)
+        if existing is not None and existing != data:
+            raise ArtifactCorrupted(f"{key} exists with other content", key=key)
+        self.files[key] = data
+        return hashlib.sha256(data).hexdigest()
+
+    def get(self, key: str, expected_sha256: str | None = None) -> bytes:
+        if key not in self.files:
+            raise ArtifactMissing(f"no artifact {key}", key=key)
+        data = self.files[key]
+        if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
+            raise ArtifactCorrupted(f"checksum mismatch for {key}", key=key)
+        return data

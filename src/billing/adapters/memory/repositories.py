@@ -1,0 +1,245 @@
+"""Repositories over the tables of one in-memory unit of work.
+
+Objects go in and out as deep copies, so a caller's change reaches the tables only through
+``add``/``save``, exactly as with the SQL adapter.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, TypeVar
+
+from billing.domain.catalog import Product
+from billing.domain.customer import CustomerProfile
+from billing.domain.entitlement import Entitlement, owned_by_guest
+from billing.domain.errors import (
+    InvalidInput,
+    InvoiceNotFound,
+    OrderNotFound,
+    RefundNotFound,
+    UnknownProduct,
+    WebhookEventNotFound,
+)
+from billing.domain.invoice import DocumentKind, InvoiceArtifact
+from billing.domain.order import Order
+from billing.domain.payment import PaymentAttempt
+from billing.domain.refund import Refund
+from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
+
+from .database import Tables
+
+T = TypeVar("T")
+
+
+def _out(value: T) -> T:
+    return copy.deepcopy(value)
+
+
+class _Table:
+    """Insert/update on one table, refusing duplicates and unknown rows like a database."""
+
+    def __init__(self, rows: dict[str, Any], key: str = "id") -> None:
+        self._rows = rows
+        self._key = key
+
+    def _insert(self, obj: Any) -> None:
+        key = getattr(obj, self._key)
+        if key in self._rows:
+            raise InvalidInput(f"duplicate key {key!r}", key=key)
+        self._rows[key] = _out(obj)
+
+    def _update(self, obj: Any) -> None:
+        key = getattr(obj, self._key)
+        if key not in self._rows:
+            raise InvalidInput(f"no row {key!r} to update", key=key)
+        self._rows[key] = _out(obj)
+
+    def _where(self, **criteria: Any) -> list[Any]:
+        return [
+            _out(row)
+            for row in self._rows.values()
+            if all(getattr(row, name) == value for name, value in criteria.items())
+        ]
+
+
+class MemoryOrders(_Table):
+    def add(self, order: Order) -> None:
+        self._insert(order)
+
+    def save(self, order: Order) -> None:
+        self._update(order)
+
+    def get(self, order_id: str) -> Order:
+        if order_id not in self._rows:
+            raise OrderNotFound(f"no order {order_id}", order_id=order_id)
+        return _out(self._rows[order_id])
+
+    def find_by_payment(self, provider_payment_id: str) -> Order | None:
+        found = self._where(provider_payment_id=provider_payment_id)
+        return found[0] if found else None
+
+    def list_for_guest(self, email: str) -> list[Order]:
+        return [_out(o) for o in self._rows.values() if owned_by_guest(o.customer, email)]
+
+    def list_for_user(self, user_id: str) -> list[Order]:
+        return [_out(o) for o in self._rows.values() if o.customer.user_id == user_id]
+
+
+class MemoryPaymentAttempts(_Table):
+    def add(self, attempt: PaymentAttempt) -> None:
+        if self.find_by_key(attempt.idempotency_key) is not None:
+            raise InvalidInput("duplicate idempotency key", key=attempt.idempotency_key)
+        self._insert(attempt)
+
+    def save(self, attempt: PaymentAttempt) -> None:
+        self._update(attempt)
+
+    def find_by_key(self, idempotency_key: str) -> PaymentAttempt | None:
+        found = self._where(idempotency_key=idempotency_key)
+        return found[0] if found else None
+
+    def list_for_order(self, order_id: str) -> list[PaymentAttempt]:
+        return sorted(self._where(order_id=order_id), key=lambda a: a.created_at)
+
+
+class MemoryRefunds(_Table):
+    def add(self, refund: Refund) -> None:
+        self._insert(refund)
+
+    def save(self, refund: Refund) -> None:
+        self._update(refund)
+
+    def get(self, refund_id: str) -> Refund:
+        refund = self.find(refund_id)
+        if refund is None:
+            raise RefundNotFound(f"no refund {refund_id}", refund_id=refund_id)
+        return refund
+
+    def find(self, refund_id: str) -> Refund | None:
+        row = self._rows.get(refund_id)
+        return _out(row) if row is not None else None
+
+    def find_by_provider_id(self, provider_refund_id: str) -> Refund | None:
+        found = self._where(provider_refund_id=provider_refund_id)
+        return found[0] if found else None
+
+    def list_for_order(self, order_id: str) -> list[Refund]:
+        return sorted(self._where(order_id=order_id), key=lambda r: r.created_at)
+
+
+class MemoryEntitlements(_Table):
+    def add(self, entitlement: Entitlement) -> None:
+        self._insert(entitlement)
+
+    def save(self, entitlement: Entitlement) -> None:
+        self._update(entitlement)
+
+    def list_for_order(self, order_id: str) -> list[Entitlement]:
+        return self._where(order_id=order_id)
+
+    def list_for_user(self, user_id: str) -> list[Entitlement]:
+        return [_out(e) for e in self._rows.values() if e.customer.user_id == user_id]
+
+    def list_for_guest(self, email: str) -> list[Entitlement]:
+        return [_out(e) for e in self._rows.values() if owned_by_guest(e.customer, email)]
+
+
+class MemoryCustomers(_Table):
+    def add(self, profile: CustomerProfile) -> None:
+        self._insert(profile)
+
+    def save(self, profile: CustomerProfile) -> None:
+        self._update(profile)
+
+    def find_by_user(self, user_id: str) -> CustomerProfile | None:
+        found = self._where(user_id=user_id)
+        return found[0] if found else None
+
+
+class MemoryInvoices(_Table):
+    def __init__(self, tables: Tables) -> None:
+        super().__init__(tables.invoices)
+        self._sequences = tables.sequences
+
+    def allocate_sequence(self, series: str, year: int) -> int:
+        self._sequences[(series, year)] += 1
+        return self._sequences[(series, year)]
+
+    def add(self, artifact: InvoiceArtifact) -> None:
+        if self._where(number=artifact.number):
+            raise InvalidInput(f"duplicate invoice number {artifact.number}")
+        self._insert(artifact)
+
+    def save(self, artifact: InvoiceArtifact) -> None:
+        self._update(artifact)
+
+    def get(self, artifact_id: str) -> InvoiceArtifact:
+        if artifact_id not in self._rows:
+            raise InvoiceNotFound(f"no invoice {artifact_id}", invoice_id=artifact_id)
+        return _out(self._rows[artifact_id])
+
+    def find(
+        self, order_id: str, kind: DocumentKind, refund_id: str | None = None
+    ) -> InvoiceArtifact | None:
+        found = self._where(order_id=order_id, kind=kind, refund_id=refund_id)
+        return found[0] if found else None
+
+    def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
+        return sorted(self._where(order_id=order_id), key=lambda a: a.number)
+
+    def list_all(self) -> list[InvoiceArtifact]:
+        return sorted((_out(a) for a in self._rows.values()), key=lambda a: a.number)
+
+
+class MemoryWebhookEvents(_Table):
+    def add_if_absent(self, event: WebhookEvent) -> bool:
+        if event.id in self._rows:
+            return False
+        self._insert(event)
+        return True
+
+    def claim(self, event_id: str) -> WebhookEvent | None:
+        row = self._rows.get(event_id)
+        if row is None or row.status not in CLAIMABLE:
+            return None
+        row.claim()
+        return _out(row)
+
+    def save(self, event: WebhookEvent) -> None:
+        self._update(event)
+
+    def get(self, event_id: str) -> WebhookEvent:
+        event = self.find(event_id)
+        if event is None:
+            raise WebhookEventNotFound(f"no webhook event {event_id}", event_id=event_id)
+        return event
+
+    def find(self, event_id: str) -> WebhookEvent | None:
+        row = self._rows.get(event_id)
+        return _out(row) if row is not None else None
+
+    def list(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]:
+        rows = [e for e in self._rows.values() if status is None or e.status == status]
+        rows.sort(key=lambda e: e.received_at, reverse=True)
+        return [_out(e) for e in rows[:limit]]
+
+    def list_parked_for_order(self, order_id: str) -> list[WebhookEvent]:
+        rows = self._where(order_id=order_id, status=WebhookStatus.PARKED)
+        return sorted(rows, key=lambda e: e.received_at)
+
+
+class MemoryCatalog(_Table):
+    def __init__(self, rows: dict[str, Any]) -> None:
+        super().__init__(rows, key="sku")
+
+    def get(self, sku: str) -> Product:
+        product = self._rows.get(sku)
+        if product is None or not product.active:
+            raise UnknownProduct(f"no product {sku!r} in the catalog", sku=sku)
+        return _out(product)
+
+    def list(self) -> list[Product]:
+        return sorted((_out(p) for p in self._rows.values()), key=lambda p: p.sku)
+
+    def put(self, product: Product) -> None:
+        self._rows[product.sku] = _out(product)

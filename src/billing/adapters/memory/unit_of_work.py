@@ -1,0 +1,79 @@
+"""The in-memory unit of work: a private copy of the tables, written back on commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from billing.domain.order import Order
+
+from .database import MemoryDatabase, Tables
+from .repositories import (
+    MemoryCatalog,
+    MemoryCustomers,
+    MemoryEntitlements,
+    MemoryInvoices,
+    MemoryOrders,
+    MemoryPaymentAttempts,
+    MemoryRefunds,
+    MemoryWebhookEvents,
+)
+
+
+class MemoryUnitOfWork:
+    """Holds the database lock from ``__enter__`` to ``__exit__``; rolls back unless committed."""
+
+    def __init__(self, database: MemoryDatabase) -> None:
+        self._database = database
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        self._database.lock.acquire()
+        self._bind(self._database.tables.copy())
+        self.committed = False
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._database.lock.release()
+
+    def _bind(self, tables: Tables) -> None:
+        self._tables = tables
+        self.orders = MemoryOrders(tables.orders)
+        self.payment_attempts = MemoryPaymentAttempts(tables.payment_attempts)
+        self.refunds = MemoryRefunds(tables.refunds)
+        self.entitlements = MemoryEntitlements(tables.entitlements)
+        self.customers = MemoryCustomers(tables.customers)
+        self.invoices = MemoryInvoices(tables)
+        self.webhook_events = MemoryWebhookEvents(tables.webhook_events)
+        self.catalog = MemoryCatalog(tables.products)
+
+    def commit(self) -> None:
+        self._database.tables = self._tables.copy()
+        self._database.commits += 1
+        self.committed = True
+
+    def rollback(self) -> None:
+        """Forget uncommitted changes: start again from the committed tables."""
+        self._bind(self._database.tables.copy())
+
+    def lock_order(self, order_id: str) -> Order:
+        # The whole database is already locked for this unit of work.
+        return self.orders.get(order_id)
+
+
+class MemoryUnitOfWorkFactory:
+    """Makes units of work that share one in-memory database."""
+
+    def __init__(self, database: MemoryDatabase | None = None) -> None:
+        self.database = database or MemoryDatabase()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.database)
