@@ -15,7 +15,9 @@ class RefundStatus(StrEnum):
 
 
 #: Statuses whose amount is reserved against what was paid.
-RESERVING: Final = frozenset({RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED})
+RESERVING: Final = frozenset(
+    {RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION, RefundStatus.SUCCEEDED}
+)
 
 # Stripe may report a refund as failed after it succeeded, never the reverse; events for one
 # refund can arrive in any order, so a status only replaces one of lower rank.

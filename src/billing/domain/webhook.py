@@ -42,9 +42,7 @@ class WebhookEvent:
         self.status = WebhookStatus.PROCESSING
         self.attempts += 1
 
-    def settle(
-        self, status: WebhookStatus, at: datetime, *, error: str | None = None
-    ) -> None:
+    def settle(self, status: WebhookStatus, at: datetime, *, error: str | None = None) -> None:
         self.status = status
         self.last_error = error
         self.processed_at = at if status in SETTLED else self.processed_at

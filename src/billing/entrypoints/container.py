@@ -1,0 +1,105 @@
+"""The dependency container: one place that decides which adapter serves each port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from dependency_injector import containers, providers
+
+from billing.adapters.invoices.text import TextRenderer
+from billing.adapters.memory import (
+    FakePaymentProvider,
+    InlineTaskQueue,
+    MemoryArtifactStore,
+    MemoryUnitOfWorkFactory,
+    RecordingMetrics,
+)
+from billing.adapters.system import RandomIds, SystemClock
+from billing.domain.invoice import Party
+from billing.services.entitlements import EntitlementService
+from billing.services.invoices import InvoiceService
+from billing.services.jobs import RENDER_DOCUMENT
+from billing.services.orders import OrderService
+from billing.services.payments import PaymentService
+from billing.services.reactions import Reactions
+from billing.services.refund_ledger import RefundLedger
+from billing.services.refunds import RefundService
+from billing.services.webhooks import WebhookService
+
+from .settings import Settings
+
+TaskHandler = Callable[[Mapping[str, str]], None]
+
+
+def _render_document(invoices: InvoiceService) -> TaskHandler:
+    return lambda params: invoices.render(params["artifact_id"]) and None
+
+
+def _seller(settings: Settings) -> Party:
+    return Party(
+        name=settings.seller_name,
+        address=settings.seller_address,
+        tax_id=settings.seller_tax_id,
+        email=settings.seller_email,
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIds)
+    metrics = providers.Singleton(RecordingMetrics)
+    uow_factory = providers.Singleton(MemoryUnitOfWorkFactory)
+    artifact_store = providers.Singleton(MemoryArtifactStore)
+    renderer = providers.Singleton(TextRenderer)
+
+    payment_provider = providers.Selector(
+        settings.provided.payment_provider,
+        fake=providers.Singleton(FakePaymentProvider, clock=clock),
+    )
+
+    entitlements = providers.Singleton(EntitlementService, uow_factory, clock, ids)
+    invoices = providers.Singleton(
+        InvoiceService,
+        uow_factory,
+        renderer,
+        artifact_store,
+        providers.Callable(_seller, settings),
+        clock,
+        ids,
+    )
+    tasks = providers.Singleton(
+        InlineTaskQueue,
+        providers.Dict({RENDER_DOCUMENT: providers.Callable(_render_document, invoices)}),
+    )
+    reactions = providers.Singleton(Reactions, entitlements, invoices)
+    refund_ledger = providers.Singleton(RefundLedger, ids)
+
+    orders = providers.Singleton(OrderService, uow_factory, payment_provider, clock, ids)
+    payments = providers.Singleton(PaymentService, uow_factory, payment_provider, clock, ids)
+    refunds = providers.Singleton(
+        RefundService,
+        uow_factory,
+        payment_provider,
+        refund_ledger,
+        reactions,
+        tasks,
+        clock,
+        ids,
+    )
+    webhooks = providers.Singleton(
+        WebhookService,
+        uow_factory,
+        payment_provider,
+        refund_ledger,
+        reactions,
+        tasks,
+        metrics,
+        clock,
+    )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    container = Container(settings=settings or Settings.from_env())
+    return container

@@ -1,0 +1,58 @@
+"""The embedded demo: one guest order through its whole life, on the in-memory adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from billing.adapters.memory import FakeEvents, FakePaymentProvider
+from billing.domain.catalog import Product
+from billing.domain.money import Money
+from billing.domain.order import Customer
+from billing.domain.payment import PaymentMode
+from billing.services.orders import CartLine
+
+from .container import Container
+
+DEMO_PRODUCTS = (
+    Product("ebook-python", "Python for payments (e-book)", Money(2900, "EUR"), "ebook:python"),
+    Product("course-stripe", "Stripe in production (course)", Money(4900, "EUR"), "course:stripe"),
+)
+
+
+def run_demo(container: Container, say: Callable[[str], None]) -> str:
+    """Pay a guest order, replay its event, refund it in two steps; returns the final status."""
+    with container.uow_factory()() as uow:
+        for product in DEMO_PRODUCTS:
+            uow.catalog.put(product)
+        uow.commit()
+    provider = container.payment_provider()
+    assert isinstance(provider, FakePaymentProvider), "the demo runs on the fake provider"
+    events = FakeEvents(provider)
+    orders, webhooks, refunds = container.orders(), container.webhooks(), container.refunds()
+
+    created = orders.create_order(
+        Customer(email="guest@example.com"),
+        [CartLine("ebook-python", 1), CartLine("course-stripe", 1)],
+    )
+    order = created.order
+    say(f"order {order.id} created for a guest: {order.status}, total {order.total}")
+    checkout = container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
+    say(f"payment {checkout.payment.id} created: {checkout.order.status}")
+
+    delivery = events.payment_succeeded(checkout.payment.id)
+    outcome = webhooks.receive(delivery.payload, delivery.signature)
+    say(f"event {delivery.event_id} {outcome.outcome}: {orders.get(order.id).status}")
+    again = webhooks.receive(delivery.payload, delivery.signature)
+    say(
+        f"event {delivery.event_id} delivered again: {again.outcome}: {orders.get(order.id).status}"
+    )
+
+    refunds.refund(order.id, 1000, reason="requested_by_customer")
+    say(f"refund of {Money(1000, order.currency)}: {orders.get(order.id).status}")
+    refunds.refund(order.id, reason="requested_by_customer")
+    final = orders.get(order.id)
+    say(f"refund of the rest: {final.status}")
+
+    for document in container.invoices().documents(order.id):
+        say(f"{document.kind}: {document.number} (sha256 {document.pdf_sha256})")
+    return str(final.status)

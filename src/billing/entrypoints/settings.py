@@ -1,0 +1,90 @@
+"""Settings, read from the environment only, validated once, secrets kept out of ``repr``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+from billing.domain.errors import InvalidInput
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise InvalidInput(f"{name} must be true or false, not {raw!r}", setting=name)
+    return value in _TRUE
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be an integer, not {raw!r}", setting=name) from None
+    if not low <= value <= high:
+        raise InvalidInput(f"{name} must be between {low} and {high}", setting=name)
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: set[str]) -> str:
+    value = env.get(name, default).strip().lower()
+    if value not in choices:
+        raise InvalidInput(f"{name} must be one of {sorted(choices)}, not {value!r}", setting=name)
+    return value
+
+
+@attrs.frozen
+class Settings:
+    """Every setting of the service; ``Settings.from_env()`` is the only way they are read."""
+
+    enabled: bool = False
+    database_url: str = "sqlite:///./var/billing.db"
+    payment_provider: str = "fake"
+    task_broker: str = "inline"
+    media_root: str = "./var/media"
+    stripe_secret_key: str = attrs.field(default="", repr=False)
+    stripe_webhook_secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    stripe_publishable_key: str = ""
+    stripe_api_base: str | None = None
+    stripe_max_network_retries: int = 2
+    seller_name: str = "Example Seller SAS"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+    seller_email: str = ""
+    admin_token: str = attrs.field(default="", repr=False)
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        secrets = env.get("STRIPE_WEBHOOK_SECRET", "")
+        return cls(
+            enabled=_flag(env, "BILLING_ENABLED", False),
+            database_url=env.get("BILLING_DATABASE_URL", cls.database_url),
+            payment_provider=_choice(
+                env, "BILLING_PAYMENT_PROVIDER", cls.payment_provider, {"fake", "sandbox", "stripe"}
+            ),
+            task_broker=env.get("BILLING_TASK_BROKER", cls.task_broker),
+            media_root=env.get("BILLING_MEDIA_ROOT", cls.media_root),
+            stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
+            stripe_webhook_secrets=tuple(s.strip() for s in secrets.split(",") if s.strip()),
+            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
+            stripe_api_base=env.get("BILLING_STRIPE_API_BASE") or None,
+            stripe_max_network_retries=_int(env, "BILLING_STRIPE_MAX_NETWORK_RETRIES", 2, 0, 10),
+            seller_name=env.get("BILLING_SELLER_NAME", cls.seller_name),
+            seller_address=env.get("BILLING_SELLER_ADDRESS", ""),
+            seller_tax_id=env.get("BILLING_SELLER_TAX_ID", ""),
+            seller_email=env.get("BILLING_SELLER_EMAIL", ""),
+            admin_token=env.get("BILLING_ADMIN_TOKEN", ""),
+            public_base_url=env.get("BILLING_PUBLIC_BASE_URL", cls.public_base_url),
+        )

@@ -1,0 +1,79 @@
+"""Entitlements follow the order: granted when paid, revoked when fully refunded, merged from a
+guest into the user account that later claims the guest's email."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from billing.domain.customer import CustomerProfile
+from billing.domain.entitlement import (
+    Entitlement,
+    entitlement_keys,
+    merged_customer,
+    should_hold,
+)
+from billing.domain.errors import InvalidInput
+from billing.domain.order import Customer, Order
+from billing.ports.clock import Clock, IdGenerator
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@attrs.frozen
+class MergeResult:
+    orders: int
+    entitlements: int
+
+
+class EntitlementService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._ids = ids
+
+    def sync(self, uow: UnitOfWork, order: Order, at: datetime) -> None:
+        """Make the order's entitlements match its state, inside the caller's transaction."""
+        existing = {e.key: e for e in uow.entitlements.list_for_order(order.id)}
+        hold = should_hold(order)
+        for key in entitlement_keys(order):
+            entitlement = existing.get(key)
+            if hold and entitlement is None:
+                uow.entitlements.add(
+                    Entitlement(self._ids.new_id("ent"), key, order.id, order.customer, at)
+                )
+            elif entitlement is not None and hold != entitlement.active:
+                entitlement.revoked_at = None if hold else at
+                uow.entitlements.save(entitlement)
+
+    def active_for(self, customer: Customer) -> list[Entitlement]:
+        with self._uow_factory() as uow:
+            if customer.user_id is not None:
+                found = uow.entitlements.list_for_user(customer.user_id)
+            else:
+                assert customer.email is not None  # a Customer has one or the other
+                found = uow.entitlements.list_for_guest(customer.email)
+        return [e for e in found if e.active]
+
+    def merge_guest(self, email: str, user_id: str) -> MergeResult:
+        """Attach a guest's orders and entitlements to a user. Running it again changes nothing."""
+        if not user_id:
+            raise InvalidInput("a user id is required", field="user_id")
+        email = Customer(email=email).email or ""
+        with self._uow_factory() as uow:
+            orders = uow.orders.list_for_guest(email)
+            for order in orders:
+                order.customer = merged_customer(order.customer, user_id)
+                uow.orders.save(order)
+            entitlements = uow.entitlements.list_for_guest(email)
+            for entitlement in entitlements:
+                entitlement.customer = merged_customer(entitlement.customer, user_id)
+                uow.entitlements.save(entitlement)
+            if uow.customers.find_by_user(user_id) is None:
+                uow.customers.add(
+                    CustomerProfile(
+                        self._ids.new_id("cus"), self._clock.now(), user_id=user_id, email=email
+                    )
+                )
+            uow.commit()
+        return MergeResult(len(orders), len(entitlements))

@@ -1,0 +1,120 @@
+"""Invoices and credit notes: numbers allocated with the payment, files rendered afterwards.
+
+The number is allocated inside the transaction that records the payment (or the refund), so a
+rolled-back transaction leaves no gap. Rendering runs later, from the task queue, and is
+update-or-create on the artifact: re-running it never makes a second number or a second file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from billing.domain.errors import InvalidInput
+from billing.domain.invoice import (
+    SERIES_PREFIX,
+    DocumentKind,
+    DocumentNumber,
+    InvoiceArtifact,
+    InvoiceDocument,
+    Party,
+)
+from billing.domain.order import Order
+from billing.domain.refund import Refund
+from billing.ports.clock import Clock, IdGenerator
+from billing.ports.invoices import ArtifactStore, InvoiceRenderer
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+from .invoice_documents import credit_note_document, invoice_document
+
+
+class InvoiceService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        renderer: InvoiceRenderer,
+        store: ArtifactStore,
+        seller: Party,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._renderer = renderer
+        self._store = store
+        self._seller = seller
+        self._clock = clock
+        self._ids = ids
+
+    def allocate(
+        self,
+        uow: UnitOfWork,
+        order: Order,
+        kind: DocumentKind,
+        at: datetime,
+        refund: Refund | None = None,
+    ) -> InvoiceArtifact:
+        """The document's artifact, numbered in the caller's transaction (once per document)."""
+        refund_id = refund.id if refund is not None else None
+        existing = uow.invoices.find(order.id, kind, refund_id)
+        if existing is not None:
+            return existing
+        series = SERIES_PREFIX[kind]
+        number = DocumentNumber(series, at.year, uow.invoices.allocate_sequence(series, at.year))
+        artifact = InvoiceArtifact(
+            id=self._ids.new_id("doc"),
+            number=str(number),
+            kind=kind,
+            order_id=order.id,
+            created_at=at,
+            refund_id=refund_id,
+        )
+        uow.invoices.add(artifact)
+        return artifact
+
+    def render(self, artifact_id: str) -> InvoiceArtifact:
+        """Write the HTML and PDF files of a numbered document and record their checksums."""
+        with self._uow_factory() as uow:
+            artifact = uow.invoices.get(artifact_id)
+            if artifact.rendered:
+                return artifact
+            document = self._document(uow, artifact)
+        rendered = self._renderer.render(document)
+        stem = f"{artifact.created_at.year}/{artifact.number}"
+        html_sha256 = self._store.put(f"{stem}.html", rendered.html)
+        pdf_sha256 = self._store.put(f"{stem}.pdf", rendered.pdf)
+        with self._uow_factory() as uow:
+            artifact = uow.invoices.get(artifact_id)
+            if artifact.rendered:  # another worker finished first with the same bytes
+                return artifact
+            artifact.template_version = rendered.template_version
+            artifact.html_key, artifact.html_sha256 = f"{stem}.html", html_sha256
+            artifact.pdf_key, artifact.pdf_sha256 = f"{stem}.pdf", pdf_sha256
+            artifact.rendered_at = self._clock.now()
+            uow.invoices.save(artifact)
+            uow.commit()
+        return artifact
+
+    def _document(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
+        order = uow.orders.get(artifact.order_id)
+        if artifact.kind is DocumentKind.INVOICE:
+            return invoice_document(artifact, order, self._seller)
+        if artifact.refund_id is None:
+            raise InvalidInput(f"credit note {artifact.number} has no refund", id=artifact.id)
+        refund = uow.refunds.get(artifact.refund_id)
+        invoice = uow.invoices.find(order.id, DocumentKind.INVOICE)
+        return credit_note_document(
+            artifact, order, refund, invoice.number if invoice else None, self._seller
+        )
+
+    def documents(self, order_id: str) -> list[InvoiceArtifact]:
+        with self._uow_factory() as uow:
+            return uow.invoices.list_for_order(order_id)
+
+    def file(self, artifact_id: str, fmt: str) -> bytes:
+        """The stored HTML or PDF bytes, verified against the recorded checksum."""
+        with self._uow_factory() as uow:
+            artifact = uow.invoices.get(artifact_id)
+        if fmt == "html" and artifact.html_key:
+            return self._store.get(artifact.html_key, artifact.html_sha256)
+        if fmt == "pdf" and artifact.pdf_key:
+            return self._store.get(artifact.pdf_key, artifact.pdf_sha256)
+        raise InvalidInput(f"{artifact.number} has no {fmt} file yet", id=artifact_id, format=fmt)

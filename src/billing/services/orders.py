@@ -1,0 +1,108 @@
+"""Creating orders from the catalog, reading and canceling them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import attrs
+
+from billing.domain.errors import InvalidInput, OrderNotCancelable
+from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.state import PAYABLE_STATES
+from billing.ports.clock import Clock, IdGenerator
+from billing.ports.payments import PaymentProvider
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+
+@attrs.frozen
+class CartLine:
+    """What a client may send: a sku and a quantity. Never a price."""
+
+    sku: str
+    quantity: int = 1
+
+
+@attrs.frozen
+class CreatedOrder:
+    order: Order
+    #: For a guest only, shown once: the token that proves ownership of the order.
+    access_token: str | None = attrs.field(default=None, repr=False)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def price_items(uow: UnitOfWork, lines: Sequence[CartLine]) -> tuple[list[OrderItem], str]:
+    """Order items at catalog prices, and their common currency."""
+    if not lines:
+        raise InvalidInput("a cart needs at least one item", field="items")
+    items: list[OrderItem] = []
+    currencies: set[str] = set()
+    for line in lines:
+        product = uow.catalog.get(line.sku)
+        currencies.add(product.price.currency)
+        items.append(
+            OrderItem(
+                sku=product.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_amount=product.price.amount,
+                entitlement_key=product.entitlement_key,
+            )
+        )
+    if len(currencies) != 1:
+        raise InvalidInput("every item of an order must be in one currency", field="items")
+    return items, currencies.pop()
+
+
+class OrderService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        provider: PaymentProvider,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._provider = provider
+        self._clock = clock
+        self._ids = ids
+
+    def create_order(self, customer: Customer, lines: Sequence[CartLine]) -> CreatedOrder:
+        token = self._ids.secret_token() if customer.is_guest else None
+        with self._uow_factory() as uow:
+            items, currency = price_items(uow, lines)
+            order = Order.create(
+                id=self._ids.new_id("ord"),
+                customer=customer,
+                items=items,
+                currency=currency,
+                idempotency_key=self._ids.secret_token(),
+                at=self._clock.now(),
+                access_token_sha256=token_digest(token) if token else None,
+            )
+            uow.orders.add(order)
+            uow.commit()
+        return CreatedOrder(order, token)
+
+    def get(self, order_id: str) -> Order:
+        with self._uow_factory() as uow:
+            return uow.orders.get(order_id)
+
+    def cancel(self, order_id: str, cause: str = "canceled_by_customer") -> Order:
+        """Cancel an unpaid order: the provider's payment first, so it can no longer succeed."""
+        order = self.get(order_id)
+        if order.status not in PAYABLE_STATES:
+            raise OrderNotCancelable(f"order {order_id} is {order.status}", order_id=order_id)
+        if order.provider_payment_id is not None:
+            self._provider.cancel_payment(order.provider_payment_id)
+        with self._uow_factory() as uow:
+            order = uow.lock_order(order_id)
+            if order.status not in PAYABLE_STATES:  # paid meanwhile: the provider refused above
+                raise OrderNotCancelable(f"order {order_id} is {order.status}", order_id=order_id)
+            order.cancel(cause, self._clock.now())
+            uow.orders.save(order)
+            uow.commit()
+        return order

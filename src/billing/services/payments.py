@@ -1,0 +1,117 @@
+"""Checkout: one payment per order at the provider, however often it is asked for.
+
+The attempt (with its idempotency key) is committed before the provider is called, so a crash
+or a timeout after the provider created the payment is healed by the next call: the same key
+returns the same object.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from billing.domain.errors import OrderNotPayable, ProviderError
+from billing.domain.order import Order
+from billing.domain.payment import PaymentAttempt, PaymentMode, ProviderPayment, payment_key
+from billing.domain.state import PAYABLE_STATES
+from billing.ports.clock import Clock, IdGenerator
+from billing.ports.payments import PaymentProvider
+from billing.ports.unit_of_work import UnitOfWorkFactory
+
+
+@attrs.frozen
+class ReturnUrls:
+    success_url: str
+    cancel_url: str
+
+
+@attrs.frozen
+class CheckoutResult:
+    order: Order
+    payment: ProviderPayment
+
+
+class PaymentService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        provider: PaymentProvider,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._provider = provider
+        self._clock = clock
+        self._ids = ids
+
+    def checkout(
+        self, order_id: str, mode: PaymentMode, urls: ReturnUrls | None = None
+    ) -> CheckoutResult:
+        attempt, order = self._record_attempt(order_id, mode)
+        try:
+            payment = self._provider_payment(order, attempt, urls)
+        except ProviderError as error:
+            self._record_failure(attempt, error)
+            raise
+        return self._record_payment(order_id, attempt, payment)
+
+    def _record_attempt(self, order_id: str, mode: PaymentMode) -> tuple[PaymentAttempt, Order]:
+        with self._uow_factory() as uow:
+            order = uow.lock_order(order_id)
+            key = payment_key(mode, order.idempotency_key)
+            attempt = uow.payment_attempts.find_by_key(key)
+            if attempt is None:
+                if order.status not in PAYABLE_STATES:
+                    raise OrderNotPayable(f"order {order_id} is {order.status}", order_id=order_id)
+                other = [a for a in uow.payment_attempts.list_for_order(order_id) if a.mode != mode]
+                if other:
+                    raise OrderNotPayable(
+                        f"order {order_id} is already being paid by {other[0].mode}",
+                        order_id=order_id,
+                        mode=str(other[0].mode),
+                    )
+                attempt = PaymentAttempt(
+                    id=self._ids.new_id("att"),
+                    order_id=order_id,
+                    mode=mode,
+                    idempotency_key=key,
+                    created_at=self._clock.now(),
+                )
+                uow.payment_attempts.add(attempt)
+                uow.commit()
+            return attempt, order
+
+    def _provider_payment(
+        self, order: Order, attempt: PaymentAttempt, urls: ReturnUrls | None
+    ) -> ProviderPayment:
+        if attempt.provider_payment_id is not None:
+            return self._provider.retrieve_payment(attempt.provider_payment_id)
+        if attempt.mode is PaymentMode.CHECKOUT_SESSION:
+            if urls is None:
+                raise OrderNotPayable("a checkout session needs return urls", order_id=order.id)
+            return self._provider.create_checkout_session(
+                order, attempt.idempotency_key, urls.success_url, urls.cancel_url
+            )
+        return self._provider.create_payment_intent(order, attempt.idempotency_key)
+
+    def _record_failure(self, attempt: PaymentAttempt, error: ProviderError) -> None:
+        with self._uow_factory() as uow:
+            stored = uow.payment_attempts.find_by_key(attempt.idempotency_key)
+            if stored is not None and stored.provider_payment_id is None:
+                stored.status, stored.error_code = "failed", error.code
+                uow.payment_attempts.save(stored)
+                uow.commit()
+
+    def _record_payment(
+        self, order_id: str, attempt: PaymentAttempt, payment: ProviderPayment
+    ) -> CheckoutResult:
+        with self._uow_factory() as uow:
+            order = uow.lock_order(order_id)
+            stored = uow.payment_attempts.find_by_key(attempt.idempotency_key) or attempt
+            stored.provider_payment_id, stored.status = payment.id, payment.status
+            stored.error_code = None
+            uow.payment_attempts.save(stored)
+            if order.status in PAYABLE_STATES:
+                order.start_payment(payment.id, f"checkout:{stored.id}", self._clock.now())
+                uow.orders.save(order)
+            uow.commit()
+        return CheckoutResult(order, payment)

@@ -1,0 +1,242 @@
+"""Provider events, journaled and applied exactly once.
+
+Each delivery runs in one transaction: journal the event (insert-on-conflict on its id), claim
+it (an atomic status change that only one delivery can win), lock the order, apply, and record
+the outcome. A duplicate finds the event settled or held and changes nothing. An event that
+cannot apply yet is parked, and re-run when its order moves; one whose order we do not know
+yet is answered with a retryable error so the provider delivers it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import attrs
+
+from billing.domain.errors import BillingError, InvalidPayload, OrderNotFound
+from billing.domain.events import DomainEvent
+from billing.domain.order import Order
+from billing.domain.provider_event import EventKind, ProviderEvent
+from billing.domain.state import PAID_STATES, PAYABLE_STATES
+from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.ports.clock import Clock
+from billing.ports.metrics import Metrics
+from billing.ports.payments import PaymentProvider
+from billing.ports.tasks import TaskQueue
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+from .jobs import Job, defer_all
+from .reactions import Reactions
+from .refund_ledger import RefundLedger
+
+log = logging.getLogger(__name__)
+
+PROCESSED_METRIC = "billing_webhook_processed_total"
+DUPLICATE = "duplicate"
+
+
+@attrs.frozen
+class WebhookOutcome:
+    """What happened to one delivery. ``retryable``: answer so that the provider retries."""
+
+    event_id: str
+    outcome: str  # a WebhookStatus value, or "duplicate"
+    order_id: str | None = None
+    code: str | None = None
+    retryable: bool = False
+
+
+@attrs.frozen
+class _Applied:
+    status: WebhookStatus
+    order: Order | None = None
+    events: tuple[DomainEvent, ...] = ()
+    code: str | None = None
+
+
+class WebhookService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        provider: PaymentProvider,
+        ledger: RefundLedger,
+        reactions: Reactions,
+        tasks: TaskQueue,
+        metrics: Metrics,
+        clock: Clock,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._provider = provider
+        self._ledger = ledger
+        self._reactions = reactions
+        self._tasks = tasks
+        self._metrics = metrics
+        self._clock = clock
+
+    def receive(self, payload: bytes, signature: str | None) -> WebhookOutcome:
+        """Verify a delivery, then journal and apply it. Raises InvalidSignature/InvalidPayload
+        (nothing is stored for those)."""
+        try:
+            event = self._provider.parse_webhook(payload, signature)
+        except BillingError as error:
+            self._metrics.increment("billing_webhook_rejected_total", {"code": error.code})
+            raise
+        return self.process(event)
+
+    def replay(self, event_id: str) -> WebhookOutcome:
+        """Run a journaled event again (failed or parked ones; settled ones are duplicates)."""
+        with self._uow_factory() as uow:
+            stored = uow.webhook_events.get(event_id)
+        return self.process(self._provider.parse_event(stored.payload.encode()))
+
+    def process(self, event: ProviderEvent) -> WebhookOutcome:
+        try:
+            outcome, order, jobs = self._process_once(event)
+        except BillingError as error:
+            outcome, order, jobs = self._record_failure(event, error), None, []
+        except Exception as error:  # unexpected: keep the trace, let the provider retry
+            self._record_failure(event, error)
+            raise
+        self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome.outcome})
+        log.info(
+            "webhook event %s",
+            outcome.outcome,
+            extra={"event_id": event.id, "event_type": event.type, "order_id": outcome.order_id},
+        )
+        defer_all(self._tasks, jobs)
+        if order is not None:
+            self._rerun_parked(order.id)
+        return outcome
+
+    def _process_once(self, event: ProviderEvent) -> tuple[WebhookOutcome, Order | None, list[Job]]:
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            uow.webhook_events.add_if_absent(_journal_entry(event, now))
+            claimed = uow.webhook_events.claim(event.id)
+            if claimed is None:
+                uow.commit()
+                return WebhookOutcome(event.id, DUPLICATE), None, []
+            applied = self._apply(uow, event, now)
+            jobs: list[Job] = []
+            if applied.order is not None:
+                uow.orders.save(applied.order)
+                jobs = self._reactions.apply(uow, applied.order, applied.events)
+                claimed.order_id = applied.order.id
+            claimed.settle(applied.status, now, error=applied.code)
+            uow.webhook_events.save(claimed)
+            uow.commit()
+        moved = applied.order if applied.events else None
+        outcome = WebhookOutcome(event.id, str(applied.status), claimed.order_id, applied.code)
+        return outcome, moved, jobs
+
+    def _apply(self, uow: UnitOfWork, event: ProviderEvent, at: datetime) -> _Applied:
+        if event.kind is EventKind.UNHANDLED or not event.concerns_an_order:
+            return _Applied(WebhookStatus.IGNORED, code="not_handled")
+        order = _locked_order(uow, event)
+        if order is None:
+            return _Applied(WebhookStatus.IGNORED, code="unknown_payment")
+        cause = f"event:{event.id}"
+        handler = {
+            EventKind.PAYMENT_SUCCEEDED: self._payment_succeeded,
+            EventKind.PAYMENT_FAILED: self._payment_failed,
+            EventKind.PAYMENT_CANCELED: self._payment_canceled,
+            EventKind.REFUND_UPDATED: self._refund_updated,
+            EventKind.DISPUTE_OPENED: self._dispute,
+            EventKind.DISPUTE_CLOSED: self._dispute,
+        }.get(event.kind)
+        if handler is None:  # PAYMENT_PENDING: the provider is still working on it
+            return _Applied(WebhookStatus.IGNORED, order, code="pending")
+        return handler(uow, order, event, cause, at)
+
+    def _payment_succeeded(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
+    ) -> _Applied:
+        if event.amount is None:
+            raise InvalidPayload("a payment event without an amount", event_id=event.id)
+        events = order.mark_paid(event.amount, event.payment_id, cause, at)
+        return _Applied(WebhookStatus.PROCESSED, order, tuple(events))
+
+    def _payment_failed(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
+    ) -> _Applied:
+        if order.status not in PAYABLE_STATES:
+            return _Applied(WebhookStatus.IGNORED, order, code="stale")
+        for attempt in uow.payment_attempts.list_for_order(order.id):
+            if attempt.provider_payment_id == event.payment_id:
+                attempt.status, attempt.error_code = "failed", event.failure_code
+                uow.payment_attempts.save(attempt)
+        return _Applied(WebhookStatus.PROCESSED, order)
+
+    def _payment_canceled(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
+    ) -> _Applied:
+        if order.status not in PAYABLE_STATES:
+            return _Applied(WebhookStatus.IGNORED, order, code="stale")
+        return _Applied(WebhookStatus.PROCESSED, order, tuple(order.cancel(cause, at)))
+
+    def _refund_updated(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
+    ) -> _Applied:
+        if order.status not in PAID_STATES:  # the payment's own event has not arrived yet
+            return _Applied(WebhookStatus.PARKED, order, code="awaiting_payment")
+        events: list[DomainEvent] = []
+        for reported in event.refunds:
+            events += self._ledger.record(uow, order, reported, cause, at)
+        return _Applied(WebhookStatus.PROCESSED, order, tuple(events))
+
+    def _dispute(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
+    ) -> _Applied:
+        opened = event.kind is EventKind.DISPUTE_OPENED
+        order.disputed = opened
+        self._metrics.increment(
+            "billing_dispute_total", {"state": "opened" if opened else "closed"}
+        )
+        return _Applied(WebhookStatus.PROCESSED, order)
+
+    def _record_failure(self, event: ProviderEvent, error: Exception) -> WebhookOutcome:
+        """Journal a failed application in its own transaction (the failed one rolled back)."""
+        code = error.code if isinstance(error, BillingError) else "internal_error"
+        retryable = isinstance(error, OrderNotFound) or getattr(error, "retryable", False)
+        status = WebhookStatus.PARKED if isinstance(error, OrderNotFound) else WebhookStatus.FAILED
+        try:
+            with self._uow_factory() as uow:
+                uow.webhook_events.add_if_absent(_journal_entry(event, self._clock.now()))
+                stored = uow.webhook_events.get(event.id)
+                stored.attempts += 1
+                stored.settle(status, self._clock.now(), error=f"{code}: {error}"[:500])
+                uow.webhook_events.save(stored)
+                uow.commit()
+        except Exception:
+            log.exception("could not journal the failure of event %s", event.id)
+        log.warning("webhook event %s: %s", status, code, extra={"event_id": event.id})
+        return WebhookOutcome(event.id, str(status), event.order_id, code, retryable)
+
+    def _rerun_parked(self, order_id: str) -> None:
+        with self._uow_factory() as uow:
+            parked = uow.webhook_events.list_parked_for_order(order_id)
+        for stored in parked:
+            self.process(self._provider.parse_event(stored.payload.encode()))
+
+
+def _journal_entry(event: ProviderEvent, at: datetime) -> WebhookEvent:
+    return WebhookEvent(
+        id=event.id,
+        type=event.type,
+        payload=event.payload,
+        received_at=at,
+        livemode=event.livemode,
+        api_version=event.api_version,
+        order_id=event.order_id,
+    )
+
+
+def _locked_order(uow: UnitOfWork, event: ProviderEvent) -> Order | None:
+    """The event's order, row-locked. OrderNotFound when the event names an order we do not
+    have (yet); None when it only names a payment that is not ours."""
+    if event.order_id is not None:
+        return uow.lock_order(event.order_id)
+    assert event.payment_id is not None
+    found = uow.orders.find_by_payment(event.payment_id)
+    return uow.lock_order(found.id) if found is not None else None
