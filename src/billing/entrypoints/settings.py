@@ -67,24 +67,28 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        default = cls()
         secrets = env.get("STRIPE_WEBHOOK_SECRET", "")
         return cls(
             enabled=_flag(env, "BILLING_ENABLED", False),
-            database_url=env.get("BILLING_DATABASE_URL", cls.database_url),
+            database_url=env.get("BILLING_DATABASE_URL", default.database_url),
             payment_provider=_choice(
-                env, "BILLING_PAYMENT_PROVIDER", cls.payment_provider, {"fake", "sandbox", "stripe"}
+                env,
+                "BILLING_PAYMENT_PROVIDER",
+                default.payment_provider,
+                {"fake", "sandbox", "stripe"},
             ),
-            task_broker=env.get("BILLING_TASK_BROKER", cls.task_broker),
-            media_root=env.get("BILLING_MEDIA_ROOT", cls.media_root),
+            task_broker=env.get("BILLING_TASK_BROKER", default.task_broker),
+            media_root=env.get("BILLING_MEDIA_ROOT", default.media_root),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
             stripe_webhook_secrets=tuple(s.strip() for s in secrets.split(",") if s.strip()),
             stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
             stripe_api_base=env.get("BILLING_STRIPE_API_BASE") or None,
             stripe_max_network_retries=_int(env, "BILLING_STRIPE_MAX_NETWORK_RETRIES", 2, 0, 10),
-            seller_name=env.get("BILLING_SELLER_NAME", cls.seller_name),
+            seller_name=env.get("BILLING_SELLER_NAME", default.seller_name),
             seller_address=env.get("BILLING_SELLER_ADDRESS", ""),
             seller_tax_id=env.get("BILLING_SELLER_TAX_ID", ""),
             seller_email=env.get("BILLING_SELLER_EMAIL", ""),
             admin_token=env.get("BILLING_ADMIN_TOKEN", ""),
-            public_base_url=env.get("BILLING_PUBLIC_BASE_URL", cls.public_base_url),
+            public_base_url=env.get("BILLING_PUBLIC_BASE_URL", default.public_base_url),
         )
