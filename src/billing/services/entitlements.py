@@ -26,11 +26,11 @@ class MergeResult:
     entitlements: int
 
 
+@attrs.frozen
 class EntitlementService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._ids = ids
+    _uow_factory: UnitOfWorkFactory
+    _clock: Clock
+    _ids: IdGenerator
 
     def sync(self, uow: UnitOfWork, order: Order, at: datetime) -> None:
         """Make the order's entitlements match its state, inside the caller's transaction."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from billing.domain.invoice import (
-    DocumentKind,
     DocumentLine,
     InvoiceArtifact,
     InvoiceDocument,
@@ -18,22 +17,33 @@ def buyer_of(order: Order) -> Party:
     return Party(name=customer.email or customer.user_id or "", email=customer.email or "")
 
 
-def invoice_document(artifact: InvoiceArtifact, order: Order, seller: Party) -> InvoiceDocument:
-    lines = tuple(
-        DocumentLine(item.name, item.quantity, item.unit_amount, item.line_amount)
-        for item in order.items
-    )
+def _document(
+    artifact: InvoiceArtifact,
+    order: Order,
+    seller: Party,
+    lines: tuple[DocumentLine, ...],
+    refers_to: str | None = None,
+) -> InvoiceDocument:
     return InvoiceDocument(
         number=artifact.number,
-        kind=DocumentKind.INVOICE,
+        kind=artifact.kind,
         issued_at=artifact.created_at,
         seller=seller,
         buyer=buyer_of(order),
         currency=order.currency,
         lines=lines,
-        total=order.total.amount,
+        total=sum(line.amount for line in lines),
         order_id=order.id,
+        refers_to=refers_to,
     )
+
+
+def invoice_document(artifact: InvoiceArtifact, order: Order, seller: Party) -> InvoiceDocument:
+    lines = tuple(
+        DocumentLine(item.name, item.quantity, item.unit_amount, item.line_amount)
+        for item in order.items
+    )
+    return _document(artifact, order, seller, lines)
 
 
 def credit_note_document(
@@ -44,15 +54,4 @@ def credit_note_document(
     seller: Party,
 ) -> InvoiceDocument:
     line = DocumentLine(f"Refund for order {order.id}", 1, refund.amount, refund.amount)
-    return InvoiceDocument(
-        number=artifact.number,
-        kind=DocumentKind.CREDIT_NOTE,
-        issued_at=artifact.created_at,
-        seller=seller,
-        buyer=buyer_of(order),
-        currency=order.currency,
-        lines=(line,),
-        total=refund.amount,
-        order_id=order.id,
-        refers_to=invoice_number,
-    )
+    return _document(artifact, order, seller, (line,), refers_to=invoice_number)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
+
 from billing.domain.errors import InvalidInput
 from billing.domain.invoice import (
     SERIES_PREFIX,
@@ -27,22 +29,14 @@ from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .invoice_documents import credit_note_document, invoice_document
 
 
+@attrs.frozen
 class InvoiceService:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        renderer: InvoiceRenderer,
-        store: ArtifactStore,
-        seller: Party,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._renderer = renderer
-        self._store = store
-        self._seller = seller
-        self._clock = clock
-        self._ids = ids
+    _uow_factory: UnitOfWorkFactory
+    _renderer: InvoiceRenderer
+    _store: ArtifactStore
+    _seller: Party
+    _clock: Clock
+    _ids: IdGenerator
 
     def allocate(
         self,

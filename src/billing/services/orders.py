@@ -57,18 +57,12 @@ def price_items(uow: UnitOfWork, lines: Sequence[CartLine]) -> tuple[list[OrderI
     return items, currencies.pop()
 
 
+@attrs.frozen
 class OrderService:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        provider: PaymentProvider,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._provider = provider
-        self._clock = clock
-        self._ids = ids
+    _uow_factory: UnitOfWorkFactory
+    _provider: PaymentProvider
+    _clock: Clock
+    _ids: IdGenerator
 
     def create_order(self, customer: Customer, lines: Sequence[CartLine]) -> CreatedOrder:
         token = self._ids.secret_token() if customer.is_guest else None

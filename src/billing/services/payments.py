@@ -30,18 +30,12 @@ class CheckoutResult:
     payment: ProviderPayment
 
 
+@attrs.frozen
 class PaymentService:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        provider: PaymentProvider,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._provider = provider
-        self._clock = clock
-        self._ids = ids
+    _uow_factory: UnitOfWorkFactory
+    _provider: PaymentProvider
+    _clock: Clock
+    _ids: IdGenerator
 
     def checkout(
         self, order_id: str, mode: PaymentMode, urls: ReturnUrls | None = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import attrs
+
 from billing.domain.events import DomainEvent, OrderStatusChanged, RefundStatusChanged
 from billing.domain.invoice import DocumentKind
 from billing.domain.order import Order
@@ -20,10 +22,10 @@ from .invoices import InvoiceService
 from .jobs import RENDER_DOCUMENT, Job
 
 
+@attrs.frozen
 class Reactions:
-    def __init__(self, entitlements: EntitlementService, invoices: InvoiceService) -> None:
-        self._entitlements = entitlements
-        self._invoices = invoices
+    _entitlements: EntitlementService
+    _invoices: InvoiceService
 
     def apply(self, uow: UnitOfWork, order: Order, events: Iterable[DomainEvent]) -> list[Job]:
         jobs: list[Job] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
+
 from billing.domain.errors import AmountMismatch
 from billing.domain.events import DomainEvent, RefundStatusChanged
 from billing.domain.order import Order
@@ -14,9 +16,9 @@ from billing.ports.clock import IdGenerator
 from billing.ports.unit_of_work import UnitOfWork
 
 
+@attrs.frozen
 class RefundLedger:
-    def __init__(self, ids: IdGenerator) -> None:
-        self._ids = ids
+    _ids: IdGenerator
 
     def record(
         self, uow: UnitOfWork, order: Order, reported: ProviderRefund, cause: str, at: datetime

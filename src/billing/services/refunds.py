@@ -23,24 +23,15 @@ from .reactions import Reactions
 from .refund_ledger import RefundLedger
 
 
+@attrs.frozen
 class RefundService:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        provider: PaymentProvider,
-        ledger: RefundLedger,
-        reactions: Reactions,
-        tasks: TaskQueue,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._provider = provider
-        self._ledger = ledger
-        self._reactions = reactions
-        self._tasks = tasks
-        self._clock = clock
-        self._ids = ids
+    _uow_factory: UnitOfWorkFactory
+    _provider: PaymentProvider
+    _ledger: RefundLedger
+    _reactions: Reactions
+    _tasks: TaskQueue
+    _clock: Clock
+    _ids: IdGenerator
 
     def refund(self, order_id: str, amount: int | None = None, reason: str | None = None) -> Refund:
         """Refund ``amount`` (everything left when None) of a paid order."""

@@ -55,24 +55,15 @@ class _Applied:
     code: str | None = None
 
 
+@attrs.frozen
 class WebhookService:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        provider: PaymentProvider,
-        ledger: RefundLedger,
-        reactions: Reactions,
-        tasks: TaskQueue,
-        metrics: Metrics,
-        clock: Clock,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._provider = provider
-        self._ledger = ledger
-        self._reactions = reactions
-        self._tasks = tasks
-        self._metrics = metrics
-        self._clock = clock
+    _uow_factory: UnitOfWorkFactory
+    _provider: PaymentProvider
+    _ledger: RefundLedger
+    _reactions: Reactions
+    _tasks: TaskQueue
+    _metrics: Metrics
+    _clock: Clock
 
     def receive(self, payload: bytes, signature: str | None) -> WebhookOutcome:
         """Verify a delivery, then journal and apply it. Raises InvalidSignature/InvalidPayload
