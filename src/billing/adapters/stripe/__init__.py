@@ -1,0 +1,14 @@
+"""The Stripe adapter: PaymentIntents, Checkout Sessions, refunds and signed webhooks."""
+
+from .config import STRIPE_API_VERSION, StripeConfig, webhook_secret_list
+from .errors import IdempotencyKeyReused, map_stripe_error
+from .provider import StripePaymentProvider
+
+__all__ = [
+    "STRIPE_API_VERSION",
+    "IdempotencyKeyReused",
+    "StripeConfig",
+    "StripePaymentProvider",
+    "map_stripe_error",
+    "webhook_secret_list",
+]

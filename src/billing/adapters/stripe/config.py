@@ -1,0 +1,85 @@
+"""The Stripe adapter's configuration: keys, webhook secrets, API version and network policy.
+
+Built by the entry points from settings; nothing here reads the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+import attrs
+
+from billing.domain.errors import ProviderMisconfigured
+
+#: The API version every request is pinned to (``Stripe-Version``), the one the installed
+#: stripe-python is typed for. Webhook endpoints must be created with the same version.
+STRIPE_API_VERSION = "2026-10-28.endive"
+
+#: Stripe's own limits for ``expires_at`` on a Checkout Session, measured from its creation.
+CHECKOUT_TTL_MIN = timedelta(minutes=30)
+CHECKOUT_TTL_MAX = timedelta(hours=24)
+
+_LIVE_PREFIXES = ("sk_live_", "rk_live_")
+_TEST_PREFIXES = ("sk_test_", "rk_test_")
+
+
+def webhook_secret_list(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"whsec_new, whsec_old"`` or an iterable of secrets → a tuple without blanks."""
+    if value is None:
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(secret.strip() for secret in items if secret and secret.strip())
+
+
+def key_livemode(secret_key: str) -> bool:
+    """Whether a secret (or restricted) key is a live one; refuses a key of unknown shape."""
+    if secret_key.startswith(_LIVE_PREFIXES):
+        return True
+    if secret_key.startswith(_TEST_PREFIXES):
+        return False
+    raise ProviderMisconfigured(
+        "the Stripe secret key must start with sk_live_, sk_test_, rk_live_ or rk_test_"
+    )
+
+
+def _check_ttl(_: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
+    if not CHECKOUT_TTL_MIN < value <= CHECKOUT_TTL_MAX:
+        raise ProviderMisconfigured(
+            f"{attribute.name} must be more than 30 minutes and at most 24 hours, got {value}"
+        )
+
+
+def _check_secret_key(_: object, __: attrs.Attribute[str], value: str) -> None:
+    if not value or not value.strip():
+        raise ProviderMisconfigured("STRIPE_SECRET_KEY is not set")
+    key_livemode(value)
+
+
+@attrs.frozen
+class StripeConfig:
+    """Everything the adapter needs; secrets never appear in a repr.
+
+    ``webhook_secrets`` accepts the comma-separated ``STRIPE_WEBHOOK_SECRET`` as is: during a
+    rotation both the new and the old secret verify. No secret means every webhook is refused.
+    """
+
+    secret_key: str = attrs.field(repr=False, validator=_check_secret_key)
+    webhook_secrets: tuple[str, ...] = attrs.field(
+        default=(), repr=False, converter=webhook_secret_list
+    )
+    publishable_key: str | None = None
+    api_version: str = STRIPE_API_VERSION
+    max_network_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    #: Another Stripe-compatible server (staging), e.g. ``http://stripe-mock:12111``.
+    api_base: str | None = None
+    #: Seconds for one HTTP request to Stripe.
+    timeout: float = 30.0
+    #: Seconds a webhook's timestamp may differ from our clock, in either direction.
+    webhook_tolerance: int = attrs.field(default=300, validator=attrs.validators.gt(0))
+    #: How long a Checkout Session stays open, counted from the order's creation.
+    checkout_session_ttl: timedelta = attrs.field(default=timedelta(hours=23), validator=_check_ttl)
+
+    @property
+    def livemode(self) -> bool:
+        return key_livemode(self.secret_key)
