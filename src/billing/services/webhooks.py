@@ -34,11 +34,13 @@ log = logging.getLogger(__name__)
 
 PROCESSED_METRIC = "billing_webhook_processed_total"
 DUPLICATE = "duplicate"
+REJECTED = "rejected"
 
 
 @attrs.frozen
 class WebhookOutcome:
-    """What happened to one delivery. ``retryable``: answer so that the provider retries."""
+    """What happened to one delivery. ``retryable``: answer with an error status so that the
+    provider delivers the event again (failed, or waiting for an order we do not have yet)."""
 
     event_id: str
     outcome: str  # a WebhookStatus value, or "duplicate"
@@ -71,7 +73,9 @@ class WebhookService:
         try:
             event = self._provider.parse_webhook(payload, signature)
         except BillingError as error:
-            self._metrics.increment("billing_webhook_rejected_total", {"code": error.code})
+            labels = {"type": "unverified", "outcome": REJECTED, "code": error.code}
+            self._metrics.increment(PROCESSED_METRIC, labels)
+            log.warning("webhook delivery rejected: %s", error.code)
             raise
         return self.process(event)
 
@@ -189,7 +193,9 @@ class WebhookService:
     def _record_failure(self, event: ProviderEvent, error: Exception) -> WebhookOutcome:
         """Journal a failed application in its own transaction (the failed one rolled back)."""
         code = error.code if isinstance(error, BillingError) else "internal_error"
-        retryable = isinstance(error, OrderNotFound) or getattr(error, "retryable", False)
+        # A failed event is answered so that the provider delivers it again: its retries re-run
+        # it until the cause is fixed, and the journal keeps the error meanwhile.
+        retryable = True
         status = WebhookStatus.PARKED if isinstance(error, OrderNotFound) else WebhookStatus.FAILED
         try:
             with self._uow_factory() as uow:
