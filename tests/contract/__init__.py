@@ -1,0 +1,1 @@
+"""Contract suites: the same tests over every adapter of a port."""
