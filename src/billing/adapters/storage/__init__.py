@@ -1,0 +1,1 @@
+"""Artifact stores: where rendered invoices and credit notes are kept, checksummed."""
