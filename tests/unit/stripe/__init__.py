@@ -1,0 +1,1 @@
+"""Unit tests of the Stripe adapter: every HTTP call intercepted by respx."""
