@@ -119,3 +119,21 @@ class InvalidPayload(BillingError):
 class StorageUnavailable(BillingError):
     code = "storage_unavailable"
     retryable = True
+
+
+class ArtifactMissing(BillingError):
+    """Nothing is stored under an artifact's key."""
+
+    code = "artifact_missing"
+
+
+class ArtifactCorrupted(BillingError):
+    """Stored bytes do not have the checksum recorded when they were written."""
+
+    code = "artifact_corrupted"
+
+
+class ArtifactConflict(BillingError):
+    """Other bytes are already stored under the key: a document is never rewritten."""
+
+    code = "artifact_conflict"

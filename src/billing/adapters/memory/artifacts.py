@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from billing.domain.errors import BillingError
-
-
-class ArtifactCorrupted(BillingError):
-    code = "artifact_corrupted"
-
-
-class ArtifactMissing(BillingError):
-    code = "artifact_missing"
+from billing.domain.errors import ArtifactConflict, ArtifactCorrupted, ArtifactMissing
 
 
 class MemoryArtifactStore:
@@ -22,7 +14,7 @@ class MemoryArtifactStore:
     def put(self, key: str, data: bytes) -> str:
         existing = self.files.get(key)
         if existing is not None and existing != data:
-            raise ArtifactCorrupted(f"{key} exists with other content", key=key)
+            raise ArtifactConflict(f"{key} exists with other content", key=key)
         self.files[key] = data
         return hashlib.sha256(data).hexdigest()
 
