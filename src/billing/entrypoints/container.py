@@ -6,14 +6,14 @@ from collections.abc import Callable, Mapping
 
 from dependency_injector import containers, providers
 
-from billing.adapters.invoices.text import TextRenderer
+from billing.adapters.invoices.pdf_renderer import WeasyPrintInvoiceRenderer
 from billing.adapters.memory import (
     FakePaymentProvider,
     InlineTaskQueue,
-    MemoryArtifactStore,
     MemoryUnitOfWorkFactory,
     RecordingMetrics,
 )
+from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.system import RandomIds, SystemClock
 from billing.domain.invoice import Party
 from billing.services.entitlements import EntitlementService
@@ -51,8 +51,8 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(RandomIds)
     metrics = providers.Singleton(RecordingMetrics)
     uow_factory = providers.Singleton(MemoryUnitOfWorkFactory)
-    artifact_store = providers.Singleton(MemoryArtifactStore)
-    renderer = providers.Singleton(TextRenderer)
+    artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
+    renderer = providers.Singleton(WeasyPrintInvoiceRenderer)
 
     payment_provider = providers.Selector(
         settings.provided.payment_provider,

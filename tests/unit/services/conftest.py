@@ -8,6 +8,7 @@ import attrs
 import pytest
 from dependency_injector import providers
 
+from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.memory import (
     FakeEvents,
     FakePaymentProvider,
@@ -74,6 +75,8 @@ def world() -> Iterator[World]:
     clock, ids = FixedClock(), SequentialIds()
     container.clock.override(providers.Object(clock))
     container.ids.override(providers.Object(ids))
+    container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
+    container.renderer.override(providers.Singleton(TextRenderer))
     provider = container.payment_provider()
     assert isinstance(provider, FakePaymentProvider)
     uow_factory = container.uow_factory()
