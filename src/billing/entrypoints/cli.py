@@ -27,3 +27,27 @@ def demo() -> None:
     container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
     status = run_demo(container, click.echo)
     click.echo(f"final status: {status}")
+
+
+@main.group()
+def invoices() -> None:
+    """Invoice and credit-note files."""
+
+
+@invoices.command("render")
+@click.argument("order_id")
+def invoices_render(order_id: str) -> None:
+    """Render the files of every numbered document of ORDER_ID (again, if need be)."""
+    for artifact in build_container().invoices().render_order(order_id):
+        click.echo(f"{artifact.number}\t{artifact.pdf_key}\t{artifact.pdf_sha256}")
+
+
+@invoices.command("verify")
+def invoices_verify() -> None:
+    """Recompute every stored checksum; list missing or altered files, exit 1 if any."""
+    problems = build_container().invoices().verify()
+    for problem in problems:
+        click.echo(f"{problem.code}\t{problem.number}\t{problem.key}")
+    if problems:
+        raise SystemExit(1)
+    click.echo("every stored invoice file matches its checksum")

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import attrs
 
-from billing.domain.errors import InvalidInput
+from billing.domain.errors import ArtifactCorrupted, ArtifactMissing, InvalidInput
 from billing.domain.invoice import (
     SERIES_PREFIX,
     DocumentKind,
@@ -27,6 +27,15 @@ from billing.ports.invoices import ArtifactStore, InvoiceRenderer
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .invoice_documents import credit_note_document, invoice_document
+
+
+@attrs.frozen
+class ArtifactProblem:
+    """A stored file that is missing or no longer matches its recorded checksum."""
+
+    number: str
+    key: str
+    code: str
 
 
 @attrs.frozen
@@ -98,6 +107,28 @@ class InvoiceService:
         return credit_note_document(
             artifact, order, refund, invoice.number if invoice else None, self._seller
         )
+
+    def render_order(self, order_id: str) -> list[InvoiceArtifact]:
+        """Render every numbered document of an order that has no files yet."""
+        return [self.render(artifact.id) for artifact in self.documents(order_id)]
+
+    def verify(self) -> list[ArtifactProblem]:
+        """Re-read every stored file and compare it with the checksum recorded at rendering."""
+        with self._uow_factory() as uow:
+            artifacts = uow.invoices.list_all()
+        problems = []
+        for artifact in artifacts:
+            for key, checksum in (
+                (artifact.html_key, artifact.html_sha256),
+                (artifact.pdf_key, artifact.pdf_sha256),
+            ):
+                if key is None:
+                    continue
+                try:
+                    self._store.get(key, checksum)
+                except (ArtifactMissing, ArtifactCorrupted) as error:
+                    problems.append(ArtifactProblem(artifact.number, key, error.code))
+        return problems
 
     def documents(self, order_id: str) -> list[InvoiceArtifact]:
         with self._uow_factory() as uow:

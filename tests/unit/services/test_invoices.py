@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
+from billing.domain.errors import StorageUnavailable
 from billing.domain.invoice import DocumentKind
 from billing.domain.money import Money
+from billing.domain.state import OrderStatus
 from billing.services.orders import CartLine
 
 from .conftest import USER, World
@@ -65,3 +69,48 @@ def test_each_succeeded_refund_gets_a_credit_note_referring_to_the_invoice(world
     note = world.container.invoices().file(documents[0].id, "html")
     assert b"Corrects invoice INV-2026-000001" in note
     assert b"10.00 EUR" in note
+
+
+def test_verify_reports_altered_and_missing_files(world: World) -> None:
+    first, _ = world.paid_order()
+    second, _ = world.paid_order()
+    service = world.container.invoices()
+    assert service.verify() == []
+    [a] = service.documents(first.id)
+    [b] = service.documents(second.id)
+    assert a.pdf_key is not None
+    assert b.html_key is not None
+
+    altered = bytearray(world.store.files[a.pdf_key])
+    altered[0] ^= 0xFF
+    world.store.files[a.pdf_key] = bytes(altered)
+    del world.store.files[b.html_key]
+
+    assert sorted((p.code, p.number, p.key) for p in service.verify()) == [
+        ("artifact_corrupted", a.number, a.pdf_key),
+        ("artifact_missing", b.number, b.html_key),
+    ]
+
+
+def test_a_failed_rendering_keeps_the_order_paid_and_heals_on_retry(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unwritable(key: str, data: bytes) -> str:
+        raise StorageUnavailable("media root not writable")
+
+    monkeypatch.setattr(world.store, "put", unwritable)
+    order, _ = world.paid_order()
+
+    assert world.order(order.id).status is OrderStatus.PAID
+    [job] = world.tasks.failed
+    assert job.error is not None
+    assert "StorageUnavailable" in job.error
+    [pending] = world.container.invoices().documents(order.id)
+    assert not pending.rendered
+
+    monkeypatch.undo()
+    world.tasks.retry_failed()
+
+    [done] = world.container.invoices().documents(order.id)
+    assert (done.number, done.rendered) == (pending.number, True)
+    assert world.tasks.failed == []
