@@ -38,7 +38,7 @@ def _resources() -> dict[str, Any]:
 
 def stripe_fixture(name: str, **overrides: Any) -> dict[str, Any]:
     """A fresh copy of Stripe's example ``name`` object with ``overrides`` applied."""
-    obj = copy.deepcopy(_resources()[name])
+    obj: dict[str, Any] = copy.deepcopy(_resources()[name])
     obj.update(overrides)
     return obj
 
@@ -60,7 +60,10 @@ def stripe_event(
 
 def sign(payload: bytes, secret: str, timestamp: int) -> str:
     """The ``Stripe-Signature`` header Stripe would send, from stripe-python's own code."""
-    return stripe.WebhookSignature.generate_signature_header(payload.decode(), secret, timestamp)
+    header: str = stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp
+    )
+    return header
 
 
 def form(request: httpx.Request) -> dict[str, str]:
