@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from billing.adapters.memory import FixedClock
-from billing.adapters.stripe import StripePaymentProvider
+from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripePaymentProvider
 from billing.domain.errors import InvalidPayload, InvalidSignature
 from billing.domain.money import Money
 from billing.domain.payment import ProviderRefund
@@ -470,3 +470,26 @@ def test_parse_event_reads_a_journaled_payload_without_a_signature(
     assert unconfigured.parse_event(body).kind is EventKind.PAYMENT_SUCCEEDED
     with pytest.raises(InvalidPayload):
         unconfigured.parse_event(b"\xff\xfe")
+
+
+def test_the_handled_types_are_exactly_those_the_issue_lists() -> None:
+    assert sorted(HANDLED_EVENT_TYPES) == sorted(
+        [
+            "payment_intent.succeeded",
+            "payment_intent.payment_failed",
+            "payment_intent.canceled",
+            "payment_intent.processing",
+            "payment_intent.requires_action",
+            "checkout.session.completed",
+            "checkout.session.expired",
+            "checkout.session.async_payment_succeeded",
+            "checkout.session.async_payment_failed",
+            "charge.refunded",
+            "refund.created",
+            "refund.updated",
+            "refund.failed",
+            "charge.refund.updated",
+            "charge.dispute.created",
+            "charge.dispute.closed",
+        ]
+    )

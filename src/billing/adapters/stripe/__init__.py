@@ -3,8 +3,10 @@
 from .config import STRIPE_API_VERSION, StripeConfig, webhook_secret_list
 from .errors import IdempotencyKeyReused, map_stripe_error
 from .provider import StripePaymentProvider
+from .translate import HANDLED_EVENT_TYPES
 
 __all__ = [
+    "HANDLED_EVENT_TYPES",
     "STRIPE_API_VERSION",
     "IdempotencyKeyReused",
     "StripeConfig",

@@ -229,6 +229,9 @@ class StripePaymentProvider:
         """Every event created at or after ``since`` (newest first, as Stripe lists them).
 
         Events come from the API over an authenticated connection: no signature to check.
+        Each ``payload`` is the event re-serialised as compact JSON, which ``parse_event``
+        reads back like a webhook body. ``types`` narrows the list, e.g. to
+        ``HANDLED_EVENT_TYPES`` (at most 20 types per request, Stripe's limit).
         """
         params: dict[str, Any] = {"created": {"gte": int(since.timestamp())}, "limit": 100}
         if types:

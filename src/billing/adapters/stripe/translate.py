@@ -69,6 +69,14 @@ _DISPUTE_KINDS = {
     "charge.dispute.closed": EventKind.DISPUTE_CLOSED,
 }
 
+#: Every event type translated into something other than UNHANDLED: the list a webhook
+#: endpoint subscribes to, and the filter for reconciliation.
+HANDLED_EVENT_TYPES: frozenset[str] = frozenset(
+    {*_PAYMENT_INTENT_KINDS, "checkout.session.completed", *_SESSION_KINDS}
+    | _REFUND_TYPES
+    | {"charge.refunded", *_DISPUTE_KINDS}
+)
+
 
 def _money(amount: int, currency: str) -> Money:
     try:
