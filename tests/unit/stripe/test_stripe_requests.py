@@ -336,6 +336,7 @@ def test_events_since_a_time_are_listed_page_by_page(
     ]
     assert events[0].order_id == "ord_000001"
     assert events[0].amount == Money(2800, "EUR")
+    assert [provider.parse_event(e.payload.encode()) for e in events] == events
     first, second = (dict(call.request.url.params) for call in route.calls)
     since = str(int((NOW - timedelta(hours=1)).timestamp()))
     assert first == {"created[gte]": since, "limit": "100", "types[0]": "payment_intent.succeeded"}
