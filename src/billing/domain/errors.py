@@ -104,6 +104,12 @@ class ProviderRejected(ProviderError):
     code = "provider_rejected"
 
 
+class IdempotencyKeyReused(ProviderRejected):
+    """The same idempotency key was sent with other parameters: a bug on our side."""
+
+    code = "idempotency_key_reused"
+
+
 class ProviderMisconfigured(ProviderError):
     code = "provider_misconfigured"
 

@@ -157,8 +157,11 @@ class WebhookService:
     ) -> _Applied:
         if order.status not in PAYABLE_STATES:
             return _Applied(WebhookStatus.IGNORED, order, code="stale")
+        # A checkout session's attempt knows the session (cs_…), its failure names the
+        # PaymentIntent (pi_…): the order's current payment identifies the attempt too.
+        failed_ids = {event.payment_id, order.provider_payment_id} - {None}
         for attempt in uow.payment_attempts.list_for_order(order.id):
-            if attempt.provider_payment_id == event.payment_id:
+            if attempt.provider_payment_id in failed_ids:
                 attempt.status, attempt.error_code = "failed", event.failure_code
                 uow.payment_attempts.save(attempt)
         return _Applied(WebhookStatus.PROCESSED, order)

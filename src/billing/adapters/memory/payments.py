@@ -16,7 +16,13 @@ from typing import Any
 
 import attrs
 
-from billing.domain.errors import InvalidPayload, InvalidSignature, ProviderError, ProviderRejected
+from billing.domain.errors import (
+    IdempotencyKeyReused,
+    InvalidPayload,
+    InvalidSignature,
+    ProviderError,
+    ProviderRejected,
+)
 from billing.domain.money import Money
 from billing.domain.order import Order
 from billing.domain.payment import PaymentMode, ProviderPayment, ProviderRefund
@@ -119,7 +125,7 @@ class FakePaymentProvider:
         if key in self._by_key:
             known_params, result = self._by_key[key]
             if known_params != params:
-                raise ProviderRejected(
+                raise IdempotencyKeyReused(
                     "idempotency key reused with other parameters", idempotency_key=key
                 )
             return result

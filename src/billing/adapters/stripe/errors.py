@@ -19,21 +19,13 @@ from typing import Any
 import stripe
 
 from billing.domain.errors import (
+    IdempotencyKeyReused,
     PaymentDeclined,
     ProviderError,
     ProviderMisconfigured,
     ProviderRejected,
     ProviderUnavailable,
 )
-
-
-class IdempotencyKeyReused(ProviderRejected):
-    """The same idempotency key was sent with other parameters: a bug on our side, not retryable.
-
-    Kept here until the domain has its own name for it (``ProviderRejected`` subclass).
-    """
-
-    code = "idempotency_key_reused"
 
 
 def _error_body(error: stripe.StripeError) -> dict[str, Any]:
