@@ -14,6 +14,7 @@ from billing.adapters.memory import (
     RecordingMetrics,
 )
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
+from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.domain.invoice import Party
 from billing.services.entitlements import EntitlementService
@@ -33,6 +34,16 @@ TaskHandler = Callable[[Mapping[str, str]], None]
 
 def _render_document(invoices: InvoiceService) -> TaskHandler:
     return lambda params: invoices.render(params["artifact_id"]) and None
+
+
+def _stripe_config(settings: Settings) -> StripeConfig:
+    return StripeConfig(
+        secret_key=settings.stripe_secret_key,
+        webhook_secrets=settings.stripe_webhook_secrets,
+        publishable_key=settings.stripe_publishable_key or None,
+        api_base=settings.stripe_api_base,
+        max_network_retries=settings.stripe_max_network_retries,
+    )
 
 
 def _seller(settings: Settings) -> Party:
@@ -57,6 +68,9 @@ class Container(containers.DeclarativeContainer):
     payment_provider = providers.Selector(
         settings.provided.payment_provider,
         fake=providers.Singleton(FakePaymentProvider, clock=clock),
+        stripe=providers.ThreadSafeSingleton(
+            StripePaymentProvider, providers.Callable(_stripe_config, settings), clock
+        ),
     )
 
     entitlements = providers.Singleton(EntitlementService, uow_factory, clock, ids)

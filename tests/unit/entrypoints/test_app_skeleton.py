@@ -46,3 +46,12 @@ def test_the_gate_opens_when_enabled() -> None:
     response = client.get("/billing/no-such-route")
 
     assert response.status_code == 404
+
+
+def test_the_stripe_provider_is_chosen_by_settings_and_fails_closed_without_a_secret() -> None:
+    settings = Settings(enabled=True, payment_provider="stripe", stripe_secret_key="sk_test_x")
+    client = create_app(settings).test_client()
+
+    body = client.get("/billing/health/").json
+
+    assert (body["provider"], body["webhook_configured"]) == ("stripe", False)
