@@ -1,0 +1,37 @@
+"""SQL storage: the unit of work and repositories on SQLAlchemy 2, for SQLite and PostgreSQL.
+
+Public API:
+
+- ``make_engine(url)``, ``SqlUnitOfWorkFactory(engine)`` (or ``.from_url(url)``)
+- ``run_in_transaction(uow_factory, use_case)``, ``retry_transient()``: run again on conflicts
+- ``upgrade(url_or_engine)``: apply the packaged Alembic migrations
+- ``load_catalog(uow_factory, path)``, ``demo_catalog_path()``
+"""
+
+from .catalog_file import InvalidCatalog, demo_catalog_path, load_catalog, read_catalog
+from .engine import DEFAULT_DATABASE_URL, make_engine
+from .errors import DuplicateRecord, IntegrityViolation, TransientConflict, is_transient
+from .migrate import upgrade
+from .retry import Backoff, retry_transient, run_in_transaction
+from .tables import metadata
+from .unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "Backoff",
+    "DuplicateRecord",
+    "IntegrityViolation",
+    "InvalidCatalog",
+    "SqlUnitOfWork",
+    "SqlUnitOfWorkFactory",
+    "TransientConflict",
+    "demo_catalog_path",
+    "is_transient",
+    "load_catalog",
+    "make_engine",
+    "metadata",
+    "read_catalog",
+    "retry_transient",
+    "run_in_transaction",
+    "upgrade",
+]

@@ -1,0 +1,68 @@
+"""Engines for SQLite (embedded default) and PostgreSQL (production), with the same behaviour.
+
+SQLite: SQLAlchemy emits ``BEGIN IMMEDIATE`` itself (the pysqlite recipe: the driver's own
+transaction handling is switched off), so every unit of work takes the write lock when it
+starts and writers serialise; a busy timeout makes them wait for each other instead of failing.
+Foreign keys are enforced and the journal is write-ahead. PostgreSQL: psycopg 3, READ
+COMMITTED, connections checked before use; row locks come from ``SELECT … FOR UPDATE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.pool import StaticPool
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/billing.db"
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
+
+
+def make_engine(
+    database_url: str | URL = DEFAULT_DATABASE_URL,
+    *,
+    connect_args: Mapping[str, Any] | None = None,
+    sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT,
+    echo: bool = False,
+) -> Engine:
+    """An engine for ``database_url``; nothing connects until a unit of work starts.
+
+    A SQLite file's directory is created if missing. ``sqlite://`` (in memory) shares one
+    connection, so it suits single-threaded tests only.
+    """
+    url = make_url(database_url)
+    args = dict(connect_args or {})
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, connect_args=args, pool_pre_ping=True, echo=echo)
+    args.setdefault("timeout", sqlite_busy_timeout)
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if in_memory:
+        args["check_same_thread"] = False
+        engine = create_engine(url, connect_args=args, poolclass=StaticPool, echo=echo)
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args=args, echo=echo)
+    _serialise_sqlite_writers(engine, wal=not in_memory)
+    return engine
+
+
+def _serialise_sqlite_writers(engine: Engine, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Stop the driver from emitting BEGIN itself; SQLAlchemy emits ours below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,352 @@
+"""Records ↔ domain objects: the one place that knows how each entity is laid out in tables.
+
+``*_record`` functions turn an entity into the column values of its row; ``*_from`` functions
+build a fresh domain object from rows. Nothing else in the adapter touches column names of a
+domain field, and no row object leaves the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from billing.domain.catalog import Product
+from billing.domain.customer import CustomerProfile
+from billing.domain.entitlement import Entitlement
+from billing.domain.errors import InvalidInput
+from billing.domain.invoice import DocumentKind, DocumentNumber, InvoiceArtifact
+from billing.domain.money import Money
+from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.payment import PaymentAttempt, PaymentMode
+from billing.domain.refund import Refund, RefundOrigin
+from billing.domain.refund_status import RefundStatus
+from billing.domain.state import OrderStatus, OrderTransition
+from billing.domain.webhook import WebhookEvent, WebhookStatus
+
+Row = Mapping[Any, Any]  # a RowMapping, keyed by column name
+Record = dict[str, Any]
+
+
+# -- orders -----------------------------------------------------------------------------------
+
+
+def order_record(order: Order) -> Record:
+    return {
+        "id": order.id,
+        "customer_user_id": order.customer.user_id,
+        "customer_email": order.customer.email,
+        "currency": order.currency,
+        "idempotency_key": order.idempotency_key,
+        "status": str(order.status),
+        "provider_payment_id": order.provider_payment_id,
+        "amount_paid": order.amount_paid,
+        "amount_refunded": order.amount_refunded,
+        "disputed": order.disputed,
+        "access_token_sha256": order.access_token_sha256,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+    }
+
+
+def item_records(order: Order) -> list[Record]:
+    return [
+        {
+            "order_id": order.id,
+            "position": position,
+            "sku": item.sku,
+            "name": item.name,
+            "quantity": item.quantity,
+            "unit_amount": item.unit_amount,
+            "entitlement_key": item.entitlement_key,
+        }
+        for position, item in enumerate(order.items)
+    ]
+
+
+def transition_record(order_id: str, seq: int, transition: OrderTransition) -> Record:
+    return {
+        "order_id": order_id,
+        "seq": seq,
+        "from_status": str(transition.from_status),
+        "to_status": str(transition.to_status),
+        "cause": transition.cause,
+        "at": transition.at,
+    }
+
+
+def item_from(row: Row) -> OrderItem:
+    return OrderItem(
+        sku=row["sku"],
+        name=row["name"],
+        quantity=row["quantity"],
+        unit_amount=row["unit_amount"],
+        entitlement_key=row["entitlement_key"],
+    )
+
+
+def transition_from(row: Row) -> OrderTransition:
+    return OrderTransition(
+        from_status=OrderStatus(row["from_status"]),
+        to_status=OrderStatus(row["to_status"]),
+        cause=row["cause"],
+        at=row["at"],
+    )
+
+
+def customer_from(row: Row) -> Customer:
+    return Customer(user_id=row["customer_user_id"], email=row["customer_email"])
+
+
+def order_from(row: Row, items: Sequence[Row], transitions: Sequence[Row]) -> Order:
+    """``items`` ordered by position, ``transitions`` by sequence."""
+    return Order(
+        id=row["id"],
+        customer=customer_from(row),
+        items=tuple(item_from(i) for i in items),
+        currency=row["currency"].strip(),
+        idempotency_key=row["idempotency_key"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        status=OrderStatus(row["status"]),
+        provider_payment_id=row["provider_payment_id"],
+        amount_paid=row["amount_paid"],
+        amount_refunded=row["amount_refunded"],
+        disputed=row["disputed"],
+        access_token_sha256=row["access_token_sha256"],
+        transitions=[transition_from(t) for t in transitions],
+    )
+
+
+# -- payments and refunds ---------------------------------------------------------------------
+
+
+def attempt_record(attempt: PaymentAttempt) -> Record:
+    return {
+        "id": attempt.id,
+        "order_id": attempt.order_id,
+        "mode": str(attempt.mode),
+        "idempotency_key": attempt.idempotency_key,
+        "provider_payment_id": attempt.provider_payment_id,
+        "status": attempt.status,
+        "error_code": attempt.error_code,
+        "created_at": attempt.created_at,
+    }
+
+
+def attempt_from(row: Row) -> PaymentAttempt:
+    return PaymentAttempt(
+        id=row["id"],
+        order_id=row["order_id"],
+        mode=PaymentMode(row["mode"]),
+        idempotency_key=row["idempotency_key"],
+        created_at=row["created_at"],
+        provider_payment_id=row["provider_payment_id"],
+        status=row["status"],
+        error_code=row["error_code"],
+    )
+
+
+def refund_record(refund: Refund) -> Record:
+    return {
+        "id": refund.id,
+        "order_id": refund.order_id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": str(refund.status),
+        "origin": str(refund.origin),
+        "reason": refund.reason,
+        "provider_refund_id": refund.provider_refund_id,
+        "failure_reason": refund.failure_reason,
+        "created_at": refund.created_at,
+        "updated_at": refund.updated_at,
+    }
+
+
+def refund_from(row: Row) -> Refund:
+    return Refund(
+        id=row["id"],
+        order_id=row["order_id"],
+        amount=row["amount"],
+        currency=row["currency"].strip(),
+        status=RefundStatus(row["status"]),
+        origin=RefundOrigin(row["origin"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        reason=row["reason"],
+        provider_refund_id=row["provider_refund_id"],
+        failure_reason=row["failure_reason"],
+    )
+
+
+# -- customers and entitlements ---------------------------------------------------------------
+
+
+def customer_record(profile: CustomerProfile) -> Record:
+    return {
+        "id": profile.id,
+        "user_id": profile.user_id,
+        "email": profile.email,
+        "provider_customer_id": profile.provider_customer_id,
+        "created_at": profile.created_at,
+    }
+
+
+def profile_from(row: Row) -> CustomerProfile:
+    return CustomerProfile(
+        id=row["id"],
+        created_at=row["created_at"],
+        user_id=row["user_id"],
+        email=row["email"],
+        provider_customer_id=row["provider_customer_id"],
+    )
+
+
+def entitlement_record(entitlement: Entitlement) -> Record:
+    return {
+        "id": entitlement.id,
+        "key": entitlement.key,
+        "order_id": entitlement.order_id,
+        "customer_user_id": entitlement.customer.user_id,
+        "customer_email": entitlement.customer.email,
+        "granted_at": entitlement.granted_at,
+        "revoked_at": entitlement.revoked_at,
+    }
+
+
+def entitlement_from(row: Row) -> Entitlement:
+    return Entitlement(
+        id=row["id"],
+        key=row["key"],
+        order_id=row["order_id"],
+        customer=customer_from(row),
+        granted_at=row["granted_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+# -- invoices ---------------------------------------------------------------------------------
+
+
+def invoice_record(artifact: InvoiceArtifact) -> Record:
+    try:
+        number = DocumentNumber.parse(artifact.number)
+    except ValueError:  # a malformed text, on domain versions that do not raise InvalidInput
+        raise InvalidInput(f"not a document number: {artifact.number!r}") from None
+    return {
+        "id": artifact.id,
+        "number": artifact.number,
+        "series": number.series,
+        "year": number.year,
+        "sequence": number.sequence,
+        "kind": str(artifact.kind),
+        "order_id": artifact.order_id,
+        "refund_id": artifact.refund_id,
+        "template_version": artifact.template_version,
+        "html_key": artifact.html_key,
+        "html_sha256": artifact.html_sha256,
+        "pdf_key": artifact.pdf_key,
+        "pdf_sha256": artifact.pdf_sha256,
+        "created_at": artifact.created_at,
+        "rendered_at": artifact.rendered_at,
+    }
+
+
+def invoice_from(row: Row) -> InvoiceArtifact:
+    return InvoiceArtifact(
+        id=row["id"],
+        number=row["number"],
+        kind=DocumentKind(row["kind"]),
+        order_id=row["order_id"],
+        created_at=row["created_at"],
+        refund_id=row["refund_id"],
+        template_version=row["template_version"],
+        html_key=row["html_key"],
+        html_sha256=row["html_sha256"],
+        pdf_key=row["pdf_key"],
+        pdf_sha256=row["pdf_sha256"],
+        rendered_at=row["rendered_at"],
+    )
+
+
+# -- webhook events ---------------------------------------------------------------------------
+
+
+def _parsed(payload: str) -> Any:
+    """The payload as JSON for queries, or None when the raw text is not JSON."""
+    try:
+        return json.loads(payload)
+    except ValueError:
+        return None
+
+
+def webhook_record(event: WebhookEvent) -> Record:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "status": str(event.status),
+        "payload": event.payload,
+        "payload_json": _parsed(event.payload),
+        "livemode": event.livemode,
+        "api_version": event.api_version,
+        "attempts": event.attempts,
+        "last_error": event.last_error,
+        "order_id": event.order_id,
+        "received_at": event.received_at,
+        "processed_at": event.processed_at,
+    }
+
+
+def webhook_state_record(event: WebhookEvent) -> Record:
+    """The columns a ``save`` may change (the journaled payload never changes)."""
+    record = webhook_record(event)
+    for frozen in ("id", "payload", "payload_json", "received_at"):
+        del record[frozen]
+    return record
+
+
+def webhook_from(row: Row) -> WebhookEvent:
+    return WebhookEvent(
+        id=row["id"],
+        type=row["type"],
+        payload=row["payload"],
+        received_at=row["received_at"],
+        status=WebhookStatus(row["status"]),
+        livemode=row["livemode"],
+        api_version=row["api_version"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        order_id=row["order_id"],
+        processed_at=row["processed_at"],
+    )
+
+
+# -- catalog ----------------------------------------------------------------------------------
+
+
+def product_record(product: Product) -> Record:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "unit_amount": product.price.amount,
+        "currency": product.price.currency,
+        "entitlement_key": product.entitlement_key,
+        "active": product.active,
+    }
+
+
+def product_from(row: Row) -> Product:
+    return Product(
+        sku=row["sku"],
+        name=row["name"],
+        price=Money(row["unit_amount"], row["currency"].strip()),
+        entitlement_key=row["entitlement_key"],
+        active=row["active"],
+    )
+
+
+def group_by_order(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for row in rows:
+        grouped.setdefault(row["order_id"], []).append(row)
+    return grouped

@@ -1,0 +1,386 @@
+"""Repositories over the tables, in SQLAlchemy 2.0 Core style, inside one session.
+
+Every read builds fresh domain objects (``mapping``); every write states its columns. Nothing
+here commits: the unit of work does. Inserts run in a savepoint so that a refused duplicate
+leaves the transaction usable on PostgreSQL as on SQLite.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+
+from billing.domain.catalog import Product
+from billing.domain.customer import CustomerProfile
+from billing.domain.entitlement import Entitlement
+from billing.domain.errors import (
+    InvalidInput,
+    InvoiceNotFound,
+    OrderNotFound,
+    RefundNotFound,
+    UnknownProduct,
+    WebhookEventNotFound,
+)
+from billing.domain.invoice import DocumentKind, InvoiceArtifact
+from billing.domain.order import Order
+from billing.domain.payment import PaymentAttempt
+from billing.domain.refund import Refund
+from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
+
+from . import mapping
+from . import tables as t
+from .errors import translated
+
+
+class _Repository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _rows(self, statement: Any) -> list[RowMapping]:
+        with translated():
+            return list(self._session.execute(statement).mappings())
+
+    def _one(self, statement: Any) -> RowMapping | None:
+        with translated():
+            return self._session.execute(statement).mappings().first()
+
+    def _write(self, statement: Any, params: Any = None) -> CursorResult[Any]:
+        with translated():
+            result = self._session.execute(statement, params)
+        assert isinstance(result, CursorResult)
+        return result
+
+    def _insert(self, table: Table, records: Sequence[dict[str, Any]]) -> None:
+        """Insert rows in a savepoint: a duplicate raises DuplicateRecord, the transaction lives."""
+        if not records:
+            return
+        with translated(), self._session.begin_nested():
+            self._session.execute(table.insert(), list(records))
+
+    def _update(self, table: Table, key: ColumnElement[bool], record: dict[str, Any]) -> None:
+        result = self._write(update(table).where(key).values(**record))
+        if result.rowcount == 0:
+            raise InvalidInput(f"no row in {table.name} to update", table=table.name)
+
+    def _dialect_insert(self, table: Table) -> Insert:
+        """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (PostgreSQL and SQLite)."""
+        name = self._session.get_bind().dialect.name
+        if name == "postgresql":
+            return postgresql.insert(table)
+        if name == "sqlite":
+            return sqlite.insert(table)
+        raise NotImplementedError(f"no insert-on-conflict for {name}")
+
+
+class SqlOrders(_Repository):
+    def add(self, order: Order) -> None:
+        self._insert(t.orders, [mapping.order_record(order)])
+        self._insert(t.order_items, mapping.item_records(order))
+        self._insert(
+            t.order_transitions,
+            [mapping.transition_record(order.id, i, tr) for i, tr in enumerate(order.transitions)],
+        )
+
+    def save(self, order: Order) -> None:
+        record = mapping.order_record(order)
+        self._update(t.orders, t.orders.c.id == order.id, record)
+        items = mapping.item_records(order)
+        stored_items = self._rows(
+            select(*t.order_items.c)
+            .where(t.order_items.c.order_id == order.id)
+            .order_by(t.order_items.c.position)
+        )
+        if [dict(row) for row in stored_items] != items:
+            self._write(t.order_items.delete().where(t.order_items.c.order_id == order.id))
+            self._insert(t.order_items, items)
+        # Transitions are append-only: store those after the ones already recorded.
+        stored = self._one(
+            select(func.count().label("n")).where(t.order_transitions.c.order_id == order.id)
+        )
+        count = stored["n"] if stored is not None else 0
+        new = [
+            mapping.transition_record(order.id, seq, order.transitions[seq])
+            for seq in range(count, len(order.transitions))
+        ]
+        self._insert(t.order_transitions, new)
+
+    def get(self, order_id: str) -> Order:
+        found = self._load(t.orders.c.id == order_id)
+        if not found:
+            raise OrderNotFound(f"no order {order_id}", order_id=order_id)
+        return found[0]
+
+    def lock(self, order_id: str) -> Order:
+        """``SELECT … FOR UPDATE`` on the order's row (SQLite: already holds the write lock)."""
+        row = self._one(select(t.orders.c.id).where(t.orders.c.id == order_id).with_for_update())
+        if row is None:
+            raise OrderNotFound(f"no order {order_id}", order_id=order_id)
+        return self.get(order_id)
+
+    def find_by_payment(self, provider_payment_id: str) -> Order | None:
+        found = self._load(t.orders.c.provider_payment_id == provider_payment_id)
+        return found[0] if found else None
+
+    def list_for_guest(self, email: str) -> list[Order]:
+        return self._load(
+            and_(t.orders.c.customer_user_id.is_(None), t.orders.c.customer_email == email)
+        )
+
+    def list_for_user(self, user_id: str) -> list[Order]:
+        return self._load(t.orders.c.customer_user_id == user_id)
+
+    def _load(self, where: ColumnElement[bool]) -> list[Order]:
+        rows = self._rows(select(*t.orders.c).where(where).order_by(*_by_time(t.orders)))
+        if not rows:
+            return []
+        ids = [row["id"] for row in rows]
+        items = mapping.group_by_order(
+            self._rows(
+                select(*t.order_items.c)
+                .where(t.order_items.c.order_id.in_(ids))
+                .order_by(t.order_items.c.order_id, t.order_items.c.position)
+            )
+        )
+        transitions = mapping.group_by_order(
+            self._rows(
+                select(*t.order_transitions.c)
+                .where(t.order_transitions.c.order_id.in_(ids))
+                .order_by(t.order_transitions.c.order_id, t.order_transitions.c.seq)
+            )
+        )
+        return [
+            mapping.order_from(row, items.get(row["id"], []), transitions.get(row["id"], []))
+            for row in rows
+        ]
+
+
+def _by_time(table: Table) -> tuple[Any, ...]:
+    return (table.c.created_at, table.c.id)
+
+
+class SqlPaymentAttempts(_Repository):
+    def add(self, attempt: PaymentAttempt) -> None:
+        self._insert(t.payment_attempts, [mapping.attempt_record(attempt)])
+
+    def save(self, attempt: PaymentAttempt) -> None:
+        c = t.payment_attempts.c
+        self._update(t.payment_attempts, c.id == attempt.id, mapping.attempt_record(attempt))
+
+    def find_by_key(self, idempotency_key: str) -> PaymentAttempt | None:
+        c = t.payment_attempts.c
+        row = self._one(select(*c).where(c.idempotency_key == idempotency_key))
+        return mapping.attempt_from(row) if row is not None else None
+
+    def list_for_order(self, order_id: str) -> list[PaymentAttempt]:
+        c = t.payment_attempts.c
+        statement = select(*c).where(c.order_id == order_id).order_by(c.created_at, c.id)
+        return [mapping.attempt_from(row) for row in self._rows(statement)]
+
+
+class SqlRefunds(_Repository):
+    def add(self, refund: Refund) -> None:
+        self._insert(t.refunds, [mapping.refund_record(refund)])
+
+    def save(self, refund: Refund) -> None:
+        self._update(t.refunds, t.refunds.c.id == refund.id, mapping.refund_record(refund))
+
+    def get(self, refund_id: str) -> Refund:
+        refund = self.find(refund_id)
+        if refund is None:
+            raise RefundNotFound(f"no refund {refund_id}", refund_id=refund_id)
+        return refund
+
+    def find(self, refund_id: str) -> Refund | None:
+        return self._first(t.refunds.c.id == refund_id)
+
+    def find_by_provider_id(self, provider_refund_id: str) -> Refund | None:
+        return self._first(t.refunds.c.provider_refund_id == provider_refund_id)
+
+    def list_for_order(self, order_id: str) -> list[Refund]:
+        c = t.refunds.c
+        statement = select(*c).where(c.order_id == order_id).order_by(*_by_time(t.refunds))
+        return [mapping.refund_from(row) for row in self._rows(statement)]
+
+    def _first(self, where: ColumnElement[bool]) -> Refund | None:
+        row = self._one(select(*t.refunds.c).where(where))
+        return mapping.refund_from(row) if row is not None else None
+
+
+class SqlEntitlements(_Repository):
+    def add(self, entitlement: Entitlement) -> None:
+        self._insert(t.entitlements, [mapping.entitlement_record(entitlement)])
+
+    def save(self, entitlement: Entitlement) -> None:
+        c = t.entitlements.c
+        self._update(
+            t.entitlements, c.id == entitlement.id, mapping.entitlement_record(entitlement)
+        )
+
+    def list_for_order(self, order_id: str) -> list[Entitlement]:
+        return self._list(t.entitlements.c.order_id == order_id)
+
+    def list_for_user(self, user_id: str) -> list[Entitlement]:
+        return self._list(t.entitlements.c.customer_user_id == user_id)
+
+    def list_for_guest(self, email: str) -> list[Entitlement]:
+        c = t.entitlements.c
+        return self._list(and_(c.customer_user_id.is_(None), c.customer_email == email))
+
+    def _list(self, where: ColumnElement[bool]) -> list[Entitlement]:
+        c = t.entitlements.c
+        statement = select(*c).where(where).order_by(c.granted_at, c.id)
+        return [mapping.entitlement_from(row) for row in self._rows(statement)]
+
+
+class SqlCustomers(_Repository):
+    def add(self, profile: CustomerProfile) -> None:
+        self._insert(t.customers, [mapping.customer_record(profile)])
+
+    def save(self, profile: CustomerProfile) -> None:
+        c = t.customers.c
+        self._update(t.customers, c.id == profile.id, mapping.customer_record(profile))
+
+    def find_by_user(self, user_id: str) -> CustomerProfile | None:
+        row = self._one(select(*t.customers.c).where(t.customers.c.user_id == user_id))
+        return mapping.profile_from(row) if row is not None else None
+
+
+class SqlInvoices(_Repository):
+    def allocate_sequence(self, series: str, year: int) -> int:
+        """Upsert on the (series, year) counter row: the row stays locked until the transaction
+        ends, so concurrent allocations queue, and a rollback gives the number back."""
+        c = t.invoice_sequences.c
+        statement = (
+            self._dialect_insert(t.invoice_sequences)
+            .values(series=series, year=year, last_sequence=1)
+            .on_conflict_do_update(  # type: ignore[attr-defined]
+                index_elements=[c.series, c.year],
+                set_={"last_sequence": c.last_sequence + 1},
+            )
+            .returning(c.last_sequence)
+        )
+        row = self._write(statement).mappings().one()
+        sequence: int = row["last_sequence"]
+        return sequence
+
+    def add(self, artifact: InvoiceArtifact) -> None:
+        self._insert(t.invoice_artifacts, [mapping.invoice_record(artifact)])
+
+    def save(self, artifact: InvoiceArtifact) -> None:
+        c = t.invoice_artifacts.c
+        self._update(t.invoice_artifacts, c.id == artifact.id, mapping.invoice_record(artifact))
+
+    def get(self, artifact_id: str) -> InvoiceArtifact:
+        found = self._list(t.invoice_artifacts.c.id == artifact_id)
+        if not found:
+            raise InvoiceNotFound(f"no invoice {artifact_id}", invoice_id=artifact_id)
+        return found[0]
+
+    def find(
+        self, order_id: str, kind: DocumentKind, refund_id: str | None = None
+    ) -> InvoiceArtifact | None:
+        c = t.invoice_artifacts.c
+        refund = c.refund_id.is_(None) if refund_id is None else c.refund_id == refund_id
+        found = self._list(and_(c.order_id == order_id, c.kind == str(kind), refund))
+        return found[0] if found else None
+
+    def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
+        return self._list(t.invoice_artifacts.c.order_id == order_id)
+
+    def list_all(self) -> list[InvoiceArtifact]:
+        return self._list(None)
+
+    def _list(self, where: ColumnElement[bool] | None) -> list[InvoiceArtifact]:
+        c = t.invoice_artifacts.c
+        statement: Select[Any] = select(*c).order_by(c.number)
+        if where is not None:
+            statement = statement.where(where)
+        return [mapping.invoice_from(row) for row in self._rows(statement)]
+
+
+class SqlWebhookEvents(_Repository):
+    def add_if_absent(self, event: WebhookEvent) -> bool:
+        """``INSERT … ON CONFLICT (id) DO NOTHING``; a concurrent insert of the same id waits
+        for the first one's transaction and then finds the row."""
+        statement = (
+            self._dialect_insert(t.webhook_events)
+            .values(**mapping.webhook_record(event))
+            .on_conflict_do_nothing(index_elements=[t.webhook_events.c.id])  # type: ignore[attr-defined]
+        )
+        return self._write(statement).rowcount == 1
+
+    def claim(self, event_id: str) -> WebhookEvent | None:
+        """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,
+        exactly one changes the row; the others find it no longer claimable."""
+        c = t.webhook_events.c
+        statement = (
+            update(t.webhook_events)
+            .where(c.id == event_id, c.status.in_([str(s) for s in sorted(CLAIMABLE)]))
+            .values(status=str(WebhookStatus.PROCESSING), attempts=c.attempts + 1)
+            .returning(*c)
+        )
+        row = self._write(statement).mappings().first()
+        return mapping.webhook_from(row) if row is not None else None
+
+    def save(self, event: WebhookEvent) -> None:
+        c = t.webhook_events.c
+        self._update(t.webhook_events, c.id == event.id, mapping.webhook_state_record(event))
+
+    def get(self, event_id: str) -> WebhookEvent:
+        event = self.find(event_id)
+        if event is None:
+            raise WebhookEventNotFound(f"no webhook event {event_id}", event_id=event_id)
+        return event
+
+    def find(self, event_id: str) -> WebhookEvent | None:
+        row = self._one(select(*t.webhook_events.c).where(t.webhook_events.c.id == event_id))
+        return mapping.webhook_from(row) if row is not None else None
+
+    def list(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]:
+        c = t.webhook_events.c
+        statement = select(*c).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
+        if status is not None:
+            statement = statement.where(c.status == str(status))
+        return [mapping.webhook_from(row) for row in self._rows(statement)]
+
+    def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
+        c = t.webhook_events.c
+        statement = (
+            select(*c)
+            .where(c.order_id == order_id, c.status == str(WebhookStatus.PARKED))
+            .order_by(c.received_at, c.id)
+        )
+        return [mapping.webhook_from(row) for row in self._rows(statement)]
+
+
+class SqlCatalog(_Repository):
+    def get(self, sku: str) -> Product:
+        c = t.products.c
+        row = self._one(select(*c).where(c.sku == sku, c.active.is_(True)))
+        if row is None:
+            raise UnknownProduct(f"no product {sku!r} in the catalog", sku=sku)
+        return mapping.product_from(row)
+
+    def list(self) -> list[Product]:
+        statement = select(*t.products.c).order_by(t.products.c.sku)
+        return [mapping.product_from(row) for row in self._rows(statement)]
+
+    def put(self, product: Product) -> None:
+        """Insert or replace the product with this sku."""
+        record = mapping.product_record(product)
+        statement = (
+            self._dialect_insert(t.products)
+            .values(**record)
+            .on_conflict_do_update(  # type: ignore[attr-defined]
+                index_elements=[t.products.c.sku],
+                set_={k: v for k, v in record.items() if k != "sku"},
+            )
+        )
+        self._write(statement)

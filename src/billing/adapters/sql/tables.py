@@ -1,0 +1,205 @@
+"""The tables: one ``MetaData`` that the migrations and the repositories share.
+
+Money is an integer amount in minor units beside a ``char(3)`` currency; times are aware UTC
+(``UtcDateTime``). Unique constraints are the last line of defence behind the services' own
+checks: provider event id, provider payment id, provider refund id, (series, year, sequence) of
+a document number, one entitlement per key and order (an order has exactly one customer).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import UtcDateTime, json_document
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ID = 64  # "ord_" + 20 hex digits today; room to spare
+PROVIDER_ID = 255
+STATUS = 32
+EMAIL = 320
+
+
+customers = Table(
+    "billing_customers",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("user_id", String(PROVIDER_ID), nullable=True, unique=True),
+    Column("email", String(EMAIL), nullable=True, index=True),
+    Column("provider_customer_id", String(PROVIDER_ID), nullable=True, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+orders = Table(
+    "billing_orders",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("customer_user_id", String(PROVIDER_ID), nullable=True, index=True),
+    Column("customer_email", String(EMAIL), nullable=True, index=True),
+    Column("currency", CHAR(3), nullable=False),
+    Column("idempotency_key", String(PROVIDER_ID), nullable=False, unique=True),
+    Column("status", String(STATUS), nullable=False),
+    Column("provider_payment_id", String(PROVIDER_ID), nullable=True, unique=True),
+    Column("amount_paid", BigInteger(), nullable=False),
+    Column("amount_refunded", BigInteger(), nullable=False),
+    Column("disputed", Boolean(), nullable=False),
+    Column("access_token_sha256", CHAR(64), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+order_items = Table(
+    "billing_order_items",
+    metadata,
+    Column(
+        "order_id",
+        String(ID),
+        ForeignKey(orders.c.id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer(), primary_key=True, autoincrement=False),
+    Column("sku", String(ID), nullable=False),
+    Column("name", String(PROVIDER_ID), nullable=False),
+    Column("quantity", Integer(), nullable=False),
+    Column("unit_amount", BigInteger(), nullable=False),
+    Column("entitlement_key", String(PROVIDER_ID), nullable=True),
+    UniqueConstraint("order_id", "sku"),
+)
+
+order_transitions = Table(
+    "billing_order_transitions",
+    metadata,
+    Column(
+        "order_id",
+        String(ID),
+        ForeignKey(orders.c.id, ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer(), primary_key=True, autoincrement=False),
+    Column("from_status", String(STATUS), nullable=False),
+    Column("to_status", String(STATUS), nullable=False),
+    Column("cause", String(PROVIDER_ID), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+)
+
+payment_attempts = Table(
+    "billing_payment_attempts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey(orders.c.id), nullable=False, index=True),
+    Column("mode", String(STATUS), nullable=False),
+    Column("idempotency_key", String(PROVIDER_ID), nullable=False, unique=True),
+    Column("provider_payment_id", String(PROVIDER_ID), nullable=True, unique=True),
+    Column("status", String(STATUS), nullable=False),
+    Column("error_code", String(PROVIDER_ID), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+refunds = Table(
+    "billing_refunds",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey(orders.c.id), nullable=False, index=True),
+    Column("amount", BigInteger(), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("status", String(STATUS), nullable=False),
+    Column("origin", String(STATUS), nullable=False),
+    Column("reason", Text(), nullable=True),
+    Column("provider_refund_id", String(PROVIDER_ID), nullable=True, unique=True),
+    Column("failure_reason", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+entitlements = Table(
+    "billing_entitlements",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("key", String(PROVIDER_ID), nullable=False),
+    Column("order_id", String(ID), ForeignKey(orders.c.id), nullable=False),
+    Column("customer_user_id", String(PROVIDER_ID), nullable=True, index=True),
+    Column("customer_email", String(EMAIL), nullable=True, index=True),
+    Column("granted_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("order_id", "key"),
+)
+
+invoice_artifacts = Table(
+    "billing_invoice_artifacts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("number", String(STATUS), nullable=False, unique=True),
+    Column("series", String(16), nullable=False),
+    Column("year", Integer(), nullable=False),
+    Column("sequence", Integer(), nullable=False),
+    Column("kind", String(STATUS), nullable=False),
+    Column("order_id", String(ID), ForeignKey(orders.c.id), nullable=False, index=True),
+    Column("refund_id", String(ID), ForeignKey(refunds.c.id), nullable=True),
+    Column("template_version", String(STATUS), nullable=True),
+    Column("html_key", String(PROVIDER_ID), nullable=True),
+    Column("html_sha256", CHAR(64), nullable=True),
+    Column("pdf_key", String(PROVIDER_ID), nullable=True),
+    Column("pdf_sha256", CHAR(64), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("rendered_at", UtcDateTime(), nullable=True),
+    UniqueConstraint("series", "year", "sequence"),
+)
+
+invoice_sequences = Table(
+    "billing_invoice_sequences",
+    metadata,
+    Column("series", String(16), primary_key=True),
+    Column("year", Integer(), primary_key=True, autoincrement=False),
+    Column("last_sequence", Integer(), nullable=False),
+)
+
+webhook_events = Table(
+    "billing_webhook_events",
+    metadata,
+    Column("id", String(PROVIDER_ID), primary_key=True),
+    Column("type", String(PROVIDER_ID), nullable=False),
+    Column("status", String(STATUS), nullable=False),
+    Column("payload", Text(), nullable=False),  # the raw body, verbatim
+    Column("payload_json", json_document(), nullable=True),  # the same, parsed, for queries
+    Column("livemode", Boolean(), nullable=False),
+    Column("api_version", String(STATUS), nullable=True),
+    Column("attempts", Integer(), nullable=False),
+    Column("last_error", Text(), nullable=True),
+    Column("order_id", String(ID), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=True),
+    Index(None, "status", "received_at"),
+    Index(None, "order_id", "status"),
+)
+
+products = Table(
+    "billing_products",
+    metadata,
+    Column("sku", String(ID), primary_key=True),
+    Column("name", String(PROVIDER_ID), nullable=False),
+    Column("unit_amount", BigInteger(), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("entitlement_key", String(PROVIDER_ID), nullable=True),
+    Column("active", Boolean(), nullable=False),
+)

@@ -1,0 +1,119 @@
+"""The SQL unit of work: one session and one transaction per use case.
+
+``__enter__`` opens a session and starts the transaction at once (so on SQLite the write lock
+is taken up front with ``BEGIN IMMEDIATE``, and an unreachable database is reported as
+``StorageUnavailable`` before any work is done); ``__exit__`` rolls back whatever was not
+committed and closes the session. Repositories never commit.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from billing.domain.order import Order
+
+from .errors import translated
+from .repositories import (
+    SqlCatalog,
+    SqlCustomers,
+    SqlEntitlements,
+    SqlInvoices,
+    SqlOrders,
+    SqlPaymentAttempts,
+    SqlRefunds,
+    SqlWebhookEvents,
+)
+
+
+class SqlUnitOfWork:
+    """Rolls back on exit unless ``commit()`` was called; ``lock_order`` row-locks."""
+
+    orders: SqlOrders
+    payment_attempts: SqlPaymentAttempts
+    refunds: SqlRefunds
+    entitlements: SqlEntitlements
+    customers: SqlCustomers
+    invoices: SqlInvoices
+    webhook_events: SqlWebhookEvents
+    catalog: SqlCatalog
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        session = self._session_factory()
+        try:
+            with translated(connecting=True):
+                session.connection()  # BEGIN now: connect, and on SQLite take the write lock
+        except BaseException:
+            session.close()
+            raise
+        self._session = session
+        self.committed = False
+        self.orders = SqlOrders(session)
+        self.payment_attempts = SqlPaymentAttempts(session)
+        self.refunds = SqlRefunds(session)
+        self.entitlements = SqlEntitlements(session)
+        self.customers = SqlCustomers(session)
+        self.invoices = SqlInvoices(session)
+        self.webhook_events = SqlWebhookEvents(session)
+        self.catalog = SqlCatalog(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            session.rollback()
+        except Exception:
+            if exc is None:  # never hide the error that ended the block
+                raise
+        finally:
+            session.close()
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return self._session
+
+    def commit(self) -> None:
+        with translated():
+            self.session.commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        with translated():
+            self.session.rollback()
+
+    def lock_order(self, order_id: str) -> Order:
+        return self.orders.lock(order_id)
+
+
+class SqlUnitOfWorkFactory:
+    """Makes units of work on one engine; share one factory (and engine) per process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, database_url: str) -> SqlUnitOfWorkFactory:
+        from .engine import make_engine
+
+        return cls(make_engine(database_url))
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)
