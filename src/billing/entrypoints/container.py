@@ -11,12 +11,14 @@ from billing.adapters.memory import (
     FakePaymentProvider,
     InlineTaskQueue,
     MemoryUnitOfWorkFactory,
-    RecordingMetrics,
 )
+from billing.adapters.metrics import PrometheusMetrics
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.domain.invoice import Party
+from billing.services.access import AccessService
+from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.entitlements import EntitlementService
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import RENDER_DOCUMENT
@@ -28,6 +30,7 @@ from billing.services.refunds import RefundService
 from billing.services.webhooks import WebhookService
 
 from .settings import Settings
+from .views.identity import RequestIdentity
 
 TaskHandler = Callable[[Mapping[str, str]], None]
 
@@ -60,7 +63,7 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
-    metrics = providers.Singleton(RecordingMetrics)
+    metrics = providers.Singleton(PrometheusMetrics)
     uow_factory = providers.Singleton(MemoryUnitOfWorkFactory)
     artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
     renderer = providers.Singleton(WeasyPrintInvoiceRenderer)
@@ -111,6 +114,27 @@ class Container(containers.DeclarativeContainer):
         tasks,
         metrics,
         clock,
+    )
+
+    # The HTTP edge: who is calling, and the use cases checked against it.
+    user_loader = providers.Object(None)  # a host may override it with a () -> user id callable
+    identity = providers.Factory(
+        RequestIdentity, settings.provided.user_header, settings.provided.admin_token, user_loader
+    )
+    order_tokens = providers.Singleton(OrderTokens, settings.provided.secret_key)
+    checkout = providers.Singleton(
+        CheckoutService,
+        uow_factory,
+        payments,
+        order_tokens,
+        clock,
+        ids,
+        payment_provider.provided.name,
+        providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
+        settings.provided.public_base_url,
+    )
+    access = providers.Singleton(
+        AccessService, uow_factory, orders, refunds, entitlements, invoices
     )
 
 

@@ -63,6 +63,12 @@ class Settings:
     seller_email: str = ""
     admin_token: str = attrs.field(default="", repr=False)
     public_base_url: str = "http://127.0.0.1:8000"
+    #: Signs guest order tokens and request-keyed order ids (see ``services/checkout.py``).
+    secret_key: str = attrs.field(default="", repr=False)
+    #: A trusted header set by the host's gateway with the logged-in user id; off when empty.
+    user_header: str = ""
+    #: Load the demo catalog at start when the catalog is empty (the embedded local run).
+    demo_catalog: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,4 +97,7 @@ class Settings:
             seller_email=env.get("BILLING_SELLER_EMAIL", ""),
             admin_token=env.get("BILLING_ADMIN_TOKEN", ""),
             public_base_url=env.get("BILLING_PUBLIC_BASE_URL", default.public_base_url),
+            secret_key=env.get("BILLING_SECRET_KEY", ""),
+            user_header=env.get("BILLING_USER_HEADER", "").strip(),
+            demo_catalog=_flag(env, "BILLING_DEMO_CATALOG", False),
         )

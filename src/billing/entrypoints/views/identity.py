@@ -1,0 +1,56 @@
+"""The ``Identity`` port over the current Flask request.
+
+- A user: the id in the trusted header that the host's gateway sets (``BILLING_USER_HEADER``,
+  off unless configured: the gateway must strip that header from what clients send), or what a
+  host-provided callable returns (``Container.user_loader``).
+- A guest: an order token in ``X-Order-Token``, in ``Authorization: Bearer …`` or in ``?token=``.
+- An administrator: ``Authorization: Bearer <BILLING_ADMIN_TOKEN>``, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+
+from flask import request
+
+from billing.domain.identity import Caller
+
+UserLoader = Callable[[], str | None]
+ORDER_TOKEN_HEADER = "X-Order-Token"  # noqa: S105 - a header name
+
+
+def _bearer() -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+class RequestIdentity:
+    def __init__(
+        self, user_header: str = "", admin_token: str = "", user_loader: UserLoader | None = None
+    ) -> None:
+        self._user_header = user_header
+        self._admin_token = admin_token
+        self._user_loader = user_loader
+
+    def current(self) -> Caller:
+        bearer = _bearer()
+        is_admin = bool(self._admin_token) and bearer is not None
+        is_admin = is_admin and hmac.compare_digest(
+            (bearer or "").encode(), self._admin_token.encode()
+        )
+        token = request.headers.get(ORDER_TOKEN_HEADER) or request.args.get("token")
+        if token is None and bearer is not None and not is_admin:
+            token = bearer
+        return Caller(user_id=self._user(), guest_token=token or None, is_admin=is_admin)
+
+    def _user(self) -> str | None:
+        if self._user_loader is not None:
+            user = self._user_loader()
+            if user:
+                return user
+        if self._user_header:
+            return request.headers.get(self._user_header, "").strip() or None
+        return None

@@ -1,0 +1,182 @@
+"""Checkout as a caller asks for it: an order at catalog prices and its payment, once per request.
+
+A client that retries a checkout (same caller, same ``Idempotency-Key``) gets the same order and
+the same payment. No lookup table is needed: the order id itself is derived from an HMAC of the
+server secret over the caller's identity and the key, so the retry finds the order it made.
+
+A guest's order token is derived the same way from the order id (HMAC of the server secret), so a
+retried guest checkout can show the token again although only its SHA-256 is stored with the
+order. Anyone holding the server secret can mint tokens: it is a credential
+(``BILLING_SECRET_KEY``), and rotating it invalidates every guest token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Sequence
+
+import attrs
+
+from billing.domain.errors import BillingError, InvalidInput, OrderNotFound
+from billing.domain.identity import Caller
+from billing.domain.order import Customer, Order
+from billing.domain.payment import PaymentMode, ProviderPayment
+from billing.ports.clock import Clock, IdGenerator
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+from .orders import CartLine, price_items, token_digest
+from .payments import PaymentService, ReturnUrls
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_KEY_LENGTH = 255
+
+
+class CheckoutKeyReused(BillingError):
+    """The same ``Idempotency-Key`` came back with another cart or another buyer."""
+
+    code = "idempotency_key_conflict"
+
+
+@attrs.frozen
+class CheckoutRequest:
+    """What a caller may ask for: skus and quantities, a payment mode, a guest email. No price."""
+
+    lines: tuple[CartLine, ...]
+    mode: PaymentMode = PaymentMode.PAYMENT_INTENT
+    email: str | None = None
+    #: The client's ``Idempotency-Key``: the same key (for the same caller) gives the same order.
+    request_key: str | None = None
+
+
+@attrs.frozen
+class CheckoutReceipt:
+    order: Order
+    payment: ProviderPayment
+    provider: str
+    publishable_key: str | None
+    #: For a guest only: the token that proves ownership of the order (≥ 256 bits).
+    order_token: str | None = attrs.field(default=None, repr=False)
+
+
+class OrderTokens:
+    """Values derived from the server secret: guest order tokens and request-keyed order ids.
+
+    Without a configured secret a random one is made for this process: tokens then stop working
+    after a restart and retries are only recognised by the same process.
+    """
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            log.warning("BILLING_SECRET_KEY is not set: using a random secret for this process")
+            secret = secrets.token_urlsafe(32)
+        self._secret = secret.encode()
+
+    def _mac(self, *parts: str) -> bytes:
+        message = b"\x00".join(part.encode() for part in parts)
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
+
+    def token_for(self, order_id: str) -> str:
+        """The guest token of an order: 256 bits, URL-safe."""
+        return base64.urlsafe_b64encode(self._mac("order-token", order_id)).decode().rstrip("=")
+
+    def order_id_for(self, identity: str, request_key: str) -> str:
+        """The id of the order a caller's checkout with ``request_key`` makes (96 bits)."""
+        return "ord_" + self._mac("checkout", identity, request_key).hex()[:24]
+
+
+def customer_of(caller: Caller, email: str | None) -> Customer:
+    """The buyer: the logged-in user (with an optional email), else a guest by email."""
+    if caller.user_id is not None:
+        return Customer(user_id=caller.user_id, email=email)
+    if email is None:
+        raise InvalidInput("a guest checkout needs an email", field="email")
+    return Customer(email=email)
+
+
+def _identity(customer: Customer) -> str:
+    return f"user:{customer.user_id}" if customer.user_id is not None else f"guest:{customer.email}"
+
+
+def _check_request_key(key: str) -> str:
+    if not 0 < len(key) <= MAX_REQUEST_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise InvalidInput(
+            f"an Idempotency-Key has 1 to {MAX_REQUEST_KEY_LENGTH} printable ASCII characters",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+def _same_cart(order: Order, lines: Sequence[CartLine]) -> bool:
+    ordered = sorted((item.sku, item.quantity) for item in order.items)
+    return ordered == sorted((line.sku, line.quantity) for line in lines)
+
+
+@attrs.frozen
+class CheckoutService:
+    _uow_factory: UnitOfWorkFactory
+    _payments: PaymentService
+    _tokens: OrderTokens
+    _clock: Clock
+    _ids: IdGenerator
+    _provider_name: str
+    _publishable_key: str | None
+    _public_base_url: str
+
+    def checkout(self, caller: Caller, request: CheckoutRequest) -> CheckoutReceipt:
+        """Create (or find again, for a retried request key) the order, then its payment."""
+        customer = customer_of(caller, request.email)
+        order = self._order(customer, request)
+        result = self._payments.checkout(order.id, request.mode, self._urls(order.id))
+        token = self._tokens.token_for(order.id) if customer.is_guest else None
+        return CheckoutReceipt(
+            result.order, result.payment, self._provider_name, self._publishable_key, token
+        )
+
+    def _order(self, customer: Customer, request: CheckoutRequest) -> Order:
+        if request.request_key is None:
+            order_id = self._ids.new_id("ord")
+        else:
+            key = _check_request_key(request.request_key)
+            order_id = self._tokens.order_id_for(_identity(customer), key)
+        with self._uow_factory() as uow:
+            existing = _find(uow, order_id) if request.request_key is not None else None
+            if existing is not None:
+                if existing.customer != customer or not _same_cart(existing, request.lines):
+                    raise CheckoutKeyReused(
+                        "this Idempotency-Key was used for another checkout",
+                        field="Idempotency-Key",
+                    )
+                return existing
+            items, currency = price_items(uow, request.lines)
+            token = self._tokens.token_for(order_id) if customer.is_guest else None
+            order = Order.create(
+                id=order_id,
+                customer=customer,
+                items=items,
+                currency=currency,
+                idempotency_key=self._ids.secret_token(),
+                at=self._clock.now(),
+                access_token_sha256=token_digest(token) if token else None,
+            )
+            uow.orders.add(order)
+            uow.commit()
+        return order
+
+    def _urls(self, order_id: str) -> ReturnUrls:
+        base = self._public_base_url.rstrip("/")
+        return ReturnUrls(
+            success_url=f"{base}/billing/success/?order={order_id}",
+            cancel_url=f"{base}/billing/cancel/?order={order_id}",
+        )
+
+
+def _find(uow: UnitOfWork, order_id: str) -> Order | None:
+    try:
+        return uow.orders.get(order_id)
+    except OrderNotFound:
+        return None
