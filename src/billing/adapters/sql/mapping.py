@@ -273,7 +273,10 @@ def invoice_from(row: Row) -> InvoiceArtifact:
 
 
 def _parsed(payload: str) -> Any:
-    """The payload as JSON for queries, or None when the raw text is not JSON."""
+    """The payload as JSON for queries, or None when the raw text is not JSON (or holds an
+    escaped NUL, which JSONB refuses)."""
+    if "\\u0000" in payload:
+        return None
     try:
         return json.loads(payload)
     except ValueError:
@@ -281,6 +284,8 @@ def _parsed(payload: str) -> Any:
 
 
 def webhook_record(event: WebhookEvent) -> Record:
+    if "\x00" in event.payload:  # PostgreSQL text cannot hold NUL: refuse it everywhere alike
+        raise InvalidInput("a webhook payload cannot contain NUL characters", event_id=event.id)
     return {
         "id": event.id,
         "type": event.type,

@@ -313,8 +313,9 @@ class SqlWebhookEvents(_Repository):
             self._dialect_insert(t.webhook_events)
             .values(**mapping.webhook_record(event))
             .on_conflict_do_nothing(index_elements=[t.webhook_events.c.id])  # type: ignore[attr-defined]
+            .returning(t.webhook_events.c.id)
         )
-        return self._write(statement).rowcount == 1
+        return self._write(statement).first() is not None
 
     def claim(self, event_id: str) -> WebhookEvent | None:
         """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,

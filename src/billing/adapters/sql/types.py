@@ -37,5 +37,5 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 
 def json_document() -> TypeEngine[Any]:
-    """JSON, stored as JSONB on PostgreSQL."""
-    return JSON().with_variant(JSONB(), "postgresql")
+    """JSON, stored as JSONB on PostgreSQL; Python None is SQL NULL (not JSON ``null``)."""
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")

@@ -1,0 +1,1 @@
+"""Alembic migrations of the billing tables, shipped with the package."""
