@@ -2,22 +2,68 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
+import logging
+import time
+
+from flask import Flask, Response, g, jsonify, request
 
 from .container import Container, build_container
+from .demo import DEMO_PRODUCTS
 from .http_errors import register_error_handlers
+from .logging_json import (
+    REQUEST_ID_HEADER,
+    configure_logging,
+    correlation_id,
+    logging_configured,
+    request_id_from,
+)
 from .settings import Settings
-from .views import health
+from .views import (
+    checkout,
+    customers,
+    documents,
+    entitlements,
+    health,
+    metrics,
+    openapi,
+    orders,
+    pages,
+    refunds,
+    webhooks,
+)
+from .views.errors import register_edge_errors
 
 HEALTH_PATH = "/billing/health/"
+#: No request body of this API is larger (the webhook's own limit is the same).
+MAX_BODY_BYTES = webhooks.WEBHOOK_MAX_BYTES
+BLUEPRINTS = (
+    health,
+    checkout,
+    orders,
+    refunds,
+    documents,
+    entitlements,
+    customers,
+    webhooks,
+    pages,
+    metrics,
+    openapi,
+)
+
+log = logging.getLogger("billing.http")
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
     container = container or build_container(settings)
     app = Flask("billing")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["billing.container"] = container
     container.wire(packages=["billing.entrypoints.views"])
     register_error_handlers(app)
+    register_edge_errors(app)
+    if not logging_configured():
+        configure_logging()
+    _correlate(app)
 
     @app.before_request
     def billing_gate() -> tuple[Response, int] | None:
@@ -26,8 +72,61 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             return None
         if not request.path.startswith("/billing/"):
             return None
-        body = {"code": "billing_disabled", "message": "billing is disabled (BILLING_ENABLED)"}
+        body = {
+            "code": "billing_disabled",
+            "message": "billing is disabled (BILLING_ENABLED)",
+            "details": {},
+            "retryable": True,
+        }
         return jsonify(body), 503
 
-    app.register_blueprint(health.blueprint, url_prefix="/billing")
+    for module in BLUEPRINTS:
+        app.register_blueprint(module.blueprint, url_prefix="/billing")
+    if container.settings().demo_catalog:
+        load_demo_catalog(container)
     return app
+
+
+def _correlate(app: Flask) -> None:
+    """A correlation id per request: on every log record, and echoed in ``X-Request-ID``."""
+
+    @app.before_request
+    def start() -> None:
+        g.billing_request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        g.billing_token = correlation_id.set(g.billing_request_id)
+        g.billing_started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        request_id = g.get("billing_request_id")
+        if request_id is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id
+            log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - g.billing_started) * 1000, 1),
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def forget(_: BaseException | None) -> None:
+        token = g.pop("billing_token", None)
+        if token is not None:
+            correlation_id.reset(token)
+
+
+def load_demo_catalog(container: Container) -> None:
+    """Put the demo products in an empty catalog (the embedded local run)."""
+    with container.uow_factory()() as uow:
+        if uow.catalog.list():
+            return
+        for product in DEMO_PRODUCTS:
+            uow.catalog.put(product)
+        uow.commit()

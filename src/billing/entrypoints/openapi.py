@@ -1,0 +1,428 @@
+"""The OpenAPI 3.1 document of ``/billing/``, written by hand next to the views it describes.
+
+A test checks that every route of the app is here (and nothing else), and that the document is
+valid OpenAPI 3.1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billing import __version__ as _version
+
+JSON = "application/json"
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("Error"), description)
+
+
+def _object(
+    properties: dict[str, Any], required: tuple[str, ...] = (), *, closed: bool = False
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "date-time"}
+_ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
+_DISABLED = _error("Billing is disabled (BILLING_ENABLED): code billing_disabled")
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "code": {**_STRING, "description": "Stable machine-readable code"},
+            "message": _STRING,
+            "details": {"type": "object"},
+            "retryable": {"type": "boolean"},
+        },
+        ("code", "message"),
+    ),
+    "Money": _object(
+        {
+            "amount": {"type": "integer", "description": "In the currency's minor unit"},
+            "currency": {**_STRING, "description": "ISO 4217, upper case"},
+        },
+        ("amount", "currency"),
+    ),
+    "OrderItem": _object(
+        {
+            "sku": _STRING,
+            "name": _STRING,
+            "quantity": {"type": "integer"},
+            "unit_price": _ref("Money"),
+            "amount": _ref("Money"),
+        }
+    ),
+    "Transition": _object({"from": _STRING, "to": _STRING, "cause": _STRING, "at": _TIME}),
+    "Order": _object(
+        {
+            "id": _STRING,
+            "status": {
+                "enum": [
+                    "draft",
+                    "pending_payment",
+                    "paid",
+                    "partially_refunded",
+                    "refunded",
+                    "canceled",
+                ]
+            },
+            "total": _ref("Money"),
+            "amount_paid": _ref("Money"),
+            "amount_refunded": _ref("Money"),
+            "items": {"type": "array", "items": _ref("OrderItem")},
+            "guest": {"type": "boolean"},
+            "disputed": {"type": "boolean"},
+            "created_at": _TIME,
+            "updated_at": _TIME,
+            "transitions": {"type": "array", "items": _ref("Transition")},
+        },
+        ("id", "status", "total", "items"),
+    ),
+    "Refund": _object(
+        {
+            "id": _STRING,
+            "order_id": _STRING,
+            "status": {"enum": ["pending", "requires_action", "succeeded", "failed", "canceled"]},
+            "amount": _ref("Money"),
+            "reason": _NULLABLE_STRING,
+            "failure_reason": _NULLABLE_STRING,
+            "created_at": _TIME,
+        },
+        ("id", "status", "amount"),
+    ),
+    "Document": _object(
+        {
+            "id": _STRING,
+            "number": _STRING,
+            "kind": {"enum": ["invoice", "credit_note"]},
+            "refund_id": _NULLABLE_STRING,
+            "links": _object({"html": _STRING, "pdf": _STRING}),
+        }
+    ),
+    "OrderDetails": {
+        "allOf": [
+            _ref("Order"),
+            _object(
+                {
+                    "refunds": {"type": "array", "items": _ref("Refund")},
+                    "documents": {"type": "array", "items": _ref("Document")},
+                }
+            ),
+        ]
+    },
+    "Payment": _object(
+        {
+            "provider": _STRING,
+            "id": _STRING,
+            "mode": {"enum": ["payment_intent", "checkout_session"]},
+            "intent_id": _STRING,
+            "status": _STRING,
+            "client_secret": _NULLABLE_STRING,
+            "checkout_url": _NULLABLE_STRING,
+            "publishable_key": _NULLABLE_STRING,
+        },
+        ("provider", "intent_id"),
+    ),
+    "CheckoutRequest": _object(
+        {
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "items": _object(
+                    {"sku": _STRING, "quantity": {"type": "integer", "minimum": 1}},
+                    ("sku",),
+                    closed=True,
+                ),
+            },
+            "email": {**_STRING, "description": "Required for a guest"},
+            "mode": {"enum": ["payment_intent", "checkout_session"], "default": "payment_intent"},
+        },
+        ("items",),
+        closed=True,
+    ),
+    "Checkout": _object(
+        {
+            "order": _ref("Order"),
+            "payment": _ref("Payment"),
+            "order_token": {**_STRING, "description": "Guests only: proves ownership"},
+        },
+        ("order", "payment"),
+    ),
+    "RefundRequest": _object(
+        {
+            "amount": {"type": "integer", "minimum": 1, "description": "Default: all that is left"},
+            "reason": _STRING,
+        },
+        ("reason",),
+        closed=True,
+    ),
+    "MergeRequest": _object(
+        {"email": _STRING, "user_id": _STRING}, ("email", "user_id"), closed=True
+    ),
+    "WebhookOutcome": _object(
+        {
+            "event_id": _STRING,
+            "outcome": _STRING,
+            "code": _NULLABLE_STRING,
+            "retryable": {"type": "boolean"},
+        }
+    ),
+}
+
+
+def _operation(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    body: str | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+    gated: bool = True,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": dict(responses)}
+    if gated:
+        operation["responses"]["503"] = _DISABLED
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(body)}}}
+    if parameters:
+        operation["parameters"] = parameters
+    if security is not None:
+        operation["security"] = security
+    return operation
+
+
+_CALLER: list[dict[str, list[str]]] = [{"user": []}, {"orderToken": []}, {"admin": []}]
+_HTML = {"text/html": {"schema": _STRING}}
+
+
+def _paths() -> dict[str, Any]:
+    order_404 = _error("No such order, or not the caller's: code order_not_found")
+    return {
+        "/billing/health/": {
+            "get": _operation(
+                "Health of the service (served even when billing is disabled)",
+                {"200": _json({"type": "object"}, "Health report")},
+                gated=False,
+            )
+        },
+        "/billing/checkout/": {
+            "post": _operation(
+                "Create an order from catalog prices and its payment (user or guest)",
+                {
+                    "201": _json(_ref("Checkout"), "The order, its payment and a guest token"),
+                    "400": _error("Invalid body, a price sent, unknown product"),
+                    "404": _error("Unknown product: code unknown_product"),
+                    "409": _error("Idempotency-Key reused for another checkout"),
+                },
+                body="CheckoutRequest",
+                parameters=[
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": _STRING,
+                        "description": "A retried checkout with the same key returns the same "
+                        "order and payment",
+                    }
+                ],
+                security=[{}, {"user": []}],
+            )
+        },
+        "/billing/orders/{order_id}": {
+            "get": _operation(
+                "An order with its refunds, documents and transitions",
+                {"200": _json(_ref("OrderDetails"), "The order"), "404": order_404},
+                parameters=[_ORDER_ID],
+                security=_CALLER,
+            )
+        },
+        "/billing/orders/{order_id}/cancel": {
+            "post": _operation(
+                "Cancel an unpaid order",
+                {
+                    "200": _json(_ref("Order"), "The canceled order"),
+                    "404": order_404,
+                    "409": _error("Not cancelable: code order_not_cancelable"),
+                },
+                parameters=[_ORDER_ID],
+                security=_CALLER,
+            )
+        },
+        "/billing/orders/{order_id}/refunds": {
+            "post": _operation(
+                "Refund part or all of a paid order (administrators)",
+                {
+                    "201": _json(_ref("Refund"), "The refund"),
+                    "400": _error("Invalid body"),
+                    "404": order_404,
+                    "409": _error("Refused by the refund policy"),
+                },
+                body="RefundRequest",
+                parameters=[_ORDER_ID],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/orders/{order_id}/documents/{document_id}.{fmt}": {
+            "get": _operation(
+                "An invoice or credit note file",
+                {
+                    "200": {
+                        "description": "The file",
+                        "content": {
+                            "application/pdf": {"schema": {**_STRING, "format": "binary"}},
+                            **_HTML,
+                        },
+                    },
+                    "400": _error("Not rendered yet, or unknown format"),
+                    "404": order_404,
+                },
+                parameters=[
+                    _ORDER_ID,
+                    {"name": "document_id", "in": "path", "required": True, "schema": _STRING},
+                    {
+                        "name": "fmt",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": ["html", "pdf"]},
+                    },
+                ],
+                security=_CALLER,
+            )
+        },
+        "/billing/entitlements": {
+            "get": _operation(
+                "Active entitlements of the logged-in user",
+                {
+                    "200": _json(
+                        _object(
+                            {
+                                "entitlements": {
+                                    "type": "array",
+                                    "items": _object(
+                                        {"key": _STRING, "order_id": _STRING, "granted_at": _TIME}
+                                    ),
+                                }
+                            }
+                        ),
+                        "Entitlements",
+                    ),
+                    "401": _error("No logged-in user: code authentication_required"),
+                },
+                security=[{"user": []}],
+            )
+        },
+        "/billing/customers/merge": {
+            "post": _operation(
+                "Attach a guest email's orders and entitlements to a user (host application)",
+                {
+                    "200": _json(
+                        _object(
+                            {"orders": {"type": "integer"}, "entitlements": {"type": "integer"}}
+                        ),
+                        "How many were attached",
+                    ),
+                    "400": _error("Invalid body"),
+                    "403": _error("Not an administrator: code admin_required"),
+                },
+                body="MergeRequest",
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/webhooks/stripe/": {
+            "post": _operation(
+                "A payment provider's event delivery (raw body, signed)",
+                {
+                    "200": _json(_ref("WebhookOutcome"), "Processed, ignored or duplicate"),
+                    "400": _error("Bad signature or payload: code invalid_signature"),
+                    "413": _error("Body over 1 MiB: code payload_too_large"),
+                    "503": _json(_ref("WebhookOutcome"), "Failed or early: deliver it again"),
+                },
+                parameters=[
+                    {
+                        "name": "Stripe-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": _STRING,
+                    }
+                ],
+                security=[{}],
+                gated=False,
+            )
+        },
+        "/billing/success/": {
+            "get": _operation(
+                "Return page after payment; shows the order until it is paid",
+                {"200": {"description": "HTML page", "content": _HTML}},
+                parameters=[
+                    {"name": "order", "in": "query", "required": False, "schema": _STRING},
+                    {"name": "token", "in": "query", "required": False, "schema": _STRING},
+                ],
+            )
+        },
+        "/billing/cancel/": {
+            "get": _operation(
+                "Return page after a canceled payment",
+                {"200": {"description": "HTML page", "content": _HTML}},
+                parameters=[{"name": "order", "in": "query", "required": False, "schema": _STRING}],
+            )
+        },
+        "/billing/metrics": {
+            "get": _operation(
+                "Prometheus metrics",
+                {
+                    "200": {
+                        "description": "Exposition format",
+                        "content": {"text/plain": {"schema": _STRING}},
+                    }
+                },
+            )
+        },
+        "/billing/openapi.json": {
+            "get": _operation(
+                "This document", {"200": _json({"type": "object"}, "OpenAPI 3.1 document")}
+            )
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "billing",
+            "version": _version,
+            "description": "Orders, payments, refunds, invoices and entitlements. Every route "
+            "but health answers 503 billing_disabled while BILLING_ENABLED is off.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {
+                "user": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-User-Id",
+                    "description": "The trusted header set by the host's gateway "
+                    "(its name is BILLING_USER_HEADER)",
+                },
+                "orderToken": {"type": "apiKey", "in": "header", "name": "X-Order-Token"},
+                "admin": {"type": "http", "scheme": "bearer"},
+            },
+        },
+    }

@@ -1,0 +1,25 @@
+"""``POST /billing/customers/merge``: the host app attaches a guest email's purchases to a user."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, jsonify
+
+from billing.ports.identity import Identity
+from billing.services.access import AccessService
+
+from ..container import Container
+from .bodies import MergeBody, json_body
+
+blueprint = Blueprint("billing_customers", __name__)
+
+
+@blueprint.post("/customers/merge")
+@inject
+def merge(
+    identity: Identity = Provide[Container.identity],
+    access: AccessService = Provide[Container.access],
+) -> Response:
+    body = json_body(MergeBody)
+    merged = access.merge(identity.current(), body.email, body.user_id)
+    return jsonify(orders=merged.orders, entitlements=merged.entitlements)

@@ -1,0 +1,1 @@
+"""Tests of the HTTP service with the Flask test client on the in-memory adapters."""
