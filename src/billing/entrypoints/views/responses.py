@@ -72,7 +72,7 @@ def refund_json(refund: Refund) -> dict[str, Any]:
 def document_json(document: InvoiceArtifact) -> dict[str, Any]:
     links = {
         fmt: url_for(
-            "billing_orders.document",
+            "billing_documents.document",
             order_id=document.order_id,
             document_id=document.id,
             fmt=fmt,

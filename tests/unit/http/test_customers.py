@@ -1,0 +1,66 @@
+"""``GET /billing/entitlements`` and ``POST /billing/customers/merge``."""
+
+from __future__ import annotations
+
+from .conftest import ADMIN, Shop, guest, user
+
+
+def test_a_user_sees_what_its_paid_orders_grant(shop: Shop) -> None:
+    _, payment_id = shop.user_order("user-1")
+    shop.pay(payment_id)
+    shop.user_order("user-1")  # unpaid: grants nothing
+
+    answer = shop.client.get("/billing/entitlements", headers=user("user-1"))
+    other = shop.client.get("/billing/entitlements", headers=user("user-2"))
+
+    assert answer.status_code == 200
+    assert sorted(e["key"] for e in answer.json["entitlements"]) == [
+        "course:stripe",
+        "library:book",
+    ]
+    assert other.json == {"entitlements": []}
+
+
+def test_entitlements_need_a_logged_in_user(shop: Shop) -> None:
+    _, token, _ = shop.guest_order()
+
+    anonymous = shop.client.get("/billing/entitlements")
+    a_guest = shop.client.get("/billing/entitlements", headers=guest(token))
+
+    assert (anonymous.status_code, anonymous.json["code"]) == (401, "authentication_required")
+    assert (a_guest.status_code, a_guest.json["code"]) == (401, "authentication_required")
+
+
+def test_the_host_merges_a_guest_into_a_user_once(shop: Shop) -> None:
+    order_id, token, payment_id = shop.guest_order("buyer@example.com")
+    shop.pay(payment_id)
+    body = {"email": "Buyer@Example.com", "user_id": "user-9"}
+
+    first = shop.client.post("/billing/customers/merge", json=body, headers=ADMIN)
+    again = shop.client.post("/billing/customers/merge", json=body, headers=ADMIN)
+
+    assert first.status_code == again.status_code == 200
+    assert first.json == {"orders": 1, "entitlements": 2}
+    assert again.json == {"orders": 0, "entitlements": 0}
+    held = shop.client.get("/billing/entitlements", headers=user("user-9")).json
+    assert len(held["entitlements"]) == 2
+    assert shop.client.get(f"/billing/orders/{order_id}", headers=user("user-9")).status_code == 200
+    assert shop.client.get(f"/billing/orders/{order_id}", headers=guest(token)).status_code == 200
+
+
+def test_only_the_host_may_merge(shop: Shop) -> None:
+    shop.guest_order("buyer@example.com")
+    body = {"email": "buyer@example.com", "user_id": "user-9"}
+
+    as_user = shop.client.post("/billing/customers/merge", json=body, headers=user("user-9"))
+
+    assert (as_user.status_code, as_user.json["code"]) == (403, "admin_required")
+    with shop.container.uow_factory()() as uow:
+        assert uow.orders.list_for_user("user-9") == []
+
+
+def test_a_merge_body_is_checked(shop: Shop) -> None:
+    answer = shop.client.post("/billing/customers/merge", json={"email": "a@b.io"}, headers=ADMIN)
+
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
+    assert any("$.user_id" in e for e in answer.json["details"]["errors"])
