@@ -13,6 +13,7 @@ from billing.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from billing.adapters.metrics import PrometheusMetrics
+from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
@@ -64,7 +65,12 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
     metrics = providers.Singleton(PrometheusMetrics)
-    uow_factory = providers.Singleton(MemoryUnitOfWorkFactory)
+    database_engine = providers.ThreadSafeSingleton(make_engine, settings.provided.database_url)
+    uow_factory = providers.Selector(
+        settings.provided.storage,
+        memory=providers.Singleton(MemoryUnitOfWorkFactory),
+        sql=providers.ThreadSafeSingleton(SqlUnitOfWorkFactory, database_engine),
+    )
     artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
     renderer = providers.Singleton(WeasyPrintInvoiceRenderer)
 

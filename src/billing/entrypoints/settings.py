@@ -49,6 +49,9 @@ class Settings:
 
     enabled: bool = False
     database_url: str = "sqlite:///./var/billing.db"
+    #: ``sql`` (the database at ``database_url``; the default from the environment) or
+    #: ``memory`` (nothing kept; the default of settings built in code, as tests do).
+    storage: str = "memory"
     payment_provider: str = "fake"
     task_broker: str = "inline"
     media_root: str = "./var/media"
@@ -78,6 +81,7 @@ class Settings:
         return cls(
             enabled=_flag(env, "BILLING_ENABLED", False),
             database_url=env.get("BILLING_DATABASE_URL", default.database_url),
+            storage=_choice(env, "BILLING_STORAGE", "sql", {"sql", "memory"}),
             payment_provider=_choice(
                 env,
                 "BILLING_PAYMENT_PROVIDER",
