@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -16,6 +17,7 @@ class DocumentKind(StrEnum):
 
 
 SERIES_PREFIX = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+_NUMBER_TEXT = re.compile(r"(?P<series>[A-Z]+)-(?P<year>[0-9]{4})-(?P<sequence>[0-9]{6})")
 
 
 @attrs.frozen
@@ -35,8 +37,11 @@ class DocumentNumber:
 
     @classmethod
     def parse(cls, text: str) -> DocumentNumber:
-        series, year, sequence = text.split("-")
-        return cls(series, int(year), int(sequence))
+        """Read back exactly what ``str`` writes; anything else is InvalidInput."""
+        match = _NUMBER_TEXT.fullmatch(text)
+        if match is None:
+            raise InvalidInput(f"not a document number: {text!r}", text=text)
+        return cls(match["series"], int(match["year"]), int(match["sequence"]))
 
 
 def next_number(series: str, year: int, last_sequence: int) -> DocumentNumber:

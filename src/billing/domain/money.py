@@ -197,6 +197,8 @@ class Money:
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:
         """Read a decimal string such as ``"10.50"`` without going through float."""
+        if not isinstance(text, str):  # a float (or anything else) never becomes money
+            raise InvalidInput(f"an amount to parse must be text, not {type(text).__name__}")
         currency = _normalise_currency(currency)
         match = _DECIMAL_TEXT.match(text.strip())
         if match is None:

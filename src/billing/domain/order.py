@@ -7,10 +7,16 @@ from datetime import datetime
 
 import attrs
 
-from billing.domain.errors import AmountMismatch, InvalidInput, OrderNotPayable
+from billing.domain.errors import (
+    AmountMismatch,
+    IllegalTransition,
+    InvalidInput,
+    OrderNotPayable,
+)
 from billing.domain.events import OrderStatusChanged
 from billing.domain.money import Money
 from billing.domain.state import (
+    PAID_STATES,
     PAYABLE_STATES,
     OrderStatus,
     OrderTransition,
@@ -160,8 +166,12 @@ class Order:
                 expected_currency=self.currency,
                 received_currency=amount.currency,
             )
+        if self.status in PAID_STATES:
+            # Already paid (maybe partly refunded since): a late or repeated confirmation,
+            # even under another event id, changes nothing and never pulls the order back.
+            return []
         if self.status not in PAYABLE_STATES:
-            return self.transition(OrderStatus.PAID, cause, at)  # no-op if already paid
+            return self.transition(OrderStatus.PAID, cause, at)  # CANCELED: IllegalTransition
         events: list[OrderStatusChanged] = []
         if payment_id is not None:
             self.provider_payment_id = payment_id
@@ -177,17 +187,27 @@ class Order:
 
     def settle_refunds(self, refunded: int, cause: str, at: datetime) -> list[OrderStatusChanged]:
         """Set the refunded total (sum of succeeded refunds) and move to the state it implies."""
+        if self.status not in PAID_STATES:
+            # Without this, settling 0 on a PENDING_PAYMENT order would mark it PAID unpaid.
+            raise IllegalTransition(
+                f"order {self.id} is {self.status}: nothing was paid to refund",
+                order_id=self.id,
+                from_status=str(self.status),
+                cause=cause,
+            )
         if not 0 <= refunded <= self.amount_paid:
             raise InvalidInput(
                 f"refunded {refunded} is outside 0..{self.amount_paid}", order_id=self.id
             )
         reversal = refunded < self.amount_refunded
-        self.amount_refunded = refunded
-        self.updated_at = at
         if refunded == 0:
             target = OrderStatus.PAID
         elif refunded < self.amount_paid:
             target = OrderStatus.PARTIALLY_REFUNDED
         else:
             target = OrderStatus.REFUNDED
-        return self.transition(target, cause, at, reversal=reversal)
+        # Transition first: an illegal move raises before any field has changed.
+        events = self.transition(target, cause, at, reversal=reversal)
+        self.amount_refunded = refunded
+        self.updated_at = at
+        return events

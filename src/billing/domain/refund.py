@@ -75,6 +75,13 @@ def check_refund(order: Order, refunds: Iterable[Refund], amount: int | None) ->
         )
     available = refundable_amount(order, refunds)
     if amount is None:
+        if available <= 0:  # "everything left" when pending refunds already hold it all
+            raise RefundExceedsRefundable(
+                f"nothing left to refund on order {order.id}",
+                order_id=order.id,
+                requested=None,
+                refundable=available,
+            )
         amount = available
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise InvalidInput("a refund amount must be a positive integer", field="amount")
