@@ -157,7 +157,7 @@ TWO_DECIMAL: Final = frozenset(
     ]
 )
 
-_DECIMAL_TEXT = re.compile(r"^(?P<sign>-?)(?P<units>\d+)(?:\.(?P<fraction>\d+))?$")
+_DECIMAL_TEXT = re.compile(r"^(?P<sign>-?)(?P<units>[0-9]+)(?:\.(?P<fraction>[0-9]+))?$")
 
 
 def exponent(currency: str) -> int:

@@ -253,3 +253,8 @@ def test_parse_reads_digits_exactly(
     expected = units * 10**digits + int(fraction.ljust(digits, "0") or "0")
 
     assert Money.parse(text, currency).amount == (-expected if negative else expected)
+
+
+def test_only_ascii_digits_are_read() -> None:
+    with pytest.raises(InvalidInput):
+        Money.parse("１０.５", "EUR")
