@@ -257,4 +257,4 @@ def test_parse_reads_digits_exactly(
 
 def test_only_ascii_digits_are_read() -> None:
     with pytest.raises(InvalidInput):
-        Money.parse("１０.５", "EUR")
+        Money.parse("\uff11\uff10.\uff15", "EUR")  # full-width "10.5"
