@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
-	$(BIN)/billing demo
+	BILLING_ENABLED=$${BILLING_ENABLED:-true} BILLING_DEMO_CATALOG=$${BILLING_DEMO_CATALOG:-true} \
+		$(BIN)/billing serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
