@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 import click
 from dependency_injector import providers
+from sqlalchemy.engine import make_url
 
 from billing.adapters.memory import MemoryArtifactStore, MemoryUnitOfWorkFactory
-from billing.adapters.sql import SqlUnitOfWorkFactory, upgrade
+from billing.adapters.sql import SqlUnitOfWorkFactory, demo_catalog_path, load_catalog, upgrade
+from billing.domain.errors import BillingError
 
 from .container import build_container
 from .demo import run_demo
@@ -100,3 +103,45 @@ def invoices_verify() -> None:
     if problems:
         raise SystemExit(1)
     click.echo("every stored invoice file matches its checksum")
+
+
+@main.group()
+def db() -> None:
+    """The database at BILLING_DATABASE_URL (default: a SQLite file under ./var/)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to reach.")
+def db_upgrade(revision: str) -> None:
+    """Create or migrate the tables with the migrations shipped in the package."""
+    settings = Settings.from_env()
+    try:
+        upgrade(settings.database_url, revision)
+    except BillingError as error:
+        raise click.ClickException(error.message) from None
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"database {shown} is at revision {revision}")
+
+
+@main.group()
+def catalog() -> None:
+    """The products on sale and their server-side prices."""
+
+
+@catalog.command("load")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--demo", is_flag=True, help="Load the demo catalog shipped with the package.")
+def catalog_load(file: Path | None, demo: bool) -> None:
+    """Insert or replace the products of FILE.json: a list of {sku, name, unit_amount (minor
+    units), currency, entitlement_key?, active?}; all or nothing."""
+    if (file is None) == (not demo):
+        raise click.UsageError("give either FILE.json or --demo")
+    path = demo_catalog_path() if file is None else file
+    try:
+        products = load_catalog(build_container().uow_factory(), path)
+    except BillingError as error:
+        raise click.ClickException(error.message) from None
+    for product in products:
+        state = "" if product.active else "\tinactive"
+        click.echo(f"{product.sku}\t{product.price}\t{product.entitlement_key or '-'}{state}")
+    click.echo(f"{len(products)} product(s) loaded from {path}")

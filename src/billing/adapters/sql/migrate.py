@@ -7,6 +7,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from .engine import make_engine
+from .errors import translated
 
 SCRIPT_LOCATION = "billing.adapters.sql:migrations"
 
@@ -20,10 +21,13 @@ def alembic_config(database_url: str = "") -> Config:
 
 
 def upgrade(database: str | Engine, revision: str = "head") -> None:
-    """Bring the database at ``database`` (a URL or an engine) up to ``revision``."""
+    """Bring the database at ``database`` (a URL or an engine) up to ``revision``, in one
+    transaction; StorageUnavailable when it cannot be reached."""
     engine = make_engine(database) if isinstance(database, str) else database
     try:
-        with engine.begin() as connection:
+        with translated(connecting=True):
+            connection = engine.connect()
+        with connection, connection.begin():
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

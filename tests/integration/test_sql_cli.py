@@ -1,0 +1,93 @@
+"""``billing db upgrade`` and ``billing catalog load`` on a SQLite file, and the container
+choosing its storage from the environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from billing.adapters.memory import MemoryUnitOfWorkFactory
+from billing.adapters.sql import SqlUnitOfWorkFactory
+from billing.adapters.sql.migrate import current_revision
+from billing.entrypoints.cli import main
+from billing.entrypoints.container import build_container
+from billing.entrypoints.settings import Settings
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"BILLING_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'billing.db'}"}
+
+
+def test_db_upgrade_creates_and_migrates_the_sqlite_file(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    factory = SqlUnitOfWorkFactory.from_url(env["BILLING_DATABASE_URL"])
+    assert current_revision(factory.engine) is not None
+    with factory() as uow:
+        assert uow.catalog.list() == []
+    factory.engine.dispose()
+
+
+def test_db_upgrade_reports_an_unreachable_database() -> None:
+    env = {"BILLING_DATABASE_URL": "postgresql+psycopg://u:hunter2@127.0.0.1:9/x?connect_timeout=2"}
+
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 1
+    assert "cannot be reached" in result.output
+    assert "hunter2" not in result.output
+
+
+def test_catalog_load_stores_the_demo_catalog_and_then_a_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    demo = runner.invoke(main, ["catalog", "load", "--demo"], env=env)
+    own = tmp_path / "catalog.json"
+    own.write_text(
+        json.dumps([{"sku": "poster", "name": "Poster", "unit_amount": 1500, "currency": "JPY"}])
+    )
+    loaded = runner.invoke(main, ["catalog", "load", str(own)], env=env)
+
+    assert demo.exit_code == 0, demo.output
+    assert loaded.exit_code == 0, loaded.output
+    assert "poster\t1500 JPY\t-" in loaded.output
+    factory = SqlUnitOfWorkFactory.from_url(env["BILLING_DATABASE_URL"])
+    with factory() as uow:
+        skus = [p.sku for p in uow.catalog.list()]
+    factory.engine.dispose()
+    assert "poster" in skus
+    assert len(skus) > 1
+
+
+def test_catalog_load_refuses_a_bad_file_with_its_reason(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "catalog.json"
+    bad.write_text(json.dumps([{"sku": "x", "name": "X", "unit_amount": 9.99, "currency": "EUR"}]))
+
+    result = CliRunner().invoke(main, ["catalog", "load", str(bad)], env=env)
+
+    assert result.exit_code == 1
+    assert "unit_amount has the wrong type" in result.output
+
+
+def test_catalog_load_needs_a_file_or_demo(env: dict[str, str]) -> None:
+    assert CliRunner().invoke(main, ["catalog", "load"], env=env).exit_code == 2
+
+
+def test_the_container_serves_sql_storage_from_the_environment(env: dict[str, str]) -> None:
+    from_env = build_container(Settings.from_env(env)).uow_factory()
+    in_code = build_container(Settings()).uow_factory()
+    in_memory = build_container(Settings.from_env(env | {"BILLING_STORAGE": "memory"}))
+
+    assert isinstance(from_env, SqlUnitOfWorkFactory)
+    assert isinstance(in_code, MemoryUnitOfWorkFactory)
+    assert isinstance(in_memory.uow_factory(), MemoryUnitOfWorkFactory)
+    from_env.engine.dispose()
