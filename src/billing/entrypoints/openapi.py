@@ -351,7 +351,10 @@ def _paths() -> dict[str, Any]:
                     "200": _json(_ref("WebhookOutcome"), "Processed, ignored or duplicate"),
                     "400": _error("Bad signature or payload: code invalid_signature"),
                     "413": _error("Body over 1 MiB: code payload_too_large"),
-                    "503": _json(_ref("WebhookOutcome"), "Failed or early: deliver it again"),
+                    "503": _json(
+                        _ref("WebhookOutcome"),
+                        "Failed or too early: deliver it again (or billing_disabled, as Error)",
+                    ),
                 },
                 parameters=[
                     {
