@@ -1,0 +1,157 @@
+"""``SqlSandboxStore``: the sandbox's objects, keys and events in the application's database.
+
+Each ``run`` is one transaction (on SQLite it takes the write lock at ``BEGIN``; on PostgreSQL
+``get(for_update=True)`` row-locks). When two requests race on the same idempotency key or
+event sequence, the unique constraint refuses the loser and the whole ``run`` starts again, and
+then finds the winner's row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from billing.adapters.sql.errors import is_transient
+from billing.domain.errors import StorageUnavailable
+
+from .store import Document, SandboxSession, StoredEvent, StoredKey
+from .tables import sandbox_events, sandbox_idempotency_keys, sandbox_objects
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+def _dumps(document: Document) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
+def _event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        id=row.id,
+        type=row.type,
+        payload=row.payload,
+        created_at=row.created_at,
+        attempts=row.attempts,
+        delivered_at=row.delivered_at,
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+def _event_values(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "type": event.type,
+        "payload": event.payload,
+        "created_at": event.created_at,
+        "attempts": event.attempts,
+        "delivered_at": event.delivered_at,
+        "last_error": event.last_error,
+        "next_attempt_at": event.next_attempt_at,
+    }
+
+
+class _SqlSession:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, object_id: str, *, for_update: bool = False) -> Document | None:
+        query = select(sandbox_objects.c.document).where(sandbox_objects.c.id == object_id)
+        if for_update:
+            query = query.with_for_update()
+        text = self._connection.execute(query).scalar_one_or_none()
+        return json.loads(text) if text is not None else None
+
+    def put(self, document: Document) -> None:
+        values = {
+            "object": document["object"],
+            "payment_intent": document.get("payment_intent")
+            if document["object"] == "refund"
+            else None,
+            "document": _dumps(document),
+        }
+        table = sandbox_objects
+        done = self._connection.execute(
+            update(table).where(table.c.id == document["id"]).values(**values)
+        )
+        if done.rowcount == 0:
+            created = datetime.fromtimestamp(document["created"], UTC)
+            self._connection.execute(
+                insert(table).values(id=document["id"], created_at=created, **values)
+            )
+
+    def refunds_of(self, payment_intent_id: str) -> list[Document]:
+        table = sandbox_objects
+        rows = self._connection.execute(
+            select(table.c.document)
+            .where(table.c.object == "refund", table.c.payment_intent == payment_intent_id)
+            .order_by(table.c.created_at, table.c.id)
+        ).scalars()
+        return [json.loads(text) for text in rows]
+
+    def find_key(self, key: str) -> StoredKey | None:
+        table = sandbox_idempotency_keys
+        row = self._connection.execute(select(table).where(table.c.key == key)).one_or_none()
+        return StoredKey(row.fingerprint, row.object_id) if row is not None else None
+
+    def add_key(self, key: str, stored: StoredKey) -> None:
+        self._connection.execute(
+            insert(sandbox_idempotency_keys).values(
+                key=key, fingerprint=stored.fingerprint, object_id=stored.object_id
+            )
+        )
+
+    def add_event(self, event: StoredEvent) -> None:
+        last = self._connection.execute(select(func.max(sandbox_events.c.sequence))).scalar()
+        self._connection.execute(
+            insert(sandbox_events).values(
+                id=event.id, sequence=(last or 0) + 1, **_event_values(event)
+            )
+        )
+
+    def get_event(self, event_id: str) -> StoredEvent | None:
+        row = self._connection.execute(
+            select(sandbox_events).where(sandbox_events.c.id == event_id)
+        ).one_or_none()
+        return _event(row) if row is not None else None
+
+    def save_event(self, event: StoredEvent) -> None:
+        self._connection.execute(
+            update(sandbox_events)
+            .where(sandbox_events.c.id == event.id)
+            .values(**_event_values(event))
+        )
+
+    def undelivered_events(self, limit: int) -> list[StoredEvent]:
+        rows = self._connection.execute(
+            select(sandbox_events)
+            .where(sandbox_events.c.delivered_at.is_(None))
+            .order_by(sandbox_events.c.sequence)
+            .limit(limit)
+        )
+        return [_event(row) for row in rows]
+
+
+class SqlSandboxStore:
+    """The sandbox's tables in ``engine``'s database (migrated by ``billing db upgrade``)."""
+
+    def __init__(self, engine: Engine, attempts: int = ATTEMPTS) -> None:
+        self._engine = engine
+        self._attempts = attempts
+
+    def run(self, work: Callable[[SandboxSession], T]) -> T:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                with self._engine.begin() as connection:
+                    return work(_SqlSession(connection))
+            except (IntegrityError, OperationalError) as error:
+                racing = isinstance(error, IntegrityError) or is_transient(error)
+                if not racing or attempt == self._attempts:
+                    raise StorageUnavailable(
+                        "the sandbox could not store its change", reason=str(error.orig)
+                    ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
