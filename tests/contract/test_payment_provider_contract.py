@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
@@ -17,7 +18,16 @@ import attrs
 import pytest
 import respx
 
-from billing.adapters.memory import FakeEvents, FakePaymentProvider, FixedClock
+from billing.adapters.memory import FakeEvents, FakePaymentProvider, FixedClock, InlineTaskQueue
+from billing.adapters.sandbox import (
+    MemorySandboxStore,
+    SandboxPaymentProvider,
+    SandboxStore,
+    SqlSandboxStore,
+    WebhookSigner,
+    cards,
+)
+from billing.adapters.sql import make_engine, upgrade
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.domain.errors import InvalidSignature, ProviderError, ProviderRejected
 from billing.domain.order import Customer, Order, OrderItem
@@ -96,10 +106,47 @@ def stripe_harness(clock: FixedClock) -> Iterator[Harness]:
         )
 
 
-#: Every provider the contract runs over. The sandbox adds its factory here.
+def _sandbox(clock: FixedClock, store: SandboxStore) -> Harness:
+    secret = "whsec_contract"
+    tasks = InlineTaskQueue()  # no handler: the events wait in the sandbox's store
+    base_url = "https://shop.example"
+    provider = SandboxPaymentProvider(store, clock, tasks, secret, base_url)
+    signer = WebhookSigner(secret, clock)
+    paid_types = {"payment_intent.succeeded", "checkout.session.completed"}
+
+    def paid_delivery(payment_id: str) -> tuple[bytes, str]:
+        provider.pay(payment_id, cards.SUCCEEDS)
+        event = [e for e in provider.undelivered_events() if e.type in paid_types][-1]
+        return event.payload.encode(), signer.header(event.payload)
+
+    return Harness(
+        provider=provider,
+        complete=lambda payment_id: _ignore(provider.pay(payment_id, cards.SUCCEEDS)),
+        paid_delivery=paid_delivery,
+        unconfigured=lambda: SandboxPaymentProvider(store, clock, tasks, None, base_url),
+    )
+
+
+def sandbox_harness(clock: FixedClock) -> Iterator[Harness]:
+    yield _sandbox(clock, MemorySandboxStore())
+
+
+def sandbox_sqlite_harness(clock: FixedClock) -> Iterator[Harness]:
+    with tempfile.TemporaryDirectory() as directory:
+        engine = make_engine(f"sqlite:///{directory}/billing.db")
+        try:
+            upgrade(engine)
+            yield _sandbox(clock, SqlSandboxStore(engine))
+        finally:
+            engine.dispose()
+
+
+#: Every provider the contract runs over.
 HARNESSES: dict[str, Callable[[FixedClock], Iterator[Harness]]] = {
     "fake": fake_harness,
     "stripe": stripe_harness,
+    "sandbox": sandbox_harness,
+    "sandbox-sqlite": sandbox_sqlite_harness,
 }
 
 
