@@ -25,6 +25,12 @@ class InvalidInput(BillingError):
     code = "invalid_input"
 
 
+class DuplicateRecord(InvalidInput):
+    """A record with the same identity already exists (the storage's unique keys refused it)."""
+
+    code = "duplicate_record"
+
+
 class CurrencyMismatch(BillingError):
     code = "currency_mismatch"
 
@@ -125,6 +131,13 @@ class InvalidPayload(BillingError):
 class StorageUnavailable(BillingError):
     code = "storage_unavailable"
     retryable = True
+
+
+class StorageConflict(StorageUnavailable):
+    """A concurrent transaction got in the way (serialization failure, deadlock, busy
+    database): running the whole transaction again may succeed."""
+
+    code = "storage_conflict"
 
 
 class ArtifactMissing(BillingError):

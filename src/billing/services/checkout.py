@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from billing.domain.errors import BillingError, InvalidInput, OrderNotFound
+from billing.domain.errors import BillingError, DuplicateRecord, InvalidInput, OrderNotFound
 from billing.domain.identity import Caller
 from billing.domain.order import Customer, Order
 from billing.domain.payment import PaymentMode, ProviderPayment
@@ -30,6 +30,7 @@ from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .orders import CartLine, price_items, token_digest
 from .payments import PaymentService, ReturnUrls
+from .transactions import retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +131,17 @@ class CheckoutService:
     def checkout(self, caller: Caller, request: CheckoutRequest) -> CheckoutReceipt:
         """Create (or find again, for a retried request key) the order, then its payment."""
         customer = customer_of(caller, request.email)
-        order = self._order(customer, request)
+        try:
+            order = self._order(customer, request)
+        except DuplicateRecord:  # a concurrent retry of this request inserted the order first
+            order = self._order(customer, request)
         result = self._payments.checkout(order.id, request.mode, self._urls(order.id))
         token = self._tokens.token_for(order.id) if customer.is_guest else None
         return CheckoutReceipt(
             result.order, result.payment, self._provider_name, self._publishable_key, token
         )
 
+    @retry_on_conflict
     def _order(self, customer: Customer, request: CheckoutRequest) -> Order:
         if request.request_key is None:
             order_id = self._ids.new_id("ord")

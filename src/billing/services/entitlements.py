@@ -18,6 +18,7 @@ from billing.domain.errors import InvalidInput
 from billing.domain.order import Customer, Order
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.services.transactions import retry_on_conflict
 
 
 @attrs.frozen
@@ -55,6 +56,7 @@ class EntitlementService:
                 found = uow.entitlements.list_for_guest(customer.email)
         return [e for e in found if e.active]
 
+    @retry_on_conflict
     def merge_guest(self, email: str, user_id: str) -> MergeResult:
         """Attach a guest's orders and entitlements to a user. Running it again changes nothing."""
         if not user_id:

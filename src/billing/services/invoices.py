@@ -27,6 +27,7 @@ from billing.ports.invoices import ArtifactStore, InvoiceRenderer
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .invoice_documents import credit_note_document, invoice_document
+from .transactions import retry_on_conflict
 
 
 @attrs.frozen
@@ -73,6 +74,7 @@ class InvoiceService:
         uow.invoices.add(artifact)
         return artifact
 
+    @retry_on_conflict
     def render(self, artifact_id: str) -> InvoiceArtifact:
         """Write the HTML and PDF files of a numbered document and record their checksums."""
         with self._uow_factory() as uow:

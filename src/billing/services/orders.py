@@ -13,6 +13,7 @@ from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.services.transactions import retry_on_conflict
 
 
 @attrs.frozen
@@ -64,6 +65,7 @@ class OrderService:
     _clock: Clock
     _ids: IdGenerator
 
+    @retry_on_conflict
     def create_order(self, customer: Customer, lines: Sequence[CartLine]) -> CreatedOrder:
         token = self._ids.secret_token() if customer.is_guest else None
         with self._uow_factory() as uow:
@@ -92,6 +94,10 @@ class OrderService:
             raise OrderNotCancelable(f"order {order_id} is {order.status}", order_id=order_id)
         if order.provider_payment_id is not None:
             self._provider.cancel_payment(order.provider_payment_id)
+        return self._cancel_locked(order_id, cause)
+
+    @retry_on_conflict
+    def _cancel_locked(self, order_id: str, cause: str) -> Order:
         with self._uow_factory() as uow:
             order = uow.lock_order(order_id)
             if order.status not in PAYABLE_STATES:  # paid meanwhile: the provider refused above

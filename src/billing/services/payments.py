@@ -16,6 +16,7 @@ from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWorkFactory
+from billing.services.transactions import retry_on_conflict
 
 
 @attrs.frozen
@@ -48,6 +49,7 @@ class PaymentService:
             raise
         return self._record_payment(order_id, attempt, payment)
 
+    @retry_on_conflict
     def _record_attempt(self, order_id: str, mode: PaymentMode) -> tuple[PaymentAttempt, Order]:
         with self._uow_factory() as uow:
             order = uow.lock_order(order_id)
@@ -87,6 +89,7 @@ class PaymentService:
             )
         return self._provider.create_payment_intent(order, attempt.idempotency_key)
 
+    @retry_on_conflict
     def _record_failure(self, attempt: PaymentAttempt, error: ProviderError) -> None:
         with self._uow_factory() as uow:
             stored = uow.payment_attempts.find_by_key(attempt.idempotency_key)
@@ -95,6 +98,7 @@ class PaymentService:
                 uow.payment_attempts.save(stored)
                 uow.commit()
 
+    @retry_on_conflict
     def _record_payment(
         self, order_id: str, attempt: PaymentAttempt, payment: ProviderPayment
     ) -> CheckoutResult:

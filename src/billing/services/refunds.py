@@ -21,6 +21,7 @@ from billing.ports.unit_of_work import UnitOfWorkFactory
 from .jobs import defer_all
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
+from .transactions import retry_on_conflict
 
 
 @attrs.frozen
@@ -53,6 +54,7 @@ class RefundService:
             uow.orders.get(order_id)
             return uow.refunds.list_for_order(order_id)
 
+    @retry_on_conflict
     def _reserve(self, order_id: str, amount: int | None, reason: str | None) -> tuple[Refund, str]:
         with self._uow_factory() as uow:
             order = uow.lock_order(order_id)
@@ -86,6 +88,7 @@ class RefundService:
             answer = attrs.evolve(answer, reference=refund.id)
         return self._record(refund.order_id, refund.id, answer)
 
+    @retry_on_conflict
     def _fail(self, refund_id: str, code: str) -> None:
         with self._uow_factory() as uow:
             refund = uow.refunds.get(refund_id)
@@ -94,6 +97,7 @@ class RefundService:
             uow.refunds.save(refund)
             uow.commit()
 
+    @retry_on_conflict
     def _record(self, order_id: str, refund_id: str, answer: ProviderRefund) -> Refund:
         with self._uow_factory() as uow:
             order = uow.lock_order(order_id)

@@ -29,6 +29,7 @@ from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .jobs import Job, defer_all
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
+from .transactions import retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class WebhookService:
             self._rerun_parked(order.id)
         return outcome
 
+    @retry_on_conflict
     def _process_once(self, event: ProviderEvent) -> tuple[WebhookOutcome, Order | None, list[Job]]:
         now = self._clock.now()
         with self._uow_factory() as uow:

@@ -62,5 +62,9 @@ def test_some_codes_are_part_of_the_api() -> None:
 
 def test_retryable_errors() -> None:
     retryable = {cls for cls in DOMAIN_ERRORS if cls.retryable}
-    assert retryable == {errors.ProviderUnavailable, errors.StorageUnavailable}
+    assert retryable == {
+        errors.ProviderUnavailable,
+        errors.StorageUnavailable,
+        errors.StorageConflict,
+    }
     assert not BillingError.retryable

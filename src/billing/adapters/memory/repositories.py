@@ -13,6 +13,7 @@ from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
 from billing.domain.entitlement import Entitlement, owned_by_guest
 from billing.domain.errors import (
+    DuplicateRecord,
     InvalidInput,
     InvoiceNotFound,
     OrderNotFound,
@@ -45,7 +46,7 @@ class _Table:
     def _insert(self, obj: Any) -> None:
         key = getattr(obj, self._key)
         if key in self._rows:
-            raise InvalidInput(f"duplicate key {key!r}", key=key)
+            raise DuplicateRecord(f"duplicate key {key!r}", key=key)
         self._rows[key] = _out(obj)
 
     def _update(self, obj: Any) -> None:
@@ -88,7 +89,7 @@ class MemoryOrders(_Table):
 class MemoryPaymentAttempts(_Table):
     def add(self, attempt: PaymentAttempt) -> None:
         if self.find_by_key(attempt.idempotency_key) is not None:
-            raise InvalidInput("duplicate idempotency key", key=attempt.idempotency_key)
+            raise DuplicateRecord("duplicate idempotency key", key=attempt.idempotency_key)
         self._insert(attempt)
 
     def save(self, attempt: PaymentAttempt) -> None:
@@ -167,7 +168,7 @@ class MemoryInvoices(_Table):
 
     def add(self, artifact: InvoiceArtifact) -> None:
         if self._where(number=artifact.number):
-            raise InvalidInput(f"duplicate invoice number {artifact.number}")
+            raise DuplicateRecord(f"duplicate invoice number {artifact.number}")
         self._insert(artifact)
 
     def save(self, artifact: InvoiceArtifact) -> None:

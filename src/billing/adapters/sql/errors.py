@@ -16,7 +16,8 @@ from typing import Any
 
 from sqlalchemy import exc
 
-from billing.domain.errors import InvalidInput, StorageUnavailable
+from billing.domain.errors import DuplicateRecord as DomainDuplicateRecord
+from billing.domain.errors import InvalidInput, StorageConflict, StorageUnavailable
 
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 UNIQUE_VIOLATION = "23505"
@@ -25,17 +26,15 @@ UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 SQLITE_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
 
 
-class TransientConflict(StorageUnavailable):
+class TransientConflict(StorageConflict):
     """A concurrent transaction got in the way; the whole use case may be run again."""
-
-    code = "storage_conflict"
 
 
 class IntegrityViolation(InvalidInput):
     code = "integrity_violation"
 
 
-class DuplicateRecord(IntegrityViolation):
+class DuplicateRecord(IntegrityViolation, DomainDuplicateRecord):
     """A unique constraint refused a row: the record already exists."""
 
     code = "duplicate_record"
