@@ -31,7 +31,6 @@ from .views import (
     refunds,
     webhooks,
 )
-from .views.errors import register_edge_errors
 
 HEALTH_PATH = "/billing/health/"
 #: No request body of this API is larger (the webhook's own limit is the same).
@@ -60,7 +59,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.extensions["billing.container"] = container
     container.wire(packages=["billing.entrypoints.views"])
     register_error_handlers(app)
-    register_edge_errors(app)
     if not logging_configured():
         configure_logging()
     _correlate(app)
