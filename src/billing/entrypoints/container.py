@@ -13,11 +13,23 @@ from billing.adapters.memory import (
     MemoryUnitOfWorkFactory,
 )
 from billing.adapters.metrics import PrometheusMetrics
+from billing.adapters.sandbox import (
+    DELIVER_EVENT,
+    MemorySandboxStore,
+    Rehearsal,
+    SandboxPaymentProvider,
+    SqlSandboxStore,
+    WebhookDeliverer,
+    WebhookSigner,
+    sandbox_webhook_secrets,
+)
+from billing.adapters.sandbox.background import ThreadTaskQueue
 from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.domain.invoice import Party
+from billing.ports.clock import Clock
 from billing.services.access import AccessService
 from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.entitlements import EntitlementService
@@ -50,6 +62,30 @@ def _stripe_config(settings: Settings) -> StripeConfig:
     )
 
 
+def _sandbox_secrets(settings: Settings) -> tuple[str, ...]:
+    return sandbox_webhook_secrets(settings.stripe_webhook_secrets, settings.secret_key)
+
+
+def _sandbox_webhook_url(settings: Settings) -> str:
+    base = settings.public_base_url.rstrip("/")
+    return settings.sandbox_webhook_url or f"{base}/billing/webhooks/stripe/"
+
+
+def _sandbox_rehearsal(settings: Settings) -> Rehearsal:
+    return Rehearsal(
+        duplicate=settings.sandbox_duplicate_deliveries,
+        failure_rate=settings.sandbox_failure_percent / 100,
+    )
+
+
+def _sandbox_signer(secrets: tuple[str, ...], clock: Clock) -> WebhookSigner:
+    return WebhookSigner(secrets[0], clock)
+
+
+def _sandbox_deliveries(deliverer: WebhookDeliverer) -> ThreadTaskQueue:
+    return ThreadTaskQueue({DELIVER_EVENT: deliverer.handle}, sweep=deliverer.deliver_pending)
+
+
 def _seller(settings: Settings) -> Party:
     return Party(
         name=settings.seller_name,
@@ -74,14 +110,6 @@ class Container(containers.DeclarativeContainer):
     artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
     renderer = providers.Singleton(WeasyPrintInvoiceRenderer)
 
-    payment_provider = providers.Selector(
-        settings.provided.payment_provider,
-        fake=providers.Singleton(FakePaymentProvider, clock=clock),
-        stripe=providers.ThreadSafeSingleton(
-            StripePaymentProvider, providers.Callable(_stripe_config, settings), clock
-        ),
-    )
-
     entitlements = providers.Singleton(EntitlementService, uow_factory, clock, ids)
     invoices = providers.Singleton(
         InvoiceService,
@@ -97,6 +125,39 @@ class Container(containers.DeclarativeContainer):
         providers.Dict({RENDER_DOCUMENT: providers.Callable(_render_document, invoices)}),
     )
     reactions = providers.Singleton(Reactions, entitlements, invoices)
+
+    # The sandbox provider: its own tables beside ours, deliveries on a worker thread.
+    sandbox_store = providers.Selector(
+        settings.provided.storage,
+        memory=providers.Singleton(MemorySandboxStore),
+        sql=providers.ThreadSafeSingleton(SqlSandboxStore, database_engine),
+    )
+    sandbox_secrets = providers.ThreadSafeSingleton(_sandbox_secrets, settings)
+    sandbox_deliverer = providers.ThreadSafeSingleton(
+        WebhookDeliverer,
+        sandbox_store,
+        providers.Callable(_sandbox_signer, sandbox_secrets, clock),
+        providers.Callable(_sandbox_webhook_url, settings),
+        clock,
+        rehearsal=providers.Callable(_sandbox_rehearsal, settings),
+    )
+    sandbox_tasks = providers.ThreadSafeSingleton(_sandbox_deliveries, sandbox_deliverer)
+
+    payment_provider = providers.Selector(
+        settings.provided.payment_provider,
+        fake=providers.Singleton(FakePaymentProvider, clock=clock),
+        sandbox=providers.ThreadSafeSingleton(
+            SandboxPaymentProvider,
+            sandbox_store,
+            clock,
+            sandbox_tasks,
+            sandbox_secrets,
+            settings.provided.public_base_url,
+        ),
+        stripe=providers.ThreadSafeSingleton(
+            StripePaymentProvider, providers.Callable(_stripe_config, settings), clock
+        ),
+    )
     refund_ledger = providers.Singleton(RefundLedger, ids)
 
     orders = providers.Singleton(OrderService, uow_factory, payment_provider, clock, ids)

@@ -72,6 +72,11 @@ class Settings:
     user_header: str = ""
     #: Load the demo catalog at start when the catalog is empty (the embedded local run).
     demo_catalog: bool = False
+    #: Where the sandbox provider POSTs its events; empty: this app's own webhook endpoint.
+    sandbox_webhook_url: str = ""
+    #: Sandbox rehearsal knobs: send every event twice; drop this percentage of attempts.
+    sandbox_duplicate_deliveries: bool = False
+    sandbox_failure_percent: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,4 +109,7 @@ class Settings:
             secret_key=env.get("BILLING_SECRET_KEY", ""),
             user_header=env.get("BILLING_USER_HEADER", "").strip(),
             demo_catalog=_flag(env, "BILLING_DEMO_CATALOG", False),
+            sandbox_webhook_url=env.get("BILLING_SANDBOX_WEBHOOK_URL", "").strip(),
+            sandbox_duplicate_deliveries=_flag(env, "BILLING_SANDBOX_DUPLICATE_DELIVERIES", False),
+            sandbox_failure_percent=_int(env, "BILLING_SANDBOX_FAILURE_PERCENT", 0, 0, 100),
         )

@@ -1,0 +1,75 @@
+"""``ThreadTaskQueue``: the sandbox's deliveries on a worker thread of the serving process.
+
+Delivering inline would POST to this very app from inside the request that paid, which a
+single-threaded server (gunicorn's sync worker) cannot answer until that request ends. The
+worker thread starts on first use (after gunicorn forks), runs each deferred job, and when idle
+for ``sweep_every`` seconds runs ``sweep`` (the deliverer's ``deliver_pending``), so an event
+whose delivery failed is sent again until it gets through. A later issue can replace this
+with a real broker: it is only a ``TaskQueue``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Mapping[str, str]], None]
+
+
+class ThreadTaskQueue:
+    def __init__(
+        self,
+        handlers: Mapping[str, Handler],
+        sweep: Callable[[], object] | None = None,
+        sweep_every: float = 30.0,
+    ) -> None:
+        self._handlers = dict(handlers)
+        self._sweep = sweep
+        self._sweep_every = sweep_every
+        self._jobs: queue.Queue[tuple[str, dict[str, str]]] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def defer(self, task: str, params: Mapping[str, str]) -> None:
+        if task not in self._handlers:
+            raise KeyError(f"no handler for task {task!r}")
+        self._start()
+        self._jobs.put((task, dict(params)))
+
+    def join(self) -> None:
+        """Wait until every job deferred so far has run (tests, shutdown)."""
+        self._jobs.join()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._work, name="billing-sandbox-deliveries", daemon=True
+                )
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                task, params = self._jobs.get(timeout=self._sweep_every)
+            except queue.Empty:
+                self._run("sweep", self._sweep)
+                continue
+            try:
+                self._run(task, functools.partial(self._handlers[task], params))
+            finally:
+                self._jobs.task_done()
+
+    @staticmethod
+    def _run(name: str, job: Callable[[], object] | None) -> None:
+        if job is None:
+            return
+        try:
+            job()
+        except Exception:  # the event stays pending in the store; the next sweep retries it
+            log.warning("sandbox: %s failed", name, exc_info=True)

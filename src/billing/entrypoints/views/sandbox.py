@@ -1,0 +1,155 @@
+"""The sandbox provider's customer side, mounted only when ``BILLING_PAYMENT_PROVIDER=sandbox``.
+
+- ``GET/POST /billing/sandbox/checkout/<payment_id>``: the hosted page of a Checkout Session
+  or a PaymentIntent, where a person types a test card (and completes 3-D Secure); a paid
+  session goes back to its ``success_url``.
+- ``POST /billing/sandbox/api/pay`` ``{payment_id, card}``, ``/api/confirm``
+  ``{payment_id, authenticate?}``, ``/api/expire`` ``{payment_id}``: the same for scripts; each
+  answers the Stripe object (a declined card: 402 ``payment_declined``).
+- ``POST /billing/sandbox/api/deliver``: send the events still undelivered, now.
+- ``GET /billing/sandbox/api/objects/<id>``: any sandbox object as Stripe JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from billing.adapters.sandbox import SandboxPaymentProvider, WebhookDeliverer
+from billing.domain.errors import InvalidInput, PaymentDeclined, ProviderRejected
+from billing.ports.payments import PaymentProvider
+
+from ..container import Container
+
+blueprint = Blueprint("billing_sandbox", __name__, template_folder="templates")
+T = TypeVar("T")
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+@attrs.frozen
+class PayBody:
+    payment_id: str
+    card: str
+
+
+@attrs.frozen
+class ConfirmBody:
+    payment_id: str
+    authenticate: bool = True
+
+
+@attrs.frozen
+class ExpireBody:
+    payment_id: str
+
+
+def _body(kind: type[T]) -> T:
+    data = request.get_json(silent=True)
+    try:
+        return _converter.structure(data, kind)
+    except Exception as error:  # cattrs' ExceptionGroups, a body that is not an object
+        raise InvalidInput(f"invalid {kind.__name__}: expected {_fields(kind)}") from error
+
+
+def _fields(kind: type[Any]) -> str:
+    return ", ".join(field.name for field in attrs.fields(kind))
+
+
+def _sandbox(provider: PaymentProvider) -> SandboxPaymentProvider:
+    assert isinstance(provider, SandboxPaymentProvider)  # mounted only when it is selected
+    return provider
+
+
+# -- the hosted page ---------------------------------------------------------------------------
+
+
+@blueprint.get("/sandbox/checkout/<payment_id>")
+@inject
+def checkout_page(
+    payment_id: str, provider: PaymentProvider = Provide[Container.payment_provider]
+) -> str:
+    return _page(_sandbox(provider), payment_id)
+
+
+@blueprint.post("/sandbox/checkout/<payment_id>")
+@inject
+def checkout_submit(
+    payment_id: str, provider: PaymentProvider = Provide[Container.payment_provider]
+) -> str | tuple[str, int] | WerkzeugResponse:
+    sandbox = _sandbox(provider)
+    action = request.form.get("action", "pay")
+    try:
+        if action == "pay":
+            sandbox.pay(payment_id, request.form.get("card", ""))
+        elif action in ("authenticate", "fail_authentication"):
+            sandbox.confirm(payment_id, authenticate=action == "authenticate")
+        else:
+            raise InvalidInput(f"unknown action {action!r}")
+    except (PaymentDeclined, ProviderRejected, InvalidInput) as error:
+        status = 402 if isinstance(error, PaymentDeclined) else 409
+        if isinstance(error, InvalidInput):
+            status = 400
+        return _page(sandbox, payment_id, error.message), status
+    shown = sandbox.describe(payment_id)
+    if shown.paid and shown.success_url:
+        return redirect(shown.success_url, code=303)
+    return _page(sandbox, payment_id)
+
+
+def _page(provider: SandboxPaymentProvider, payment_id: str, error: str | None = None) -> str:
+    return render_template(
+        "sandbox/checkout.html", payment=provider.describe(payment_id), error=error
+    )
+
+
+# -- the JSON API ------------------------------------------------------------------------------
+
+
+@blueprint.post("/sandbox/api/pay")
+@inject
+def api_pay(provider: PaymentProvider = Provide[Container.payment_provider]) -> Response:
+    body = _body(PayBody)
+    sandbox = _sandbox(provider)
+    sandbox.pay(body.payment_id, body.card)
+    return jsonify(sandbox.retrieve(body.payment_id))
+
+
+@blueprint.post("/sandbox/api/confirm")
+@inject
+def api_confirm(provider: PaymentProvider = Provide[Container.payment_provider]) -> Response:
+    body = _body(ConfirmBody)
+    sandbox = _sandbox(provider)
+    sandbox.confirm(body.payment_id, authenticate=body.authenticate)
+    return jsonify(sandbox.retrieve(body.payment_id))
+
+
+@blueprint.post("/sandbox/api/expire")
+@inject
+def api_expire(provider: PaymentProvider = Provide[Container.payment_provider]) -> Response:
+    body = _body(ExpireBody)
+    sandbox = _sandbox(provider)
+    sandbox.expire_session(body.payment_id)
+    return jsonify(sandbox.retrieve(body.payment_id))
+
+
+@blueprint.get("/sandbox/api/objects/<object_id>")
+@inject
+def api_object(
+    object_id: str, provider: PaymentProvider = Provide[Container.payment_provider]
+) -> Response:
+    return jsonify(_sandbox(provider).retrieve(object_id))
+
+
+@blueprint.post("/sandbox/api/deliver")
+@inject
+def api_deliver(
+    deliverer: WebhookDeliverer = Provide[Container.sandbox_deliverer],
+) -> Response:
+    pending = deliverer.deliver_pending()
+    return jsonify(pending=[event.id for event in pending])
