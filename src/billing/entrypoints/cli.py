@@ -16,8 +16,7 @@ from billing.adapters.sql import SqlUnitOfWorkFactory, demo_catalog_path, load_c
 from billing.domain.errors import BillingError
 
 from .container import build_container
-from .demo import run_demo
-from .flask_app import load_demo_catalog
+from .demo import load_demo_catalog, run_demo
 from .settings import Settings
 
 

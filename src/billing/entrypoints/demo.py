@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from billing.adapters.memory import FakeEvents, FakePaymentProvider
+from billing.adapters.sql.catalog_file import demo_catalog_path, read_catalog
 from billing.domain.catalog import Product
 from billing.domain.money import Money
 from billing.domain.order import Customer
@@ -13,18 +14,25 @@ from billing.services.orders import CartLine
 
 from .container import Container
 
-DEMO_PRODUCTS = (
-    Product("ebook-python", "Python for payments (e-book)", Money(2900, "EUR"), "ebook:python"),
-    Product("course-stripe", "Stripe in production (course)", Money(4900, "EUR"), "course:stripe"),
-)
+
+def demo_products() -> list[Product]:
+    """The catalog shipped with the package for the embedded default."""
+    return read_catalog(demo_catalog_path())
+
+
+def load_demo_catalog(container: Container) -> None:
+    """Put the demo products in an empty catalog (the embedded local run)."""
+    with container.uow_factory()() as uow:
+        if uow.catalog.list():
+            return
+        for product in demo_products():
+            uow.catalog.put(product)
+        uow.commit()
 
 
 def run_demo(container: Container, say: Callable[[str], None]) -> str:
     """Pay a guest order, replay its event, refund it in two steps; returns the final status."""
-    with container.uow_factory()() as uow:
-        for product in DEMO_PRODUCTS:
-            uow.catalog.put(product)
-        uow.commit()
+    load_demo_catalog(container)
     provider = container.payment_provider()
     assert isinstance(provider, FakePaymentProvider), "the demo runs on the fake provider"
     events = FakeEvents(provider)
@@ -32,7 +40,7 @@ def run_demo(container: Container, say: Callable[[str], None]) -> str:
 
     created = orders.create_order(
         Customer(email="guest@example.com"),
-        [CartLine("ebook-python", 1), CartLine("course-stripe", 1)],
+        [CartLine("ebook-python", 1), CartLine("course-payments", 1)],
     )
     order = created.order
     say(f"order {order.id} created for a guest: {order.status}, total {order.total}")

@@ -8,7 +8,7 @@ import time
 from flask import Flask, Response, g, jsonify, request
 
 from .container import Container, build_container
-from .demo import DEMO_PRODUCTS
+from .demo import load_demo_catalog
 from .http_errors import register_error_handlers
 from .logging_json import (
     REQUEST_ID_HEADER,
@@ -29,6 +29,7 @@ from .views import (
     orders,
     pages,
     refunds,
+    sandbox,
     webhooks,
 )
 
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     for module in BLUEPRINTS:
         app.register_blueprint(module.blueprint, url_prefix="/billing")
+    if container.settings().payment_provider == "sandbox":  # its hosted page and JSON API
+        app.register_blueprint(sandbox.blueprint, url_prefix="/billing")
     if container.settings().demo_catalog:
         load_demo_catalog(container)
     return app
@@ -118,13 +121,3 @@ def _correlate(app: Flask) -> None:
         token = g.pop("billing_token", None)
         if token is not None:
             correlation_id.reset(token)
-
-
-def load_demo_catalog(container: Container) -> None:
-    """Put the demo products in an empty catalog (the embedded local run)."""
-    with container.uow_factory()() as uow:
-        if uow.catalog.list():
-            return
-        for product in DEMO_PRODUCTS:
-            uow.catalog.put(product)
-        uow.commit()
