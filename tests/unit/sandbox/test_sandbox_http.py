@@ -1,0 +1,220 @@
+"""End to end through the Flask app with ``BILLING_PAYMENT_PROVIDER=sandbox``: a guest checks
+out, pays on the sandbox's hosted page (or its JSON API), the sandbox's deliverer POSTs the
+signed events to the app's own webhook endpoint (through httpx's WSGI transport, so nothing
+leaves the process), and the order follows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import httpx
+import pytest
+from dependency_injector import providers
+from flask.testing import FlaskClient
+
+from billing.adapters.invoices.text import TextRenderer
+from billing.adapters.memory import (
+    FixedClock,
+    InlineTaskQueue,
+    MemoryArtifactStore,
+    MemoryUnitOfWorkFactory,
+)
+from billing.adapters.sandbox import (
+    DELIVER_EVENT,
+    SandboxPaymentProvider,
+    WebhookDeliverer,
+    WebhookSigner,
+    cards,
+)
+from billing.domain.catalog import Product
+from billing.domain.money import Money
+from billing.entrypoints.container import Container, build_container
+from billing.entrypoints.flask_app import create_app
+from billing.entrypoints.settings import Settings
+
+BASE_URL = "http://shop.test"
+ADMIN = {"Authorization": "Bearer admin-token-for-sandbox-tests-0123"}
+SETTINGS = Settings(
+    enabled=True,
+    payment_provider="sandbox",
+    admin_token=ADMIN["Authorization"].removeprefix("Bearer "),
+    secret_key="server-secret-for-sandbox-tests",
+    public_base_url=BASE_URL,
+)
+CART = {"items": [{"sku": "book", "quantity": 2}], "email": "guest@example.com"}
+
+
+@attrs.define
+class Shop:
+    client: FlaskClient
+    container: Container
+    provider: SandboxPaymentProvider
+    deliveries: list[int]
+
+    def checkout(self, mode: str) -> dict[str, Any]:
+        answer = self.client.post("/billing/checkout/", json={**CART, "mode": mode})
+        assert answer.status_code == 201, answer.json
+        body: dict[str, Any] = answer.json
+        return body
+
+    def status(self, body: dict[str, Any]) -> str:
+        answer = self.client.get(
+            f"/billing/orders/{body['order']['id']}",
+            headers={"X-Order-Token": body["order_token"]},
+        )
+        assert answer.status_code == 200, answer.json
+        status: str = answer.json["status"]
+        return status
+
+
+@pytest.fixture
+def shop() -> Iterator[Shop]:
+    container = build_container(SETTINGS)
+    clock = FixedClock()
+    container.clock.override(providers.Object(clock))
+    container.uow_factory.override(providers.Singleton(MemoryUnitOfWorkFactory))
+    container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
+    container.renderer.override(providers.Singleton(TextRenderer))
+    with container.uow_factory()() as uow:
+        uow.catalog.put(Product("book", "A book", Money(1250, "EUR"), "library:book"))
+        uow.commit()
+    app = create_app(container=container)
+    deliveries: list[int] = []
+
+    def count(response: httpx.Response) -> None:
+        deliveries.append(response.status_code)
+
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), event_hooks={"response": [count]})
+    secret = container.sandbox_secrets()[0]
+    deliverer = WebhookDeliverer(
+        container.sandbox_store(),
+        WebhookSigner(secret, clock),
+        container.sandbox_deliverer().url,
+        clock,
+        client=client,
+        sleep=lambda _: None,
+    )
+    container.sandbox_deliverer.override(providers.Object(deliverer))
+    container.sandbox_tasks.override(
+        providers.Object(InlineTaskQueue({DELIVER_EVENT: deliverer.handle}))
+    )
+    provider = container.payment_provider()
+    assert isinstance(provider, SandboxPaymentProvider)
+    yield Shop(app.test_client(), container, provider, deliveries)
+    container.unwire()
+
+
+def page(url: str) -> str:
+    assert url.startswith(f"{BASE_URL}/billing/sandbox/checkout/")
+    return urlsplit(url).path
+
+
+def test_a_guest_pays_on_the_hosted_page_and_the_order_is_paid_then_refunded(shop: Shop) -> None:
+    body = shop.checkout("checkout_session")
+    url = page(body["payment"]["checkout_url"])
+
+    shown = shop.client.get(url)
+    assert shown.status_code == 200
+    assert "A book" in shown.text
+    assert "25.00" in shown.text
+    assert shop.status(body) == "pending_payment"
+
+    paid = shop.client.post(url, data={"action": "pay", "card": "4242 4242 4242 4242"})
+
+    assert paid.status_code == 303
+    assert paid.headers["Location"] == f"{BASE_URL}/billing/success/?order={body['order']['id']}"
+    assert shop.status(body) == "paid"
+    assert shop.deliveries == [200, 200]  # payment_intent.succeeded, checkout.session.completed
+    assert shop.provider.undelivered_events() == []
+    order = shop.client.get(
+        f"/billing/orders/{body['order']['id']}", headers={"X-Order-Token": body["order_token"]}
+    ).json
+    assert [d["kind"] for d in order["documents"]] == ["invoice"]
+
+    refunded = shop.client.post(
+        f"/billing/orders/{body['order']['id']}/refunds", json={"reason": "x"}, headers=ADMIN
+    )
+
+    assert refunded.status_code in (200, 201), refunded.json
+    assert shop.status(body) == "refunded"
+    assert shop.provider.undelivered_events() == []
+
+
+def test_the_3d_secure_card_needs_the_extra_step(shop: Shop) -> None:
+    body = shop.checkout("payment_intent")
+    payment_id = body["payment"]["id"]
+
+    answer = shop.client.post(
+        "/billing/sandbox/api/pay",
+        json={"payment_id": payment_id, "card": cards.REQUIRES_AUTHENTICATION},
+    )
+
+    assert answer.status_code == 200
+    assert answer.json["status"] == "requires_action"
+    assert shop.status(body) == "pending_payment"
+    shown = shop.client.get(page(body["payment"]["checkout_url"]))
+    assert 'value="authenticate"' in shown.text
+
+    done = shop.client.post(page(body["payment"]["checkout_url"]), data={"action": "authenticate"})
+
+    assert done.status_code == 200
+    assert 'id="paid"' in done.text
+    assert shop.status(body) == "paid"
+
+
+def test_a_declined_card_leaves_the_order_payable(shop: Shop) -> None:
+    body = shop.checkout("payment_intent")
+    payment_id = body["payment"]["id"]
+
+    declined = shop.client.post(
+        "/billing/sandbox/api/pay", json={"payment_id": payment_id, "card": cards.DECLINED}
+    )
+
+    assert declined.status_code == 402
+    assert declined.json["code"] == "payment_declined"
+    assert shop.status(body) == "pending_payment"
+    page_answer = shop.client.post(
+        page(body["payment"]["checkout_url"]),
+        data={"action": "pay", "card": cards.INSUFFICIENT_FUNDS},
+    )
+    assert page_answer.status_code == 402
+    assert "insufficient funds" in page_answer.text
+    paid = shop.client.post(
+        "/billing/sandbox/api/pay", json={"payment_id": payment_id, "card": cards.SUCCEEDS}
+    )
+    assert paid.json["status"] == "succeeded"
+    assert shop.status(body) == "paid"
+
+
+def test_the_hosted_page_escapes_what_it_shows(shop: Shop) -> None:
+    with shop.container.uow_factory()() as uow:
+        uow.catalog.put(Product("xss", "<script>alert(1)</script>", Money(500, "EUR")))
+        uow.commit()
+    answer = shop.client.post(
+        "/billing/checkout/",
+        json={"items": [{"sku": "xss"}], "email": "g@example.com", "mode": "checkout_session"},
+    )
+
+    shown = shop.client.get(page(answer.json["payment"]["checkout_url"]))
+
+    assert "<script>alert(1)</script>" not in shown.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text
+
+
+def test_a_malformed_api_body_is_refused(shop: Shop) -> None:
+    answer = shop.client.post("/billing/sandbox/api/pay", json={"payment_id": "pi_x", "cvc": 1})
+
+    assert answer.status_code == 400
+    assert answer.json["code"] == "invalid_input"
+
+
+def test_the_sandbox_routes_exist_only_with_the_sandbox_provider() -> None:
+    container = build_container(attrs.evolve(SETTINGS, payment_provider="fake"))
+    client = create_app(container=container).test_client()
+
+    assert client.get("/billing/sandbox/checkout/cs_test_x").status_code == 404
+    assert client.post("/billing/sandbox/api/pay", json={}).status_code == 404
+    container.unwire()
