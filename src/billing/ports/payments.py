@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from billing.domain.order import Order
@@ -48,4 +50,17 @@ class PaymentProvider(Protocol):
 
         Raises InvalidPayload.
         """
+        ...
+
+
+@runtime_checkable
+class ProviderEventLog(Protocol):
+    """The provider's own record of the events it sent: what reconciliation compares with our
+    journal. Stripe keeps 30 days of events; a provider lists what it still has."""
+
+    def list_events(
+        self, since: datetime, types: Sequence[str] | None = None
+    ) -> Iterable[ProviderEvent]:
+        """Every event created at or after ``since`` (``types`` narrows the list), translated
+        like a webhook; ``payload`` reads back with ``parse_event``."""
         ...

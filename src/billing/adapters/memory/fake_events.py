@@ -87,7 +87,7 @@ class FakeEvents:
             **fields,
         }
         payload = json.dumps(body, sort_keys=True).encode()
-        return Delivery(payload, self._provider.sign(payload), event_id)
+        return Delivery(payload, self._provider.publish(payload), event_id)
 
     def _payment_fields(self, payment_id: str, with_order: bool) -> dict[str, Any]:
         payment = self._provider.payments[payment_id]

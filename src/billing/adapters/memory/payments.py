@@ -3,7 +3,8 @@
 It records every call, honours idempotency keys (same key and parameters → same object; same
 key, other parameters → refused), refuses to refund more than was paid, can be told to fail the
 next call (before or after it took effect), and signs the events it emits so the webhook path
-runs exactly as in production.
+runs exactly as in production. It keeps every event it emitted, listed by ``list_events`` as
+Stripe's Events API lists them (for reconciliation).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 import hmac
 import itertools
 from collections import deque
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -66,6 +69,7 @@ class FakePaymentProvider:
         self.payments: dict[str, ProviderPayment] = {}
         self.refunds: dict[str, ProviderRefund] = {}
         self.orders_by_payment: dict[str, str] = {}
+        self.emitted: list[ProviderEvent] = []
 
     # -- fault injection ---------------------------------------------------------------------
 
@@ -203,7 +207,25 @@ class FakePaymentProvider:
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidPayload(f"unreadable event: {exc}") from exc
 
+    def list_events(
+        self, since: datetime, types: Sequence[str] | None = None
+    ) -> list[ProviderEvent]:
+        """The events emitted at or after ``since``, newest first (as Stripe lists them)."""
+        self.calls.append(ProviderCall("list_events"))
+        self._maybe_fail(after_effect=False)
+        found = [
+            event
+            for event in self.emitted
+            if event.created_at >= since and (not types or event.type in types)
+        ]
+        return found[::-1]
+
     # -- what the provider's side does on its own, for tests -------------------------------
+
+    def publish(self, payload: bytes) -> str:
+        """Keep an event the provider sends (see ``list_events``) and return its signature."""
+        self.emitted.append(self.parse_event(payload))
+        return self.sign(payload)
 
     def sign(self, payload: bytes) -> str:
         secret = (self._secret or "").encode()
