@@ -10,6 +10,7 @@ yet is answered with a retryable error so the provider delivers it again.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 import attrs
@@ -34,6 +35,11 @@ from .transactions import retry_on_conflict
 log = logging.getLogger(__name__)
 
 PROCESSED_METRIC = "billing_webhook_processed_total"
+DURATION_METRIC = "billing_webhook_processing_seconds"
+#: The statuses of events that still need work: the webhook backlog.
+BACKLOG: tuple[WebhookStatus, ...] = (WebhookStatus.FAILED, WebhookStatus.PARKED)
+#: Backlog counts stop here (a count this high already means: look at the journal).
+BACKLOG_CAP = 1000
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
 
@@ -76,7 +82,11 @@ class WebhookService:
         except BillingError as error:
             labels = {"type": "unverified", "outcome": REJECTED, "code": error.code}
             self._metrics.increment(PROCESSED_METRIC, labels)
-            log.warning("webhook delivery rejected: %s", error.code)
+            log.warning(
+                "webhook delivery rejected: %s",
+                error.code,
+                extra={"outcome": REJECTED, "code": error.code},
+            )
             raise
         return self.process(event)
 
@@ -86,24 +96,51 @@ class WebhookService:
             stored = uow.webhook_events.get(event_id)
         return self.process(self._provider.parse_event(stored.payload.encode()))
 
+    def journal(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]:
+        """The journaled events, newest first, of one status or all."""
+        with self._uow_factory() as uow:
+            return uow.webhook_events.list(status, limit)
+
+    def backlog(self) -> dict[str, int]:
+        """How many events are failed or parked (each count at most ``BACKLOG_CAP``)."""
+        with self._uow_factory() as uow:
+            return {
+                str(status): len(uow.webhook_events.list(status, BACKLOG_CAP)) for status in BACKLOG
+            }
+
     def process(self, event: ProviderEvent) -> WebhookOutcome:
+        started = time.perf_counter()
         try:
             outcome, order, jobs = self._process_once(event)
         except BillingError as error:
             outcome, order, jobs = self._record_failure(event, error), None, []
         except Exception as error:  # unexpected: keep the trace, let the provider retry
-            self._record_failure(event, error)
+            self._report(event, self._record_failure(event, error), started)
             raise
-        self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome.outcome})
-        log.info(
-            "webhook event %s",
-            outcome.outcome,
-            extra={"event_id": event.id, "event_type": event.type, "order_id": outcome.order_id},
-        )
+        self._report(event, outcome, started)
         defer_all(self._tasks, jobs)
         if order is not None:
             self._rerun_parked(order.id)
         return outcome
+
+    def _report(self, event: ProviderEvent, outcome: WebhookOutcome, started: float) -> None:
+        """Count and time the delivery, and write its one log line."""
+        labels = {"type": event.type, "outcome": outcome.outcome}
+        self._metrics.increment(PROCESSED_METRIC, {**labels, "code": outcome.code or ""})
+        self._metrics.observe(DURATION_METRIC, time.perf_counter() - started, labels)
+        failed = outcome.outcome == WebhookStatus.FAILED
+        log.log(
+            logging.WARNING if failed else logging.INFO,
+            "webhook event %s",
+            outcome.outcome,
+            extra={
+                "event_id": event.id,
+                "event_type": event.type,
+                "outcome": outcome.outcome,
+                "code": outcome.code,
+                "order_id": outcome.order_id,
+            },
+        )
 
     @retry_on_conflict
     def _process_once(self, event: ProviderEvent) -> tuple[WebhookOutcome, Order | None, list[Job]]:
@@ -212,7 +249,6 @@ class WebhookService:
                 uow.commit()
         except Exception:
             log.exception("could not journal the failure of event %s", event.id)
-        log.warning("webhook event %s: %s", status, code, extra={"event_id": event.id})
         return WebhookOutcome(event.id, str(status), event.order_id, code, retryable)
 
     def _rerun_parked(self, order_id: str) -> None:

@@ -1,5 +1,9 @@
 """The ``Metrics`` port over prometheus-client, one ``CollectorRegistry`` per instance.
 
+Counters and histograms (``increment``, ``observe``) are the ``Metrics`` port; gauges (``set``)
+are values the metrics view reads from a service right before a scrape, such as the webhook
+backlog.
+
 A metric's label names are fixed when it is first used (or by ``LABELS`` for the ones we know):
 Prometheus needs the same label names on every sample of a metric, so a missing label is
 exported empty and an unknown one is dropped.
@@ -14,20 +18,26 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
+from typing import TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     multiprocess,
 )
 from prometheus_client.exposition import generate_latest
 
+_Metric = TypeVar("_Metric", Counter, Gauge, Histogram)
+
 #: Label names of the metrics the services emit.
 LABELS: Mapping[str, tuple[str, ...]] = {
     "billing_webhook_processed_total": ("type", "outcome", "code"),
     "billing_dispute_total": ("state",),
+    "billing_webhook_processing_seconds": ("type", "outcome"),
+    "billing_webhook_backlog": ("status",),
 }
 
 
@@ -42,6 +52,7 @@ class PrometheusMetrics:
         self.registry = registry or CollectorRegistry(auto_describe=True)
         self._counters: dict[str, Counter] = {}
         self._histograms: dict[str, Histogram] = {}
+        self._gauges: dict[str, Gauge] = {}
         self._lock = threading.Lock()
 
     def increment(self, name: str, labels: Mapping[str, str] | None = None) -> None:
@@ -62,6 +73,22 @@ class PrometheusMetrics:
                 self._histograms[name] = histogram
         _labelled(histogram, labels).observe(seconds)
 
+    def set(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
+        """Set a gauge; under several processes the most recently set value is exported."""
+        with self._lock:
+            gauge = self._gauges.get(name)
+            if gauge is None:
+                names = LABELS.get(name, tuple(sorted(labels or {})))
+                gauge = Gauge(
+                    name,
+                    _documentation(name),
+                    names,
+                    registry=self.registry,
+                    multiprocess_mode="mostrecent",
+                )
+                self._gauges[name] = gauge
+        _labelled(gauge, labels).set(value)
+
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes, over every worker in multiprocess mode."""
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -81,7 +108,7 @@ class PrometheusMetrics:
         return int(total)
 
 
-def _labelled(metric: Counter | Histogram, labels: Mapping[str, str] | None) -> Counter | Histogram:
+def _labelled(metric: _Metric, labels: Mapping[str, str] | None) -> _Metric:
     names = metric._labelnames
     if not names:
         return metric
