@@ -34,7 +34,7 @@ from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
-from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .sql_backends import empty_tables, migrated_sqlite_template, postgres_schema, sqlite_copy
@@ -633,3 +633,29 @@ def test_the_unit_of_work_satisfies_the_port(uow_factory: UnitOfWorkFactory) -> 
     with uow_factory() as uow:
         assert isinstance(uow, UnitOfWork)
         assert all(r is not None for r in _all_repositories(uow))
+
+
+def test_webhook_stats_count_statuses_and_date_the_backlog(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        assert uow.webhook_events.stats() == WebhookStats(by_status={})
+    events = (
+        an_event("evt_old", received_at=NOW - timedelta(minutes=30), status=WebhookStatus.PARKED),
+        an_event(
+            "evt_done", received_at=NOW - timedelta(minutes=40), status=WebhookStatus.PROCESSED
+        ),
+        an_event("evt_failed", received_at=NOW - timedelta(minutes=5), status=WebhookStatus.FAILED),
+        an_event("evt_new", received_at=NOW, status=WebhookStatus.PROCESSED),
+    )
+    with uow_factory() as uow:
+        for event in events:
+            uow.webhook_events.add_if_absent(event)
+        uow.commit()
+
+    with uow_factory() as uow:
+        stats = uow.webhook_events.stats()
+
+    assert stats == WebhookStats(
+        by_status={"parked": 1, "processed": 2, "failed": 1},
+        oldest_unsettled_at=NOW - timedelta(minutes=30),
+        last_received_at=NOW,
+    )

@@ -24,6 +24,15 @@ CLAIMABLE: Final = frozenset({WebhookStatus.RECEIVED, WebhookStatus.FAILED, Webh
 SETTLED: Final = frozenset({WebhookStatus.PROCESSED, WebhookStatus.IGNORED})
 
 
+@attrs.frozen
+class WebhookStats:
+    """What the journal holds: events per status, and how far behind processing is."""
+
+    by_status: dict[str, int]
+    oldest_unsettled_at: datetime | None = None  # received, processing, failed or parked
+    last_received_at: datetime | None = None
+
+
 @attrs.define
 class WebhookEvent:
     id: str

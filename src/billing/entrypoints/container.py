@@ -33,6 +33,7 @@ from billing.ports.clock import Clock
 from billing.services.access import AccessService
 from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.entitlements import EntitlementService
+from billing.services.health import HealthService
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import RENDER_DOCUMENT
 from billing.services.orders import OrderService
@@ -208,3 +209,11 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings | None = None) -> Container:
     container = Container(settings=settings or Settings.from_env())
     return container
+    health = providers.Factory(
+        HealthService,
+        uow_factory,
+        payment_provider.provider,
+        clock,
+        settings.provided.enabled,
+        settings.provided.payment_provider,
+    )

@@ -42,7 +42,35 @@ _TIME = {"type": "string", "format": "date-time"}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
 _DISABLED = _error("Billing is disabled (BILLING_ENABLED): code billing_disabled")
 
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
 _SCHEMAS: dict[str, Any] = {
+    "Health": _object(
+        {
+            "status": {"enum": ["ok", "unavailable"]},
+            "billing_enabled": {"type": "boolean"},
+            "version": _STRING,
+            "database": _object(
+                {"ok": {"type": "boolean"}, "latency_ms": _NUMBER_OR_NULL}, ("ok", "latency_ms")
+            ),
+            "provider": _object(
+                {
+                    "name": _STRING,
+                    "configured": {"type": "boolean"},
+                    "webhook_secret_configured": {"type": "boolean"},
+                },
+                ("name", "configured", "webhook_secret_configured"),
+            ),
+            "webhooks": _object(
+                {
+                    "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "oldest_unprocessed_age_s": _NUMBER_OR_NULL,
+                    "last_received_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+                ("by_status", "oldest_unprocessed_age_s", "last_received_at"),
+            ),
+        },
+        ("status", "billing_enabled", "version", "database", "provider", "webhooks"),
+    ),
     "Error": _object(
         {
             "code": {**_STRING, "description": "Stable machine-readable code"},
@@ -217,7 +245,10 @@ def _paths() -> dict[str, Any]:
         "/billing/health/": {
             "get": _operation(
                 "Health of the service (served even when billing is disabled)",
-                {"200": _json({"type": "object"}, "Health report")},
+                {
+                    "200": _json(_ref("Health"), "Health report"),
+                    "503": _json(_ref("Health"), "The database cannot be reached"),
+                },
                 gated=False,
             )
         },

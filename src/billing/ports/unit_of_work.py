@@ -17,7 +17,7 @@ from billing.domain.invoice import DocumentKind, InvoiceArtifact
 from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
-from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
 
 
 @runtime_checkable
@@ -100,6 +100,9 @@ class WebhookEventRepository(Protocol):
     def find(self, event_id: str) -> WebhookEvent | None: ...
     def list(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]: ...
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]: ...
+    def stats(self) -> WebhookStats:
+        """Counts per status, the oldest event not yet settled, the last one received."""
+        ...
 
 
 @runtime_checkable

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+import billing
 from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
 
@@ -14,12 +17,35 @@ def test_health_reports_the_toggle_when_disabled() -> None:
     response = client.get("/billing/health/")
 
     assert response.status_code == 200
-    assert response.json == {
-        "status": "ok",
-        "enabled": False,
-        "provider": "fake",
-        "webhook_configured": True,
+    body = response.json
+    assert body["status"] == "ok"
+    assert body["billing_enabled"] is False
+    assert body["version"] == billing.__version__
+    assert body["database"]["ok"] is True
+    assert body["database"]["latency_ms"] >= 0
+    assert body["provider"] == {
+        "name": "fake",
+        "configured": True,
+        "webhook_secret_configured": True,
     }
+    assert body["webhooks"] == {
+        "by_status": {},
+        "oldest_unprocessed_age_s": None,
+        "last_received_at": None,
+    }
+
+
+def test_health_answers_503_when_the_database_is_unreachable() -> None:
+    settings = Settings(
+        enabled=True, storage="sql", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+    client = create_app(settings).test_client()
+
+    response = client.get("/billing/health/")
+
+    assert response.status_code == 503
+    assert response.json["status"] == "unavailable"
+    assert response.json["database"] == {"ok": False, "latency_ms": None}
 
 
 @pytest.mark.parametrize(
@@ -54,4 +80,18 @@ def test_the_stripe_provider_is_chosen_by_settings_and_fails_closed_without_a_se
 
     body = client.get("/billing/health/").json
 
-    assert (body["provider"], body["webhook_configured"]) == ("stripe", False)
+    assert body["provider"] == {
+        "name": "stripe",
+        "configured": True,
+        "webhook_secret_configured": False,
+    }
+
+
+def test_a_malformed_stripe_key_shows_as_not_configured() -> None:
+    settings = Settings(enabled=True, payment_provider="stripe", stripe_secret_key="oops")
+    client = create_app(settings).test_client()
+
+    body = client.get("/billing/health/").json
+
+    assert body["provider"]["configured"] is False
+    assert "oops" not in json.dumps(body)

@@ -64,7 +64,7 @@ def test_health_is_served_while_disabled() -> None:
     answer = shop.client.get("/billing/health/")
 
     assert answer.status_code == 200
-    assert answer.json["enabled"] is False
+    assert answer.json["billing_enabled"] is False
     shop.container.unwire()
 
 

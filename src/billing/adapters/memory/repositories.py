@@ -7,6 +7,7 @@ Objects go in and out as deep copies, so a caller's change reaches the tables on
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from typing import Any, TypeVar
 
 from billing.domain.catalog import Product
@@ -25,7 +26,7 @@ from billing.domain.invoice import DocumentKind, InvoiceArtifact
 from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
-from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
+from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStats, WebhookStatus
 
 from .database import Tables
 
@@ -223,6 +224,15 @@ class MemoryWebhookEvents(_Table):
         rows = [e for e in self._rows.values() if status is None or e.status == status]
         rows.sort(key=lambda e: e.received_at, reverse=True)
         return [_out(e) for e in rows[:limit]]
+
+    def stats(self) -> WebhookStats:
+        rows = list(self._rows.values())
+        unsettled = [e.received_at for e in rows if e.status not in SETTLED]
+        return WebhookStats(
+            by_status=dict(Counter(str(e.status) for e in rows)),
+            oldest_unsettled_at=min(unsettled, default=None),
+            last_received_at=max((e.received_at for e in rows), default=None),
+        )
 
     def list_parked_for_order(self, order_id: str) -> list[WebhookEvent]:
         rows = self._where(order_id=order_id, status=WebhookStatus.PARKED)

@@ -32,7 +32,7 @@ from billing.domain.invoice import DocumentKind, InvoiceArtifact
 from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
-from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
+from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStats, WebhookStatus
 
 from . import mapping
 from . import tables as t
@@ -350,6 +350,23 @@ class SqlWebhookEvents(_Repository):
         if status is not None:
             statement = statement.where(c.status == str(status))
         return [mapping.webhook_from(row) for row in self._rows(statement)]
+
+    def stats(self) -> WebhookStats:
+        c = t.webhook_events.c
+        counts = self._rows(select(c.status, func.count().label("n")).group_by(c.status))
+        unsettled = c.status.not_in([str(s) for s in sorted(SETTLED)])
+        times = self._one(
+            select(
+                select(func.min(c.received_at)).where(unsettled).scalar_subquery().label("oldest"),
+                func.max(c.received_at).label("last"),
+            )
+        )
+        assert times is not None
+        return WebhookStats(
+            by_status={row["status"]: row["n"] for row in counts},
+            oldest_unsettled_at=times["oldest"],
+            last_received_at=times["last"],
+        )
 
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
         c = t.webhook_events.c

@@ -1,27 +1,46 @@
-"""``GET /billing/health/``: always served, even when billing is disabled."""
+"""``GET /billing/health/``: always served, even when billing is disabled; 503 when the
+database cannot be reached."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify
 
-from billing.ports.payments import PaymentProvider
+from billing.services.health import HealthReport, HealthService
 
 from ..container import Container
-from ..settings import Settings
 
 blueprint = Blueprint("billing_health", __name__)
 
 
+def health_json(report: HealthReport) -> dict[str, Any]:
+    webhooks = report.webhooks
+    return {
+        "status": report.status,
+        "billing_enabled": report.billing_enabled,
+        "version": report.version,
+        "database": {"ok": report.database_ok, "latency_ms": report.database_latency_ms},
+        "provider": {
+            "name": report.provider.name,
+            "configured": report.provider.configured,
+            "webhook_secret_configured": report.provider.webhook_secret_configured,
+        },
+        "webhooks": {
+            "by_status": webhooks.by_status if webhooks else {},
+            "oldest_unprocessed_age_s": report.oldest_unprocessed_age_s,
+            "last_received_at": (
+                webhooks.last_received_at.isoformat()
+                if webhooks and webhooks.last_received_at
+                else None
+            ),
+        },
+    }
+
+
 @blueprint.get("/health/")
 @inject
-def health(
-    settings: Settings = Provide[Container.settings],
-    provider: PaymentProvider = Provide[Container.payment_provider],
-) -> Response:
-    return jsonify(
-        status="ok",
-        enabled=settings.enabled,
-        provider=provider.name,
-        webhook_configured=provider.webhook_configured,
-    )
+def health(service: HealthService = Provide[Container.health]) -> tuple[Response, int]:
+    report = service.report()
+    return jsonify(health_json(report)), 200 if report.database_ok else 503

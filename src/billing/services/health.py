@@ -1,0 +1,78 @@
+"""What ``/billing/health/`` reports: the toggle, the database, the provider, the webhook journal.
+
+Nothing secret is ever part of the report: only whether secrets are configured.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import attrs
+
+from billing import __version__
+from billing.domain.errors import BillingError, StorageUnavailable
+from billing.domain.webhook import WebhookStats
+from billing.ports.clock import Clock
+from billing.ports.payments import PaymentProvider
+from billing.ports.unit_of_work import UnitOfWorkFactory
+
+
+@attrs.frozen
+class ProviderHealth:
+    name: str
+    configured: bool
+    webhook_secret_configured: bool
+
+
+@attrs.frozen
+class HealthReport:
+    billing_enabled: bool
+    database_ok: bool
+    database_latency_ms: float | None
+    provider: ProviderHealth
+    webhooks: WebhookStats | None
+    oldest_unprocessed_age_s: float | None
+    version: str = __version__
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.database_ok else "unavailable"
+
+
+@attrs.frozen
+class HealthService:
+    _uow_factory: UnitOfWorkFactory
+    _provider: Callable[[], PaymentProvider]
+    _clock: Clock
+    _billing_enabled: bool
+    _provider_name: str
+
+    def report(self) -> HealthReport:
+        stats, latency_ms = self._journal()
+        oldest = stats.oldest_unsettled_at if stats is not None else None
+        age = (self._clock.now() - oldest).total_seconds() if oldest is not None else None
+        return HealthReport(
+            billing_enabled=self._billing_enabled,
+            database_ok=stats is not None,
+            database_latency_ms=latency_ms,
+            provider=self._provider_health(),
+            webhooks=stats,
+            oldest_unprocessed_age_s=age,
+        )
+
+    def _journal(self) -> tuple[WebhookStats | None, float | None]:
+        started = time.perf_counter()
+        try:
+            with self._uow_factory() as uow:
+                stats = uow.webhook_events.stats()
+        except StorageUnavailable:
+            return None, None
+        return stats, round((time.perf_counter() - started) * 1000, 3)
+
+    def _provider_health(self) -> ProviderHealth:
+        try:
+            provider = self._provider()
+        except BillingError:  # e.g. a Stripe key that is missing or malformed
+            return ProviderHealth(self._provider_name, False, False)
+        return ProviderHealth(provider.name, True, provider.webhook_configured)
