@@ -26,7 +26,7 @@ from billing.adapters.sandbox import (
 from billing.adapters.sandbox.background import ThreadTaskQueue
 from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
-from billing.adapters.stripe import StripeConfig, StripePaymentProvider
+from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.domain.invoice import Party
 from billing.ports.clock import Clock
@@ -39,6 +39,7 @@ from billing.services.jobs import RENDER_DOCUMENT
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
 from billing.services.reactions import Reactions
+from billing.services.reconciliation import ReconciliationService
 from billing.services.refund_ledger import RefundLedger
 from billing.services.refunds import RefundService
 from billing.services.webhooks import WebhookService
@@ -85,6 +86,11 @@ def _sandbox_signer(secrets: tuple[str, ...], clock: Clock) -> WebhookSigner:
 
 def _sandbox_deliveries(deliverer: WebhookDeliverer) -> ThreadTaskQueue:
     return ThreadTaskQueue({DELIVER_EVENT: deliverer.handle}, sweep=deliverer.deliver_pending)
+
+
+def _reconciled_types(settings: Settings) -> tuple[str, ...] | None:
+    """What the webhook endpoint subscribes to (the fake provider's events have other names)."""
+    return None if settings.payment_provider == "fake" else tuple(sorted(HANDLED_EVENT_TYPES))
 
 
 def _seller(settings: Settings) -> Party:
@@ -182,6 +188,15 @@ class Container(containers.DeclarativeContainer):
         tasks,
         metrics,
         clock,
+    )
+
+    reconciliation = providers.Singleton(
+        ReconciliationService,
+        uow_factory,
+        payment_provider,
+        webhooks,
+        clock,
+        providers.Callable(_reconciled_types, settings),
     )
 
     # The HTTP edge: who is calling, and the use cases checked against it.
