@@ -19,6 +19,7 @@ from .logging_json import (
 )
 from .settings import Settings
 from .views import (
+    admin_webhooks,
     checkout,
     customers,
     documents,
@@ -45,6 +46,7 @@ BLUEPRINTS = (
     entitlements,
     customers,
     webhooks,
+    admin_webhooks,
     pages,
     metrics,
     openapi,

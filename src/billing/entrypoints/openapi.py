@@ -209,7 +209,25 @@ _SCHEMAS: dict[str, Any] = {
             "outcome": _STRING,
             "code": _NULLABLE_STRING,
             "retryable": {"type": "boolean"},
+            "order_id": {**_NULLABLE_STRING, "description": "Admin replay answers only"},
         }
+    ),
+    "WebhookEvent": _object(
+        {
+            "id": _STRING,
+            "type": _STRING,
+            "status": {
+                "enum": ["received", "processing", "processed", "ignored", "failed", "parked"]
+            },
+            "attempts": {"type": "integer"},
+            "last_error": _NULLABLE_STRING,
+            "order_id": _NULLABLE_STRING,
+            "livemode": {"type": "boolean"},
+            "api_version": _NULLABLE_STRING,
+            "received_at": _TIME,
+            "processed_at": {**_TIME, "type": ["string", "null"]},
+        },
+        ("id", "type", "status", "attempts"),
     ),
 }
 
@@ -397,6 +415,66 @@ def _paths() -> dict[str, Any]:
                 ],
                 security=[{}],
                 gated=False,
+            )
+        },
+        "/billing/admin/webhooks": {
+            "get": _operation(
+                "Journaled webhook events, newest first (administrators)",
+                {
+                    "200": _json(
+                        _object({"events": {"type": "array", "items": _ref("WebhookEvent")}}),
+                        "The events, without their payloads",
+                    ),
+                    "400": _error("Unknown status or bad limit: code invalid_input"),
+                    "403": _error("Not an administrator: code admin_required"),
+                },
+                parameters=[
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "enum": [
+                                "received",
+                                "processing",
+                                "processed",
+                                "ignored",
+                                "failed",
+                                "parked",
+                            ]
+                        },
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000,
+                            "default": 100,
+                        },
+                    },
+                ],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/webhooks/{event_id}/replay": {
+            "post": _operation(
+                "Run a failed or parked webhook event again (administrators)",
+                {
+                    "200": _json(
+                        _ref("WebhookOutcome"),
+                        "What the replay did; a settled event answers duplicate",
+                    ),
+                    "403": _error("Not an administrator: code admin_required"),
+                    "404": _error("No such event: code webhook_event_not_found"),
+                    "500": _error("Processing crashed: the event is kept as failed"),
+                },
+                parameters=[
+                    {"name": "event_id", "in": "path", "required": True, "schema": _STRING}
+                ],
+                security=[{"admin": []}],
             )
         },
         "/billing/success/": {

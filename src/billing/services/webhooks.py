@@ -38,8 +38,6 @@ PROCESSED_METRIC = "billing_webhook_processed_total"
 DURATION_METRIC = "billing_webhook_processing_seconds"
 #: The statuses of events that still need work: the webhook backlog.
 BACKLOG: tuple[WebhookStatus, ...] = (WebhookStatus.FAILED, WebhookStatus.PARKED)
-#: Backlog counts stop here (a count this high already means: look at the journal).
-BACKLOG_CAP = 1000
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
 
@@ -102,11 +100,10 @@ class WebhookService:
             return uow.webhook_events.list(status, limit)
 
     def backlog(self) -> dict[str, int]:
-        """How many events are failed or parked (each count at most ``BACKLOG_CAP``)."""
+        """How many events are failed, and how many parked."""
         with self._uow_factory() as uow:
-            return {
-                str(status): len(uow.webhook_events.list(status, BACKLOG_CAP)) for status in BACKLOG
-            }
+            counts = uow.webhook_events.stats().by_status
+        return {str(status): counts.get(str(status), 0) for status in BACKLOG}
 
     def process(self, event: ProviderEvent) -> WebhookOutcome:
         started = time.perf_counter()

@@ -1,0 +1,98 @@
+"""Administrators' view of the webhook journal: what happened to each event, and replay.
+
+- ``GET /billing/admin/webhooks?status=failed&limit=50``: journaled events, newest first
+  (without their raw payloads).
+- ``POST /billing/admin/webhooks/<event_id>/replay``: run a failed or parked event again; a
+  settled one answers ``duplicate`` and changes nothing.
+
+Both need ``Authorization: Bearer <BILLING_ADMIN_TOKEN>`` (403 ``admin_required``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, jsonify, request
+
+from billing.domain.errors import InvalidInput
+from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.ports.identity import Identity
+from billing.services.access import require_admin
+from billing.services.webhooks import WebhookOutcome, WebhookService
+
+from ..container import Container
+
+blueprint = Blueprint("billing_admin_webhooks", __name__)
+MAX_LIMIT = 1000
+
+
+def _time(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def webhook_event_json(event: WebhookEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "type": event.type,
+        "status": str(event.status),
+        "attempts": event.attempts,
+        "last_error": event.last_error,
+        "order_id": event.order_id,
+        "livemode": event.livemode,
+        "api_version": event.api_version,
+        "received_at": _time(event.received_at),
+        "processed_at": _time(event.processed_at),
+    }
+
+
+def outcome_json(outcome: WebhookOutcome) -> dict[str, Any]:
+    return {
+        "event_id": outcome.event_id,
+        "outcome": outcome.outcome,
+        "code": outcome.code,
+        "retryable": outcome.retryable,
+        "order_id": outcome.order_id,
+    }
+
+
+def _status(raw: str | None) -> WebhookStatus | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return WebhookStatus(raw)
+    except ValueError:
+        choices = ", ".join(str(s) for s in WebhookStatus)
+        raise InvalidInput(f"status is one of {choices}", field="status") from None
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return 100
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise InvalidInput(f"limit is an integer from 1 to {MAX_LIMIT}", field="limit")
+    return int(raw)
+
+
+@blueprint.get("/admin/webhooks")
+@inject
+def list_webhook_events(
+    identity: Identity = Provide[Container.identity],
+    webhooks: WebhookService = Provide[Container.webhooks],
+) -> Response:
+    require_admin(identity.current())
+    status = _status(request.args.get("status"))
+    events = webhooks.journal(status, _limit(request.args.get("limit")))
+    return jsonify(events=[webhook_event_json(event) for event in events])
+
+
+@blueprint.post("/admin/webhooks/<event_id>/replay")
+@inject
+def replay_webhook_event(
+    event_id: str,
+    identity: Identity = Provide[Container.identity],
+    webhooks: WebhookService = Provide[Container.webhooks],
+) -> Response:
+    require_admin(identity.current())
+    return jsonify(outcome_json(webhooks.replay(event_id)))
