@@ -1,0 +1,1 @@
+"""Reliability and security suite: faults survived, bad inputs refused, nobody let in."""
