@@ -31,6 +31,7 @@ from billing.adapters.system import RandomIds, SystemClock
 from billing.domain.invoice import Party
 from billing.ports.clock import Clock
 from billing.services.access import AccessService
+from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.entitlements import EntitlementService
 from billing.services.health import HealthService
@@ -219,11 +220,7 @@ class Container(containers.DeclarativeContainer):
     access = providers.Singleton(
         AccessService, uow_factory, orders, refunds, entitlements, invoices
     )
-
-
-def build_container(settings: Settings | None = None) -> Container:
-    container = Container(settings=settings or Settings.from_env())
-    return container
+    catalog = providers.Singleton(CatalogService, uow_factory)
     health = providers.Factory(
         HealthService,
         uow_factory,
@@ -232,3 +229,8 @@ def build_container(settings: Settings | None = None) -> Container:
         settings.provided.enabled,
         settings.provided.payment_provider,
     )
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    container = Container(settings=settings or Settings.from_env())
+    return container

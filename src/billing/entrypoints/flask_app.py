@@ -31,6 +31,7 @@ from .views import (
     pages,
     refunds,
     sandbox,
+    storefront,
     webhooks,
 )
 
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     pages,
     metrics,
     openapi,
+    storefront,
 )
 
 log = logging.getLogger("billing.http")

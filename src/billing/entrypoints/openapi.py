@@ -477,6 +477,34 @@ def _paths() -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
+        "/billing/": {
+            "get": _operation(
+                "The storefront: the catalog with quantities and a guest email",
+                {"200": {"description": "HTML page", "content": _HTML}},
+            )
+        },
+        "/billing/shop/checkout": {
+            "post": {
+                **_operation(
+                    "Buy from the storefront form: redirects to the provider's payment page",
+                    {
+                        "303": {"description": "To the hosted payment page"},
+                        "400": _error("Invalid cart or email: code invalid_input"),
+                    },
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                **_object({"email": _STRING, "request_key": _STRING}),
+                                "description": "and quantity-<sku> fields: whole numbers",
+                            }
+                        }
+                    },
+                },
+            }
+        },
         "/billing/success/": {
             "get": _operation(
                 "Return page after payment; shows the order until it is paid",

@@ -52,6 +52,7 @@ class Settings:
     #: ``sql`` (the database at ``database_url``; the default from the environment) or
     #: ``memory`` (nothing kept; the default of settings built in code, as tests do).
     storage: str = "memory"
+    #: ``sandbox`` from the environment (the embedded default); ``fake`` for settings built in code.
     payment_provider: str = "fake"
     task_broker: str = "inline"
     media_root: str = "./var/media"
@@ -90,7 +91,7 @@ class Settings:
             payment_provider=_choice(
                 env,
                 "BILLING_PAYMENT_PROVIDER",
-                default.payment_provider,
+                "sandbox",  # the embedded default: Stripe-like, offline
                 {"fake", "sandbox", "stripe"},
             ),
             task_broker=env.get("BILLING_TASK_BROKER", default.task_broker),

@@ -3,7 +3,8 @@
 - A user: the id in the trusted header that the host's gateway sets (``BILLING_USER_HEADER``,
   off unless configured: the gateway must strip that header from what clients send), or what a
   host-provided callable returns (``Container.user_loader``).
-- A guest: an order token in ``X-Order-Token``, in ``Authorization: Bearer …`` or in ``?token=``.
+- A guest: an order token in ``X-Order-Token``, in ``Authorization: Bearer …``, in ``?token=``
+  or in the HttpOnly cookie the storefront sets.
 - An administrator: ``Authorization: Bearer <BILLING_ADMIN_TOKEN>``, compared in constant time.
 """
 
@@ -18,6 +19,7 @@ from billing.domain.identity import Caller
 
 UserLoader = Callable[[], str | None]
 ORDER_TOKEN_HEADER = "X-Order-Token"  # noqa: S105 - a header name
+ORDER_TOKEN_COOKIE = "billing_order_token"  # noqa: S105 - a cookie name
 
 
 def _bearer() -> str | None:
@@ -41,7 +43,11 @@ class RequestIdentity:
         is_admin = is_admin and hmac.compare_digest(
             (bearer or "").encode(), self._admin_token.encode()
         )
-        token = request.headers.get(ORDER_TOKEN_HEADER) or request.args.get("token")
+        token = (
+            request.headers.get(ORDER_TOKEN_HEADER)
+            or request.args.get("token")
+            or request.cookies.get(ORDER_TOKEN_COOKIE)
+        )
         if token is None and bearer is not None and not is_admin:
             token = bearer
         return Caller(user_id=self._user(), guest_token=token or None, is_admin=is_admin)

@@ -1,0 +1,87 @@
+"""The storefront: the catalog on a page, a form that buys, the buyer sent to pay."""
+
+from __future__ import annotations
+
+import re
+
+from billing.domain.state import OrderStatus
+
+from .conftest import Shop
+
+
+def form_key(page: str) -> str:
+    match = re.search(r'name="request_key" value="([^"]+)"', page)
+    assert match is not None
+    return match[1]
+
+
+def test_the_storefront_lists_the_catalog_with_prices(shop: Shop) -> None:
+    answer = shop.client.get("/billing/")
+
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert "A book" in page
+    assert "25.00 EUR" in page
+    assert "900 JPY" in page
+    assert 'name="quantity-course"' in page
+
+
+def test_buying_sends_the_guest_to_the_hosted_page_with_a_private_cookie(shop: Shop) -> None:
+    key = form_key(shop.client.get("/billing/").get_data(as_text=True))
+
+    answer = shop.client.post(
+        "/billing/shop/checkout",
+        data={
+            "quantity-book": "2",
+            "quantity-course": "0",
+            "email": "g@example.com",
+            "request_key": key,
+        },
+    )
+
+    assert answer.status_code == 303
+    [payment] = shop.provider.payments.values()
+    assert answer.headers["Location"] == payment.checkout_url
+    cookie = answer.headers["Set-Cookie"]
+    assert cookie.startswith("billing_order_token=")
+    assert "HttpOnly" in cookie
+    assert "Path=/billing/" in cookie
+    order_id = shop.provider.orders_by_payment[payment.id]
+    order = shop.order(order_id)
+    assert [(i.sku, i.quantity) for i in order.items] == [("book", 2)]
+    assert order.status is OrderStatus.PENDING_PAYMENT
+
+    shop.pay(payment.id)
+    success = shop.client.get(f"/billing/success/?order={order_id}")  # the cookie rides along
+    assert "paid" in success.get_data(as_text=True)
+
+
+def test_a_double_submitted_form_makes_one_order(shop: Shop) -> None:
+    key = form_key(shop.client.get("/billing/").get_data(as_text=True))
+    form = {"quantity-book": "1", "email": "g@example.com", "request_key": key}
+
+    first = shop.client.post("/billing/shop/checkout", data=form)
+    second = shop.client.post("/billing/shop/checkout", data=form)
+
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(shop.provider.payments) == 1
+
+
+def test_each_page_render_has_its_own_key(shop: Shop) -> None:
+    first = form_key(shop.client.get("/billing/").get_data(as_text=True))
+    second = form_key(shop.client.get("/billing/").get_data(as_text=True))
+
+    assert first != second
+
+
+def test_a_bad_form_is_refused_and_makes_nothing(shop: Shop) -> None:
+    empty = shop.client.post("/billing/shop/checkout", data={"email": "g@example.com"})
+    bad = shop.client.post(
+        "/billing/shop/checkout", data={"quantity-book": "two", "email": "g@example.com"}
+    )
+    nobody = shop.client.post("/billing/shop/checkout", data={"quantity-book": "1"})
+
+    assert (empty.status_code, empty.json["code"]) == (400, "invalid_input")
+    assert (bad.status_code, bad.json["code"]) == (400, "invalid_input")
+    assert (nobody.status_code, nobody.json["code"]) == (400, "invalid_input")
+    assert shop.provider.payments == {}
