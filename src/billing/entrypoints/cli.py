@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from billing.adapters.memory import MemoryArtifactStore, MemoryUnitOfWorkFactory
 from billing.adapters.sql import SqlUnitOfWorkFactory, demo_catalog_path, load_catalog, upgrade
 from billing.domain.errors import BillingError
+from billing.domain.webhook import WebhookStatus
 
 from .container import build_container
 from .demo import load_demo_catalog, run_demo
@@ -144,3 +145,50 @@ def catalog_load(file: Path | None, demo: bool) -> None:
         state = "" if product.active else "\tinactive"
         click.echo(f"{product.sku}\t{product.price}\t{product.entitlement_key or '-'}{state}")
     click.echo(f"{len(products)} product(s) loaded from {path}")
+
+
+@main.group()
+def webhooks() -> None:
+    """The journal of the provider's webhook events: list them, replay one."""
+
+
+@webhooks.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([str(s) for s in WebhookStatus]),
+    help="Only events in this status (e.g. failed, parked).",
+)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10000))
+def webhooks_list(status: str | None, limit: int) -> None:
+    """Journaled events, newest first: id, type, status, attempts, order, received, last error."""
+    wanted = WebhookStatus(status) if status is not None else None
+    try:
+        events = build_container().webhooks().journal(wanted, limit)
+    except BillingError as error:
+        raise click.ClickException(error.message) from None
+    for event in events:
+        fields = (
+            event.id,
+            event.type,
+            str(event.status),
+            str(event.attempts),
+            event.order_id or "-",
+            event.received_at.isoformat(),
+            event.last_error or "",
+        )
+        click.echo("\t".join(fields))
+    click.echo(f"{len(events)} event(s)")
+
+
+@webhooks.command("replay")
+@click.argument("event_id")
+def webhooks_replay(event_id: str) -> None:
+    """Run a failed or parked event again (a settled one is a duplicate: nothing changes).
+    Exits 1 when the event still failed or still waits."""
+    try:
+        outcome = build_container().webhooks().replay(event_id)
+    except BillingError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{outcome.event_id}\t{outcome.outcome}\t{outcome.code or '-'}")
+    if outcome.outcome in (WebhookStatus.FAILED, WebhookStatus.PARKED):
+        raise SystemExit(1)
