@@ -1,7 +1,7 @@
 """``POST /billing/webhooks/stripe/``: the provider's deliveries, raw body first.
 
-The body is read raw (at most ``WEBHOOK_MAX_BYTES``, else 413) and handed with its signature
-header to the WebhookService, which verifies before it stores anything (400
+The body is read raw (at most ``WEBHOOK_MAX_BYTES``, else 413, streamed or not) and handed with
+its signature header to the WebhookService, which verifies before it stores anything (400
 ``invalid_signature``). A settled or duplicate event answers 200; one that failed or waits for
 its order answers 503 so that the provider delivers it again.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from billing.services.webhooks import WebhookService
 
@@ -20,6 +21,14 @@ WEBHOOK_MAX_BYTES = 1024 * 1024
 SIGNATURE_HEADER = "Stripe-Signature"
 
 
+def _streamed_past_the_limit(payload: bytes) -> bool:
+    """A body streamed without a length (chunked) is cut at the limit without an error: one
+    byte more on the server's stream means it was too large."""
+    if request.content_length is not None or len(payload) < WEBHOOK_MAX_BYTES:
+        return False
+    return bool(request.environ["wsgi.input"].read(1))
+
+
 @blueprint.post("/webhooks/stripe/")
 @inject
 def stripe_webhook(
@@ -27,6 +36,8 @@ def stripe_webhook(
 ) -> tuple[Response, int]:
     request.max_content_length = WEBHOOK_MAX_BYTES
     payload = request.get_data(cache=False)
+    if _streamed_past_the_limit(payload):
+        raise RequestEntityTooLarge()
     outcome = webhooks.receive(payload, request.headers.get(SIGNATURE_HEADER))
     body = {
         "event_id": outcome.event_id,
