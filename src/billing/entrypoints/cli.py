@@ -18,6 +18,7 @@ from billing.domain.webhook import WebhookStatus
 
 from .container import build_container
 from .demo import load_demo_catalog, run_demo
+from .ops.commands import COMMANDS as OPS_COMMANDS
 from .settings import Settings
 
 
@@ -192,3 +193,7 @@ def webhooks_replay(event_id: str) -> None:
     click.echo(f"{outcome.event_id}\t{outcome.outcome}\t{outcome.code or '-'}")
     if outcome.outcome in (WebhookStatus.FAILED, WebhookStatus.PARKED):
         raise SystemExit(1)
+
+
+for _command in OPS_COMMANDS:  # smoke, crawl, run-all, reconcile
+    main.add_command(_command)

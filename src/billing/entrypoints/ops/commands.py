@@ -1,0 +1,127 @@
+"""The operations commands of ``billing``: ``smoke``, ``crawl``, ``run-all`` and ``reconcile``
+(``cli.py`` adds them to the ``billing`` group)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+import click
+
+from billing.domain.errors import BillingError
+
+from ..container import build_container
+from .crawl import run_crawl
+from .results import Check, failures, make_client, summary_table
+from .run_all import run_all
+from .smoke import DEFAULT_SKU, run_smoke
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+base_url_option = click.option(
+    "--base-url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    envvar="BILLING_BASE_URL",
+    show_envvar=True,
+    help="The running instance (the part before /billing/).",
+)
+admin_token_option = click.option(
+    "--admin-token",
+    default=None,
+    envvar="BILLING_ADMIN_TOKEN",
+    show_envvar=True,
+    help="The administrators' bearer token (refunds; admin routes).",
+)
+timeout_option = click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1, 600),
+    help="Seconds to wait for the order to turn paid, then refunded.",
+)
+sku_option = click.option(
+    "--sku", default=DEFAULT_SKU, show_default=True, help="The product the smoke order buys."
+)
+
+
+def _finish(checks: Sequence[Check]) -> None:
+    click.echo(summary_table(checks))
+    if failures(checks):
+        raise SystemExit(1)
+
+
+@click.command()
+@base_url_option
+@admin_token_option
+@sku_option
+@timeout_option
+def smoke(base_url: str, admin_token: str | None, sku: str, timeout: float) -> None:
+    """Health, a guest checkout paid with 4242… on the sandbox, its invoice, an admin refund."""
+    with make_client(base_url) as client:
+        _finish(run_smoke(client, admin_token, sku=sku, timeout=timeout).checks)
+
+
+@click.command()
+@base_url_option
+@admin_token_option
+def crawl(base_url: str, admin_token: str | None) -> None:
+    """Every route of the OpenAPI document and every linked page: status codes and links."""
+    with make_client(base_url) as client:
+        _finish(run_crawl(client, admin_token))
+
+
+@click.command("run-all")
+@base_url_option
+@admin_token_option
+@sku_option
+@timeout_option
+def run_all_command(base_url: str, admin_token: str | None, sku: str, timeout: float) -> None:
+    """The smoke test, then the crawler; a summary table; exit 1 naming what failed."""
+    with make_client(base_url) as client:
+        _finish(run_all(client, admin_token, sku=sku, timeout=timeout).checks)
+
+
+def parse_duration(text: str) -> timedelta:
+    match = _DURATION.match(text)
+    if match is None:
+        raise click.BadParameter(f"{text!r}: expected a number and s, m, h or d (e.g. 72h)")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@click.command()
+@click.option(
+    "--since",
+    default="72h",
+    show_default=True,
+    help="How far back to look (e.g. 90m, 72h, 30d; at most the provider's 30 days).",
+)
+@click.option("--apply", is_flag=True, help="Process the missed events through the webhook path.")
+def reconcile(since: str, apply: bool) -> None:
+    """Compare the provider's events with the webhook journal and the orders; list the drift.
+
+    Exit 1 while drift remains (after --apply: what applying did not fix).
+    """
+    window = parse_duration(since)
+    try:
+        report = build_container().reconciliation().reconcile(window, apply=apply)
+    except BillingError as error:
+        raise click.ClickException(f"{error.code}: {error.message}") from None
+    click.echo(f"{report.checked} provider event(s) since {report.since.isoformat()}")
+    for drift in report.drift:
+        click.echo(f"{drift.kind}\t{drift.event_id}\t{drift.order_id or '-'}\t{drift.message}")
+    for outcome in report.applied:
+        click.echo(f"applied\t{outcome.event_id}\t{outcome.order_id or '-'}\t{outcome.outcome}")
+    if report.clean:
+        click.echo("no drift" if not report.drift else "no drift left")
+        return
+    click.echo(
+        f"{len(report.remaining)} drift(s) left"
+        + ("" if apply else "; --apply feeds the missed events")
+    )
+    raise SystemExit(1)
+
+
+COMMANDS = (smoke, crawl, run_all_command, reconcile)

@@ -1,0 +1,189 @@
+"""The smoke test: one guest order's whole life on a running instance, through HTTP only.
+
+health → guest checkout → pay with the test card 4242… on the sandbox's JSON API → the order
+turns PAID (its webhook delivered) → its invoice PDF is served → an administrator refunds it →
+the order turns REFUNDED. Each step is a ``Check``; after a failure the rest are reported as
+not run. It creates one real order: run it against staging, or with the sandbox provider.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import httpx
+
+from .results import Check
+
+SUITE = "smoke"
+TEST_CARD = "4242424242424242"
+DEFAULT_SKU = "ebook-python"  # in the demo catalog
+
+
+class StepFailed(Exception):
+    """A step saw something other than what it expects."""
+
+
+@attrs.define
+class SmokeRun:
+    """The order the steps share, and what each step found."""
+
+    client: httpx.Client
+    admin_token: str | None = None
+    sku: str = DEFAULT_SKU
+    timeout: float = 30.0
+    poll: float = 0.2
+    checks: list[Check] = attrs.Factory(list)
+    provider: str | None = None
+    order_id: str | None = None
+    token: str | None = None
+    payment_id: str | None = None
+
+    @property
+    def success_page(self) -> str | None:
+        """The buyer's success page of the smoke order (the crawler follows its links)."""
+        if self.order_id is None or self.token is None:
+            return None
+        return str(
+            httpx.URL("/billing/success/", params={"order": self.order_id, "token": self.token})
+        )
+
+    def step(self, name: str, work: Callable[[], str]) -> None:
+        if any(not check.ok for check in self.checks):
+            self.checks.append(Check(SUITE, name, False, "not run: an earlier step failed"))
+            return
+        started = time.monotonic()
+        try:
+            detail, ok = work(), True
+        except StepFailed as error:
+            detail, ok = str(error), False
+        except httpx.HTTPError as error:
+            detail, ok = f"{type(error).__name__}: {error}", False
+        self.checks.append(Check(SUITE, name, ok, detail, time.monotonic() - started))
+
+    # -- the steps ----------------------------------------------------------------------------
+
+    def health(self) -> str:
+        body = _json(self.client.get("/billing/health/"), 200)
+        enabled = body.get("billing_enabled", body.get("enabled"))
+        provider = body.get("provider")
+        self.provider = provider.get("name") if isinstance(provider, dict) else provider
+        if enabled is not True:
+            raise StepFailed(f"billing is not enabled: {body}")
+        return f"enabled, provider {self.provider}"
+
+    def checkout(self) -> str:
+        answer = self.client.post(
+            "/billing/checkout/",
+            json={
+                "items": [{"sku": self.sku, "quantity": 1}],
+                "email": "smoke-test@example.com",
+                "mode": "payment_intent",
+            },
+            headers={"Idempotency-Key": f"smoke-{uuid.uuid4()}"},
+        )
+        body = _json(answer, 201)
+        self.order_id, self.token = body["order"]["id"], body.get("order_token")
+        self.payment_id = body["payment"]["id"]
+        if not self.token:
+            raise StepFailed("a guest checkout answered no order_token")
+        return f"order {self.order_id}, payment {self.payment_id}"
+
+    def pay(self) -> str:
+        if self.provider != "sandbox":
+            raise StepFailed(
+                f"paying needs the sandbox's JSON API (BILLING_PAYMENT_PROVIDER=sandbox); "
+                f"the provider is {self.provider}"
+            )
+        answer = self.client.post(
+            "/billing/sandbox/api/pay", json={"payment_id": self.payment_id, "card": TEST_CARD}
+        )
+        return f"payment {_json(answer, 200).get('status')}"
+
+    def wait_for(self, status: str) -> Callable[[], str]:
+        def work() -> str:
+            seen = self._wait(lambda order: order["status"] == status)
+            return f"order {seen['status']}"
+
+        return work
+
+    def invoice(self) -> str:
+        order = self._wait(lambda order: _invoice_pdf(order) is not None)
+        link = _invoice_pdf(order)
+        assert link is not None
+        answer = self.client.get(link, headers=self._guest())
+        if answer.status_code != 200 or not answer.content.startswith(b"%PDF"):
+            raise StepFailed(f"GET {link}: {answer.status_code} {answer.content[:60]!r}")
+        return f"{link} ({len(answer.content)} bytes)"
+
+    def refund(self) -> str:
+        if not self.admin_token:
+            raise StepFailed("refunding needs --admin-token (BILLING_ADMIN_TOKEN)")
+        answer = self.client.post(
+            f"/billing/orders/{self.order_id}/refunds",
+            json={"reason": "smoke test"},
+            headers={"Authorization": f"Bearer {self.admin_token}"},
+        )
+        body = _json(answer, 201)
+        return f"refund {body['id']} {body['status']}"
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _guest(self) -> dict[str, str]:
+        return {"X-Order-Token": self.token or ""}
+
+    def _wait(self, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            order = _json(
+                self.client.get(f"/billing/orders/{self.order_id}", headers=self._guest()), 200
+            )
+            if done(order):
+                return order
+            if time.monotonic() > deadline:
+                raise StepFailed(f"still {order['status']} after {self.timeout:g}s")
+            time.sleep(self.poll)
+
+
+def _json(answer: httpx.Response, expected: int) -> dict[str, Any]:
+    request = f"{answer.request.method} {answer.request.url.path}"
+    if answer.status_code != expected:
+        raise StepFailed(f"{request}: {answer.status_code} {answer.text[:200]}")
+    try:
+        body = answer.json()
+    except ValueError:
+        raise StepFailed(f"{request}: not JSON: {answer.text[:200]}") from None
+    if not isinstance(body, dict):
+        raise StepFailed(f"{request}: not a JSON object")
+    return body
+
+
+def _invoice_pdf(order: dict[str, Any]) -> str | None:
+    for document in order.get("documents", ()):
+        if document.get("kind") == "invoice" and document.get("links", {}).get("pdf"):
+            link: str = document["links"]["pdf"]
+            return link
+    return None
+
+
+def run_smoke(
+    client: httpx.Client,
+    admin_token: str | None = None,
+    *,
+    sku: str = DEFAULT_SKU,
+    timeout: float = 30.0,
+    poll: float = 0.2,
+) -> SmokeRun:
+    """Run every step against ``client`` (its ``base_url`` is the instance); see ``checks``."""
+    run = SmokeRun(client, admin_token, sku, timeout, poll)
+    run.step("health", run.health)
+    run.step("guest checkout", run.checkout)
+    run.step("pay with 4242 (sandbox)", run.pay)
+    run.step("order paid", run.wait_for("paid"))
+    run.step("invoice pdf", run.invoice)
+    run.step("refund as admin", run.refund)
+    run.step("order refunded", run.wait_for("refunded"))
+    return run

@@ -1,0 +1,195 @@
+"""``billing run-all`` against the real app on a loopback port: the sandbox provider, a SQLite
+file, inline invoice rendering, and the sandbox delivering its events to the app's own webhook
+endpoint over HTTP. Green as shipped; red, naming the route, when one route is broken; and with
+``BILLING_ENABLED=false`` no flow moves and every table keeps its rows (the README's rollback).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+from click.testing import CliRunner
+from dependency_injector import providers
+from sqlalchemy import MetaData, create_engine, select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from billing.adapters.metrics import PrometheusMetrics
+from billing.adapters.sql import upgrade
+from billing.entrypoints.cli import main
+from billing.entrypoints.container import Container, build_container
+from billing.entrypoints.flask_app import create_app
+from billing.entrypoints.ops.run_all import run_all
+from billing.entrypoints.ops.smoke import TEST_CARD
+from billing.entrypoints.settings import Settings
+
+ADMIN_TOKEN = "admin-token-run-all-0123456789"
+
+
+@attrs.define
+class LiveApp:
+    base_url: str
+    container: Container
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+        self.container.unwire()
+
+
+def start(database_url: str, media: Path, **overrides: Any) -> LiveApp:
+    """The real app on 127.0.0.1 (a free port), its settings built as the environment would."""
+    holder: dict[str, Callable[..., Any]] = {}
+    server = make_server(
+        "127.0.0.1",
+        0,
+        lambda environ, start_response: holder["app"](environ, start_response),
+        threaded=True,
+    )
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    settings = Settings(
+        **{
+            "enabled": True,
+            "storage": "sql",
+            "database_url": database_url,
+            "payment_provider": "sandbox",
+            "media_root": str(media),
+            "admin_token": ADMIN_TOKEN,
+            "secret_key": "server-secret-run-all",
+            "public_base_url": base_url,  # the sandbox delivers to {base_url}/billing/webhooks/
+            "demo_catalog": True,
+            **overrides,
+        }
+    )
+    container = build_container(settings)
+    holder["app"] = create_app(container=container)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveApp(base_url, container, server, thread)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'billing.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def live(database_url: str, tmp_path: Path) -> Iterator[LiveApp]:
+    app = start(database_url, tmp_path / "media")
+    yield app
+    app.stop()
+
+
+def billing(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_run_all_is_green_on_a_healthy_instance(live: LiveApp) -> None:
+    code, output = billing("run-all", "--base-url", live.base_url, "--admin-token", ADMIN_TOKEN)
+
+    assert code == 0, output
+    assert "0 failed" in output
+    lines = output.splitlines()
+    for step in ("health", "guest checkout", "order paid", "invoice pdf", "order refunded"):
+        assert any(line.split()[:1] == ["smoke"] and step in line for line in lines), step
+    assert "GET /billing/orders/{order_id}" in output  # the crawl covers the OpenAPI routes
+    assert "link /billing/orders/" in output  # and the invoice links of the smoke order's page
+    assert "FAILED" not in output
+
+
+def test_one_broken_route_turns_run_all_red_and_names_it(live: LiveApp) -> None:
+    class BrokenMetrics(PrometheusMetrics):
+        def exposition(self) -> bytes:
+            raise RuntimeError("broken on purpose")
+
+    live.container.metrics.override(providers.Singleton(BrokenMetrics))
+
+    code, output = billing("run-all", "--base-url", live.base_url, "--admin-token", ADMIN_TOKEN)
+
+    assert code == 1
+    failed = output.splitlines()[-1]
+    assert failed == "FAILED: crawl: GET /billing/metrics"
+    assert "order refunded" in output  # the smoke test itself still passed
+
+
+def table_rows(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    engine = create_engine(database_url)
+    metadata = MetaData()
+    metadata.reflect(engine)
+    with engine.connect() as connection:
+        rows = {
+            name: sorted(map(tuple, connection.execute(select(table))), key=repr)
+            for name, table in metadata.tables.items()
+        }
+    engine.dispose()
+    return rows
+
+
+def test_with_the_toggle_off_no_flow_moves_and_every_table_is_intact(
+    database_url: str, tmp_path: Path
+) -> None:
+    enabled = start(database_url, tmp_path / "media")
+    try:
+        with httpx.Client(base_url=enabled.base_url) as client:
+            green = run_all(client, ADMIN_TOKEN)
+            assert green.ok, green.table()
+            pending = client.post(  # an order left waiting for its payment
+                "/billing/checkout/",
+                json={"items": [{"sku": "ebook-python"}], "email": "later@example.com"},
+            ).json()
+    finally:
+        enabled.stop()
+    before = table_rows(database_url)
+    for audited in (
+        "billing_orders",
+        "billing_webhook_events",
+        "billing_refunds",
+        "billing_invoice_artifacts",
+    ):
+        assert before[audited], audited
+
+    # Rollback step 1: the same release and database, restarted with BILLING_ENABLED=false.
+    disabled = start(database_url, tmp_path / "media", enabled=False)
+    try:
+        with httpx.Client(base_url=disabled.base_url) as client:
+            health = client.get("/billing/health/")
+            assert health.status_code == 200
+            assert health.json()["billing_enabled"] is False
+            order_id, token = pending["order"]["id"], pending["order_token"]
+            attempts = [
+                client.get("/billing/openapi.json"),
+                client.post("/billing/checkout/", json={"items": [{"sku": "ebook-python"}]}),
+                client.get(f"/billing/orders/{order_id}", headers={"X-Order-Token": token}),
+                client.post(
+                    "/billing/sandbox/api/pay",
+                    json={"payment_id": pending["payment"]["id"], "card": TEST_CARD},
+                ),
+                client.post(
+                    f"/billing/orders/{order_id}/refunds",
+                    json={"reason": "rollback"},
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                ),
+                client.post("/billing/webhooks/stripe/", content=b"{}"),
+                client.get("/billing/metrics"),
+                client.get("/billing/success/"),
+            ]
+            red = run_all(client, ADMIN_TOKEN, timeout=1)
+    finally:
+        disabled.stop()
+
+    for answer in attempts:
+        assert answer.status_code == 503, answer.request.url
+        assert answer.json()["code"] == "billing_disabled"
+    assert not red.ok
+    assert red.failed[0] == "smoke: health"
+    assert table_rows(database_url) == before
