@@ -1,0 +1,49 @@
+"""A guest buys in a real browser: storefront, the sandbox's hosted page, success, invoice."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect, sync_playwright
+
+from .conftest import ARTIFACTS
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
+    live_app: str, chromium_path: str
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(60_000)  # a cold browser and first PDF render on a busy CI
+
+        page.goto(f"{live_app}/billing/")
+        page.fill("#quantity-ebook-python", "1")
+        page.fill("#email", "guest@example.com")
+        page.click("#pay")
+
+        page.wait_for_url("**/billing/sandbox/checkout/**")
+        page.fill("#card", "4242 4242 4242 4242")
+        page.click("#submit")
+
+        page.wait_for_url("**/billing/success/**")
+        expect(page.locator("#order-status")).to_have_text("paid", timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "success.png"), full_page=True)
+
+        invoice = page.locator("a", has_text="(pdf)").first
+        href = invoice.get_attribute("href")
+        assert href is not None
+        answer = page.context.request.get(f"{live_app}{href}")
+        assert answer.status == 200
+        assert answer.headers["content-type"] == "application/pdf"
+        assert answer.body().startswith(b"%PDF")
+        browser.close()
