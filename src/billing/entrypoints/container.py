@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from datetime import timedelta
 
 from dependency_injector import containers, providers
 
 from billing.adapters.invoices.pdf_renderer import WeasyPrintInvoiceRenderer
-from billing.adapters.memory import (
-    FakePaymentProvider,
-    InlineTaskQueue,
-    MemoryUnitOfWorkFactory,
-)
+from billing.adapters.invoices.text import TextRenderer
+from billing.adapters.memory import FakePaymentProvider, MemoryUnitOfWorkFactory
 from billing.adapters.metrics import PrometheusMetrics
 from billing.adapters.sandbox import (
     DELIVER_EVENT,
@@ -28,15 +26,24 @@ from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
+from billing.adapters.tasks import InlineJobPublisher
 from billing.domain.invoice import Party
 from billing.ports.clock import Clock
+from billing.ports.tasks import JobPublisher
 from billing.services.access import AccessService
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.entitlements import EntitlementService
 from billing.services.health import HealthService
 from billing.services.invoices import InvoiceService
-from billing.services.jobs import RENDER_DOCUMENT
+from billing.services.jobs import (
+    PROCESS_WEBHOOK_EVENT,
+    RENDER_DOCUMENT,
+    Handler,
+    JobOutbox,
+    JobRelay,
+    JobService,
+)
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
 from billing.services.reactions import Reactions
@@ -48,11 +55,31 @@ from billing.services.webhooks import WebhookService
 from .settings import Settings
 from .views.identity import RequestIdentity
 
-TaskHandler = Callable[[Mapping[str, str]], None]
+
+def _job_handlers(container: Container) -> dict[str, Handler]:
+    """Task name → handler; the services are looked up when a job runs (they queue jobs too)."""
+
+    def render_document(params: Mapping[str, str]) -> object:
+        return container.invoices().render(params["artifact_id"])
+
+    def process_webhook_event(params: Mapping[str, str]) -> object:
+        return container.webhooks().process_journaled(params["event_id"])
+
+    return {RENDER_DOCUMENT: render_document, PROCESS_WEBHOOK_EVENT: process_webhook_event}
 
 
-def _render_document(invoices: InvoiceService) -> TaskHandler:
-    return lambda params: invoices.render(params["artifact_id"]) and None
+def _job_publisher(settings: Settings, jobs: JobService, container: Container) -> JobPublisher:
+    """Inline (the embedded default) or Dramatiq on the broker at ``BILLING_TASK_BROKER``."""
+    if settings.task_broker.lower() == "inline":
+        return InlineJobPublisher(jobs.run, relay=lambda: container.job_relay().relay_all())
+    from billing.adapters.tasks.broker import DramatiqJobPublisher, make_broker
+
+    broker = make_broker(settings.task_broker, settings.task_namespace)
+    return DramatiqJobPublisher(broker, jobs.run, settings.task_namespace)
+
+
+def _stale_after(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.task_stale_seconds)
 
 
 def _stripe_config(settings: Settings) -> StripeConfig:
@@ -104,6 +131,7 @@ def _seller(settings: Settings) -> Party:
 
 
 class Container(containers.DeclarativeContainer):
+    __self__ = providers.Self()
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
@@ -116,7 +144,11 @@ class Container(containers.DeclarativeContainer):
         sql=providers.ThreadSafeSingleton(SqlUnitOfWorkFactory, database_engine),
     )
     artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
-    renderer = providers.Singleton(WeasyPrintInvoiceRenderer)
+    renderer = providers.Selector(
+        settings.provided.invoice_renderer,
+        pdf=providers.Singleton(WeasyPrintInvoiceRenderer),
+        text=providers.Singleton(TextRenderer),
+    )
 
     entitlements = providers.Singleton(EntitlementService, uow_factory, clock, ids)
     invoices = providers.Singleton(
@@ -128,10 +160,15 @@ class Container(containers.DeclarativeContainer):
         clock,
         ids,
     )
-    tasks = providers.Singleton(
-        InlineTaskQueue,
-        providers.Dict({RENDER_DOCUMENT: providers.Callable(_render_document, invoices)}),
+    # Deferred jobs: outbox rows written with the change, handed over after commit, relayed.
+    job_service = providers.ThreadSafeSingleton(
+        JobService, uow_factory, clock, providers.Callable(_job_handlers, __self__)
     )
+    job_publisher = providers.ThreadSafeSingleton(_job_publisher, settings, job_service, __self__)
+    job_relay = providers.ThreadSafeSingleton(
+        JobRelay, uow_factory, job_publisher, clock, providers.Callable(_stale_after, settings)
+    )
+    job_outbox = providers.Singleton(JobOutbox, job_publisher, ids)
     reactions = providers.Singleton(Reactions, entitlements, invoices)
 
     # The sandbox provider: its own tables beside ours, deliveries on a worker thread.
@@ -176,7 +213,7 @@ class Container(containers.DeclarativeContainer):
         payment_provider,
         refund_ledger,
         reactions,
-        tasks,
+        job_outbox,
         clock,
         ids,
     )
@@ -186,7 +223,7 @@ class Container(containers.DeclarativeContainer):
         payment_provider,
         refund_ledger,
         reactions,
-        tasks,
+        job_outbox,
         metrics,
         clock,
     )

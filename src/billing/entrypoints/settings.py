@@ -54,7 +54,18 @@ class Settings:
     storage: str = "memory"
     #: ``sandbox`` from the environment (the embedded default); ``fake`` for settings built in code.
     payment_provider: str = "fake"
+    #: ``inline`` (jobs run in the serving process after commit) or a Dramatiq broker URL:
+    #: ``redis://host:6379/0`` or ``amqp://user:pass@host:5672/vhost``.
     task_broker: str = "inline"
+    #: Prefix of the broker's keys and queues, so deployments (and test runs) can share one.
+    task_namespace: str = "billing"
+    #: A job handed to a worker and not done after this many seconds is handed over again.
+    task_stale_seconds: int = 60
+    #: ``sync``: the webhook endpoint applies each event; ``async``: it verifies, journals and
+    #: queues it, and a worker applies it.
+    webhook_mode: str = "sync"
+    #: ``pdf`` (WeasyPrint) or ``text`` (plain files; fast, for tests and rehearsals).
+    invoice_renderer: str = "pdf"
     media_root: str = "./var/media"
     stripe_secret_key: str = attrs.field(default="", repr=False)
     stripe_webhook_secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
@@ -94,7 +105,11 @@ class Settings:
                 "sandbox",  # the embedded default: Stripe-like, offline
                 {"fake", "sandbox", "stripe"},
             ),
-            task_broker=env.get("BILLING_TASK_BROKER", default.task_broker),
+            task_broker=env.get("BILLING_TASK_BROKER", default.task_broker).strip(),
+            task_namespace=env.get("BILLING_TASK_NAMESPACE", default.task_namespace).strip(),
+            task_stale_seconds=_int(env, "BILLING_TASK_STALE_SECONDS", 60, 1, 86400),
+            webhook_mode=_choice(env, "BILLING_WEBHOOK_MODE", "sync", {"sync", "async"}),
+            invoice_renderer=_choice(env, "BILLING_INVOICE_RENDERER", "pdf", {"pdf", "text"}),
             media_root=env.get("BILLING_MEDIA_ROOT", default.media_root),
             stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
             stripe_webhook_secrets=tuple(s.strip() for s in secrets.split(",") if s.strip()),

@@ -1,13 +1,59 @@
-"""Deferring work (invoice rendering, ...) to run after the current transaction."""
+"""Deferred work: the outbox rows a transaction writes, and whatever hands them to a runner.
+
+A job that must not be lost (rendering an invoice, processing an accepted webhook event) is
+written to the outbox (``uow.outbox``) in the transaction that causes it; after commit it is
+handed to a ``JobPublisher`` (the fast path). Losing that hand-off loses nothing: the relay
+hands over again every job still waiting once it is due (see ``domain/outbox.py``).
+
+``TaskQueue`` is the older best-effort port, for work whose own store already keeps it (the
+sandbox's deliveries): nothing is written to the outbox.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import builtins
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
+
+from billing.domain.outbox import OutboxJob, OutboxStatus
 
 
 @runtime_checkable
 class TaskQueue(Protocol):
     def defer(self, task: str, params: Mapping[str, str]) -> None:
-        """Run ``task`` with ``params`` later, at least once. Called after commit."""
+        """Run ``task`` with ``params`` later, best effort. Called after commit."""
         ...
+
+
+@runtime_checkable
+class JobPublisher(Protocol):
+    def publish(self, jobs: Sequence[OutboxJob]) -> None:
+        """Hand committed outbox jobs to whatever runs them (inline: run them now). Never
+        raises for a broker that is down: the relay hands the jobs over later."""
+        ...
+
+
+@runtime_checkable
+class OutboxRepository(Protocol):
+    def add(self, job: OutboxJob) -> None: ...
+    def save(self, job: OutboxJob) -> None: ...
+    def get(self, job_id: str) -> OutboxJob:
+        """The job, or OutboxJobNotFound."""
+        ...
+
+    def find(self, job_id: str) -> OutboxJob | None: ...
+    def claim_due(
+        self, now: datetime, stale_before: datetime, limit: int = 100
+    ) -> builtins.list[OutboxJob]:
+        """Mark published (at ``now``) and return, oldest first, up to ``limit`` jobs that are
+        pending with ``available_at <= now`` or published at or before ``stale_before``. Rows
+        another transaction holds are skipped (``FOR UPDATE SKIP LOCKED``), so concurrent
+        relays never claim the same job."""
+        ...
+
+    def list(self, status: OutboxStatus | None = None, limit: int = 100) -> list[OutboxJob]:
+        """Jobs of one status (or all), newest first."""
+        ...
+
+    def count(self, status: OutboxStatus) -> int: ...

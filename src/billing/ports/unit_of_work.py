@@ -19,6 +19,8 @@ from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
 from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
 
+from .tasks import OutboxRepository
+
 
 @runtime_checkable
 class OrderRepository(Protocol):
@@ -129,6 +131,7 @@ class UnitOfWork(Protocol):
     invoices: InvoiceRepository
     webhook_events: WebhookEventRepository
     catalog: Catalog
+    outbox: OutboxRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -1,14 +1,49 @@
-"""Work a use case leaves for after its commit (rendering an invoice, …)."""
+"""Deferred jobs through the transactional outbox: written with the change, run after commit.
+
+A use case writes its jobs with ``JobOutbox.write`` inside its transaction, commits, then calls
+``JobOutbox.publish`` (the fast path). ``JobRelay`` hands over again every job still waiting
+once it is due (the slow path: a crash between commit and hand-off, a dead worker, a retry after
+a failure). ``JobService.run`` is what a worker does with one job: skip it when done, run its
+handler, record done or failed (retried with backoff, dead after the policy's attempts).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import attrs
 
-from billing.ports.tasks import TaskQueue
+from billing.domain.errors import BillingError
+from billing.domain.outbox import (
+    DEFAULT_POLICY,
+    HANDOFF_GRACE,
+    STALE_AFTER,
+    OutboxJob,
+    OutboxStatus,
+    RetryPolicy,
+)
+from billing.ports.clock import Clock, IdGenerator
+from billing.ports.tasks import JobPublisher
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+from .transactions import retry_on_conflict
+
+log = logging.getLogger(__name__)
 
 RENDER_DOCUMENT = "render_document"
+PROCESS_WEBHOOK_EVENT = "process_webhook_event"
+
+Handler = Callable[[Mapping[str, str]], object]
+
+
+class RetryLater(BillingError):
+    """A handler's way to say: not done, try again after the backoff (not a bug)."""
+
+    code = "retry_later"
+    retryable = True
 
 
 @attrs.frozen
@@ -21,7 +56,161 @@ class Job:
         return cls(task, tuple(sorted(params.items())))
 
 
-def defer_all(tasks: TaskQueue, jobs: Iterable[Job]) -> None:
-    """Hand jobs to the queue, after the transaction that produced them committed."""
-    for job in dict.fromkeys(jobs):  # the same job twice is one job
-        tasks.defer(job.task, dict(job.params))
+@attrs.frozen
+class JobOutbox:
+    """Writes a use case's jobs into its transaction, and hands them over after commit."""
+
+    _publisher: JobPublisher
+    _ids: IdGenerator
+    _grace: timedelta = HANDOFF_GRACE
+
+    def write(self, uow: UnitOfWork, jobs: Iterable[Job], at: datetime) -> list[OutboxJob]:
+        """Add one outbox row per distinct job, in the caller's transaction (before commit)."""
+        written = []
+        for job in dict.fromkeys(jobs):  # the same job twice is one job
+            row = OutboxJob.new(
+                self._ids.new_id("job"), job.task, dict(job.params), at, self._grace
+            )
+            uow.outbox.add(row)
+            written.append(row)
+        return written
+
+    def publish(self, written: Sequence[OutboxJob]) -> None:
+        """After commit: hand the rows over. A failure here loses nothing (the relay)."""
+        if not written:
+            return
+        try:
+            self._publisher.publish(written)
+        except Exception:
+            ids = [job.id for job in written]
+            log.warning("could not hand over jobs %s; the relay will", ids, exc_info=True)
+
+
+@attrs.define
+class JobService:
+    """Runs outbox jobs (``run``) and lets people look at and re-queue them."""
+
+    _uow_factory: UnitOfWorkFactory
+    _clock: Clock
+    _handlers: dict[str, Handler] = attrs.field(factory=dict, converter=dict)
+    _policy: RetryPolicy = DEFAULT_POLICY
+
+    def register(self, task: str, handler: Handler) -> None:
+        self._handlers[task] = handler
+
+    def run(self, job_id: str) -> OutboxStatus | None:
+        """Run one job at least once; the job's status afterwards (None: no such job).
+
+        Idempotent: a done or dead job is skipped. Handlers are idempotent too, since a job
+        handed over twice (the relay re-publishing a slow one) may run twice."""
+        job = self._start(job_id)
+        if job is None or job.status is not OutboxStatus.PUBLISHED:
+            return job.status if job is not None else None
+        handler = self._handlers.get(job.task)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for task {job.task!r}")
+            handler(job.params)
+        except Exception as error:
+            expected = isinstance(error, BillingError)
+            log.log(
+                logging.WARNING if expected else logging.ERROR,
+                "job %s (%s) failed, attempt %d",
+                job.id,
+                job.task,
+                job.attempts,
+                exc_info=not expected,
+                extra={"job_id": job.id, "task": job.task},
+            )
+            return self._finish(job_id, f"{type(error).__name__}: {error}")
+        return self._finish(job_id, None)
+
+    def list(self, status: OutboxStatus | None = None, limit: int = 100) -> list[OutboxJob]:
+        with self._uow_factory() as uow:
+            return uow.outbox.list(status, limit)
+
+    def dead_count(self) -> int:
+        with self._uow_factory() as uow:
+            return uow.outbox.count(OutboxStatus.DEAD)
+
+    @retry_on_conflict
+    def retry(self, job_id: str) -> OutboxJob:
+        """Give a dead job a fresh set of attempts; the relay hands it over at once."""
+        with self._uow_factory() as uow:
+            job = uow.outbox.get(job_id)
+            job.retry(self._clock.now())
+            uow.outbox.save(job)
+            uow.commit()
+        return job
+
+    @retry_on_conflict
+    def _start(self, job_id: str) -> OutboxJob | None:
+        with self._uow_factory() as uow:
+            job = uow.outbox.find(job_id)
+            if job is None:
+                log.warning("job %s not found", job_id)
+                return None
+            if not job.waiting:
+                return job
+            job.start(self._clock.now(), self._policy)
+            uow.outbox.save(job)
+            uow.commit()
+        return job
+
+    @retry_on_conflict
+    def _finish(self, job_id: str, error: str | None) -> OutboxStatus:
+        with self._uow_factory() as uow:
+            job = uow.outbox.get(job_id)
+            if error is None:
+                job.succeed(self._clock.now())
+            else:
+                job.fail(error, self._clock.now(), self._policy)
+            uow.outbox.save(job)
+            uow.commit()
+        return job.status
+
+
+@attrs.define
+class JobRelay:
+    """Hands over every waiting job that is due: pending ones once available, published ones
+    gone stale. Any number of relays may run at once (claims skip locked rows)."""
+
+    _uow_factory: UnitOfWorkFactory
+    _publisher: JobPublisher
+    _clock: Clock
+    _stale_after: timedelta = STALE_AFTER
+    batch: int = 100
+
+    def relay_once(self) -> int:
+        """Claim and hand over one batch; how many jobs were handed over."""
+        claimed = self._claim()
+        if claimed:
+            log.info("relaying %d job(s)", len(claimed))
+            self._publisher.publish(claimed)
+        return len(claimed)
+
+    def relay_all(self) -> int:
+        """Relay batches until none is due (tests, ``billing tasks relay``)."""
+        total = 0
+        while (count := self.relay_once()) > 0:
+            total += count
+        return total
+
+    def run_forever(self, stop: threading.Event, every: float = 1.0) -> None:
+        """Relay until ``stop`` is set, pausing ``every`` seconds when nothing was due."""
+        while not stop.is_set():
+            try:
+                count = self.relay_once()
+            except Exception:  # the database may be down for a while: keep trying
+                log.warning("relay failed", exc_info=True)
+                count = 0
+            if count < self.batch:
+                stop.wait(every)
+
+    @retry_on_conflict
+    def _claim(self) -> list[OutboxJob]:
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            claimed = uow.outbox.claim_due(now, now - self._stale_after, self.batch)
+            uow.commit()
+        return claimed

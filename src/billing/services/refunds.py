@@ -15,10 +15,9 @@ from billing.domain.refund import Refund, RefundOrigin, check_refund
 from billing.domain.refund_status import RefundStatus
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
-from billing.ports.tasks import TaskQueue
 from billing.ports.unit_of_work import UnitOfWorkFactory
 
-from .jobs import defer_all
+from .jobs import JobOutbox
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
 from .transactions import retry_on_conflict
@@ -30,7 +29,7 @@ class RefundService:
     _provider: PaymentProvider
     _ledger: RefundLedger
     _reactions: Reactions
-    _tasks: TaskQueue
+    _jobs: JobOutbox
     _clock: Clock
     _ids: IdGenerator
 
@@ -103,9 +102,10 @@ class RefundService:
             order = uow.lock_order(order_id)
             now = self._clock.now()
             events = self._ledger.record(uow, order, answer, f"refund:{answer.id}", now)
-            jobs = self._reactions.apply(uow, order, events)
+            reactions = self._reactions.apply(uow, order, events)
+            jobs = self._jobs.write(uow, reactions, now)
             uow.orders.save(order)
             refund = uow.refunds.get(refund_id)
             uow.commit()
-        defer_all(self._tasks, jobs)
+        self._jobs.publish(jobs)
         return refund

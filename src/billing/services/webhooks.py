@@ -18,16 +18,16 @@ import attrs
 from billing.domain.errors import BillingError, InvalidPayload, OrderNotFound
 from billing.domain.events import DomainEvent
 from billing.domain.order import Order
+from billing.domain.outbox import OutboxJob
 from billing.domain.provider_event import EventKind, ProviderEvent
 from billing.domain.state import PAID_STATES, PAYABLE_STATES
-from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.metrics import Metrics
 from billing.ports.payments import PaymentProvider
-from billing.ports.tasks import TaskQueue
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .jobs import Job, defer_all
+from .jobs import PROCESS_WEBHOOK_EVENT, Job, JobOutbox, RetryLater
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
 from .transactions import retry_on_conflict
@@ -68,7 +68,7 @@ class WebhookService:
     _provider: PaymentProvider
     _ledger: RefundLedger
     _reactions: Reactions
-    _tasks: TaskQueue
+    _jobs: JobOutbox
     _metrics: Metrics
     _clock: Clock
 
@@ -87,6 +87,44 @@ class WebhookService:
             )
             raise
         return self.process(event)
+
+    def accept(self, payload: bytes, signature: str | None) -> WebhookOutcome:
+        """Async mode: verify, journal (``received``) and queue ``process_webhook_event`` in one
+        transaction; a worker applies it later (``process_journaled``). A duplicate of an event
+        already queued or settled changes nothing; one that failed or is parked is queued again.
+        """
+        try:
+            event = self._provider.parse_webhook(payload, signature)
+        except BillingError as error:
+            labels = {"type": "unverified", "outcome": REJECTED, "code": error.code}
+            self._metrics.increment(PROCESSED_METRIC, labels)
+            log.warning("webhook delivery rejected: %s", error.code, extra={"code": error.code})
+            raise
+        written, outcome = self._journal_and_queue(event)
+        self._jobs.publish(written)
+        self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome})
+        return WebhookOutcome(event.id, outcome, event.order_id)
+
+    def process_journaled(self, event_id: str) -> WebhookOutcome:
+        """The worker's side of async mode: apply a journaled event (claim, apply, settle).
+        Raises RetryLater when it should run again (failed, or its order is not known yet)."""
+        outcome = self.replay(event_id)
+        if outcome.retryable:
+            raise RetryLater(f"event {event_id}: {outcome.outcome} ({outcome.code})")
+        return outcome
+
+    @retry_on_conflict
+    def _journal_and_queue(self, event: ProviderEvent) -> tuple[list[OutboxJob], str]:
+        now = self._clock.now()
+        with self._uow_factory() as uow:
+            if not uow.webhook_events.add_if_absent(_journal_entry(event, now)):
+                stored = uow.webhook_events.get(event.id)
+                if stored.status not in CLAIMABLE - {WebhookStatus.RECEIVED}:
+                    return [], DUPLICATE  # queued already, being processed, or settled
+            job = Job.of(PROCESS_WEBHOOK_EVENT, event_id=event.id)
+            written = self._jobs.write(uow, [job], now)
+            uow.commit()
+        return written, str(WebhookStatus.RECEIVED)
 
     def replay(self, event_id: str) -> WebhookOutcome:
         """Run a journaled event again (failed or parked ones; settled ones are duplicates)."""
@@ -115,7 +153,7 @@ class WebhookService:
             self._report(event, self._record_failure(event, error), started)
             raise
         self._report(event, outcome, started)
-        defer_all(self._tasks, jobs)
+        self._jobs.publish(jobs)
         if order is not None:
             self._rerun_parked(order.id)
         return outcome
@@ -140,7 +178,9 @@ class WebhookService:
         )
 
     @retry_on_conflict
-    def _process_once(self, event: ProviderEvent) -> tuple[WebhookOutcome, Order | None, list[Job]]:
+    def _process_once(
+        self, event: ProviderEvent
+    ) -> tuple[WebhookOutcome, Order | None, list[OutboxJob]]:
         now = self._clock.now()
         with self._uow_factory() as uow:
             uow.webhook_events.add_if_absent(_journal_entry(event, now))
@@ -149,10 +189,11 @@ class WebhookService:
                 uow.commit()
                 return WebhookOutcome(event.id, DUPLICATE), None, []
             applied = self._apply(uow, event, now)
-            jobs: list[Job] = []
+            jobs: list[OutboxJob] = []
             if applied.order is not None:
                 uow.orders.save(applied.order)
-                jobs = self._reactions.apply(uow, applied.order, applied.events)
+                reactions = self._reactions.apply(uow, applied.order, applied.events)
+                jobs = self._jobs.write(uow, reactions, now)
                 claimed.order_id = applied.order.id
             claimed.settle(applied.status, now, error=applied.code)
             uow.webhook_events.save(claimed)

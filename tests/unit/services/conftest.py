@@ -13,7 +13,6 @@ from billing.adapters.memory import (
     FakeEvents,
     FakePaymentProvider,
     FixedClock,
-    InlineTaskQueue,
     MemoryArtifactStore,
     MemoryUnitOfWorkFactory,
     RecordingMetrics,
@@ -25,6 +24,7 @@ from billing.domain.order import Customer, Order
 from billing.domain.payment import PaymentMode
 from billing.entrypoints.container import Container, build_container
 from billing.entrypoints.settings import Settings
+from billing.services.jobs import JobRelay, JobService
 from billing.services.orders import CartLine
 
 PRODUCTS = (
@@ -47,7 +47,8 @@ class World:
     events: FakeEvents
     uow_factory: MemoryUnitOfWorkFactory
     metrics: RecordingMetrics
-    tasks: InlineTaskQueue
+    jobs: JobService
+    relay: JobRelay
     store: MemoryArtifactStore
 
     def new_order(self, customer: Customer = GUEST, *lines: CartLine) -> Order:
@@ -91,7 +92,8 @@ def world() -> Iterator[World]:
         events=FakeEvents(provider),
         uow_factory=uow_factory,
         metrics=container.metrics(),
-        tasks=container.tasks(),
+        jobs=container.job_service(),
+        relay=container.job_relay(),
         store=container.artifact_store(),
     )
     container.unwire()

@@ -9,6 +9,7 @@ import pytest
 from billing.domain.errors import StorageUnavailable
 from billing.domain.invoice import DocumentKind
 from billing.domain.money import Money
+from billing.domain.outbox import OutboxStatus
 from billing.domain.state import OrderStatus
 from billing.services.orders import CartLine
 
@@ -28,7 +29,7 @@ def test_paid_orders_get_consecutive_invoice_numbers_and_rendered_files(world: W
     pdf = documents.file(b.id, "pdf")
     assert hashlib.sha256(pdf).hexdigest() == b.pdf_sha256
     assert b"2700 JPY" in pdf
-    assert world.tasks.failed == []
+    assert [job.status for job in world.jobs.list()] == [OutboxStatus.DONE] * 2
 
 
 def test_a_rejected_payment_event_consumes_no_number(world: World) -> None:
@@ -102,15 +103,19 @@ def test_a_failed_rendering_keeps_the_order_paid_and_heals_on_retry(
     order, _ = world.paid_order()
 
     assert world.order(order.id).status is OrderStatus.PAID
-    [job] = world.tasks.failed
-    assert job.error is not None
-    assert "StorageUnavailable" in job.error
+    [job] = world.jobs.list()
+    assert (job.status, job.attempts) == (OutboxStatus.PENDING, 1)
+    assert job.last_error is not None
+    assert "StorageUnavailable" in job.last_error
     [pending] = world.container.invoices().documents(order.id)
     assert not pending.rendered
 
     monkeypatch.undo()
-    world.tasks.retry_failed()
+    assert world.relay.relay_all() == 0  # not before its backoff
+    world.clock.advance(seconds=5)
+    assert world.relay.relay_all() == 1
 
     [done] = world.container.invoices().documents(order.id)
     assert (done.number, done.rendered) == (pending.number, True)
-    assert world.tasks.failed == []
+    [job] = world.jobs.list()
+    assert (job.status, job.attempts) == (OutboxStatus.DONE, 2)

@@ -27,6 +27,7 @@ class Tables:
     invoices: dict[str, Any] = attrs.Factory(dict)
     webhook_events: dict[str, Any] = attrs.Factory(dict)
     products: dict[str, Any] = attrs.Factory(dict)
+    outbox: dict[str, Any] = attrs.Factory(dict)
     sequences: defaultdict[tuple[str, int], int] = attrs.Factory(lambda: defaultdict(int))
 
     def copy(self) -> Tables:

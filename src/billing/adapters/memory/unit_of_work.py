@@ -8,6 +8,7 @@ from typing import Self
 from billing.domain.order import Order
 
 from .database import MemoryDatabase, Tables
+from .outbox import MemoryOutbox
 from .repositories import (
     MemoryCatalog,
     MemoryCustomers,
@@ -54,6 +55,7 @@ class MemoryUnitOfWork:
         self.invoices = MemoryInvoices(tables)
         self.webhook_events = MemoryWebhookEvents(tables.webhook_events)
         self.catalog = MemoryCatalog(tables.products)
+        self.outbox = MemoryOutbox(tables.outbox)
 
     def commit(self) -> None:
         self._database.tables = self._tables.copy()

@@ -18,6 +18,7 @@ from billing.domain.errors import InvalidInput
 from billing.domain.invoice import DocumentKind, DocumentNumber, InvoiceArtifact
 from billing.domain.money import Money
 from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.outbox import OutboxJob, OutboxStatus
 from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
@@ -355,3 +356,37 @@ def group_by_order(rows: Iterable[Row]) -> dict[str, list[Row]]:
     for row in rows:
         grouped.setdefault(row["order_id"], []).append(row)
     return grouped
+
+
+# -- outbox -----------------------------------------------------------------------------------
+
+
+def outbox_record(job: OutboxJob) -> Record:
+    return {
+        "id": job.id,
+        "task": job.task,
+        "params": json.dumps(job.params, sort_keys=True, separators=(",", ":")),
+        "status": str(job.status),
+        "attempts": job.attempts,
+        "available_at": job.available_at,
+        "created_at": job.created_at,
+        "published_at": job.published_at,
+        "finished_at": job.finished_at,
+        "last_error": job.last_error,
+    }
+
+
+def outbox_from(row: Row) -> OutboxJob:
+    params = json.loads(row["params"])
+    return OutboxJob(
+        id=row["id"],
+        task=row["task"],
+        params={str(key): str(value) for key, value in params.items()},
+        created_at=row["created_at"],
+        available_at=row["available_at"],
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        published_at=row["published_at"],
+        finished_at=row["finished_at"],
+        last_error=row["last_error"],
+    )

@@ -203,3 +203,21 @@ products = Table(
     Column("entitlement_key", String(PROVIDER_ID), nullable=True),
     Column("active", Boolean(), nullable=False),
 )
+
+outbox_jobs = Table(
+    "billing_outbox_jobs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("task", String(ID), nullable=False),
+    Column("params", Text(), nullable=False),  # a JSON object of strings
+    Column("status", String(STATUS), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("available_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("published_at", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+    # The relay's two questions: pending and available, published and stale.
+    Index(None, "status", "available_at"),
+    Index(None, "status", "published_at"),
+)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing.domain.order import Order
 
 from .errors import translated
+from .outbox import SqlOutbox
 from .repositories import (
     SqlCatalog,
     SqlCustomers,
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     invoices: SqlInvoices
     webhook_events: SqlWebhookEvents
     catalog: SqlCatalog
+    outbox: SqlOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
         self.invoices = SqlInvoices(session)
         self.webhook_events = SqlWebhookEvents(session)
         self.catalog = SqlCatalog(session)
+        self.outbox = SqlOutbox(session)
         return self
 
     def __exit__(

@@ -1,0 +1,76 @@
+"""The outbox table's repository: jobs written with the change that causes them, claimed by
+relays with ``SELECT … FOR UPDATE SKIP LOCKED`` so that concurrent relays never share a job.
+
+SQLite has no row locks: its units of work already hold the write lock (``BEGIN IMMEDIATE``),
+so a claim is atomic there too.
+"""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+
+from billing.domain.outbox import OutboxJob, OutboxJobNotFound, OutboxStatus
+
+from . import mapping
+from . import tables as t
+from .repositories import _Repository
+
+
+class SqlOutbox(_Repository):
+    def add(self, job: OutboxJob) -> None:
+        self._insert(t.outbox_jobs, [mapping.outbox_record(job)])
+
+    def save(self, job: OutboxJob) -> None:
+        record = mapping.outbox_record(job)
+        del record["id"], record["task"], record["params"], record["created_at"]
+        self._update(t.outbox_jobs, t.outbox_jobs.c.id == job.id, record)
+
+    def get(self, job_id: str) -> OutboxJob:
+        job = self.find(job_id)
+        if job is None:
+            raise OutboxJobNotFound(f"no job {job_id}", job_id=job_id)
+        return job
+
+    def find(self, job_id: str) -> OutboxJob | None:
+        row = self._one(select(*t.outbox_jobs.c).where(t.outbox_jobs.c.id == job_id))
+        return mapping.outbox_from(row) if row is not None else None
+
+    def claim_due(
+        self, now: datetime, stale_before: datetime, limit: int = 100
+    ) -> builtins.list[OutboxJob]:
+        c = t.outbox_jobs.c
+        due = or_(
+            and_(c.status == str(OutboxStatus.PENDING), c.available_at <= now),
+            and_(c.status == str(OutboxStatus.PUBLISHED), c.published_at <= stale_before),
+        )
+        locked = (
+            select(c.id)
+            .where(due)
+            .order_by(c.created_at, c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [row["id"] for row in self._rows(locked)]
+        if not ids:
+            return []
+        published = str(OutboxStatus.PUBLISHED)
+        self._write(
+            update(t.outbox_jobs).where(c.id.in_(ids)).values(status=published, published_at=now)
+        )
+        rows = self._rows(select(*c).where(c.id.in_(ids)).order_by(c.created_at, c.id))
+        return [mapping.outbox_from(row) for row in rows]
+
+    def list(self, status: OutboxStatus | None = None, limit: int = 100) -> list[OutboxJob]:
+        c = t.outbox_jobs.c
+        statement = select(*c).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
+        if status is not None:
+            statement = statement.where(c.status == str(status))
+        return [mapping.outbox_from(row) for row in self._rows(statement)]
+
+    def count(self, status: OutboxStatus) -> int:
+        c = t.outbox_jobs.c
+        row = self._one(select(func.count().label("n")).where(c.status == str(status)))
+        return int(row["n"]) if row is not None else 0

@@ -1,0 +1,86 @@
+"""Dramatiq on Redis or RabbitMQ: a publisher that sends one message per outbox job, and the
+actor a ``billing worker`` runs for it.
+
+The message carries the job id only; the worker loads the row, runs its handler and records
+the outcome (``JobService.run``), so retries, backoff and dead-lettering live in the outbox,
+not in the broker (the actor has ``max_retries=0``). The broker is chosen by URL: ``redis://``,
+``rediss://`` or ``unix://`` select Redis, ``amqp://`` or ``amqps://`` RabbitMQ. Keys and
+queues are prefixed by ``namespace`` so that several deployments (or test runs) share a server.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+
+from billing.domain.errors import InvalidInput
+from billing.domain.outbox import OutboxJob
+
+log = logging.getLogger(__name__)
+
+ACTOR_NAME = "billing_run_job"
+QUEUE_NAME = "billing_jobs"
+REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+AMQP_SCHEMES = frozenset({"amqp", "amqps"})
+#: A worker that stops heart-beating this long has its unacknowledged messages re-queued.
+HEARTBEAT_TIMEOUT_MS = 15_000
+
+Run = Callable[[str], object]
+
+
+def broker_kind(url: str) -> str:
+    """``redis`` or ``rabbitmq``, from the URL's scheme (InvalidInput otherwise)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in REDIS_SCHEMES:
+        return "redis"
+    if scheme in AMQP_SCHEMES:
+        return "rabbitmq"
+    raise InvalidInput(
+        f"BILLING_TASK_BROKER must be inline, redis://… or amqp://…, not {scheme or url!r}",
+        setting="BILLING_TASK_BROKER",
+    )
+
+
+def make_broker(url: str, namespace: str = "billing") -> dramatiq.Broker:
+    """A broker for ``url``; nothing connects until the first message or worker."""
+    if broker_kind(url) == "redis":
+        return RedisBroker(url=url, namespace=namespace, heartbeat_timeout=HEARTBEAT_TIMEOUT_MS)
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker  # needs pika: dramatiq[rabbitmq]
+
+    return RabbitmqBroker(url=url)
+
+
+class DramatiqJobPublisher:
+    """Sends ``billing_run_job(job_id)`` messages; in a worker, runs them with ``run``."""
+
+    def __init__(self, broker: dramatiq.Broker, run: Run, namespace: str = "billing") -> None:
+        self.broker = broker
+        self.queue_name = f"{namespace}_{QUEUE_NAME}" if broker_is_amqp(broker) else QUEUE_NAME
+        self._run = run
+        self._actor = dramatiq.actor(
+            self._perform,
+            broker=broker,
+            actor_name=ACTOR_NAME,
+            queue_name=self.queue_name,
+            max_retries=0,
+        )
+
+    def publish(self, jobs: Sequence[OutboxJob]) -> None:
+        for job in jobs:
+            try:
+                self._actor.send(job.id)
+            except Exception:  # broker down: the row stays waiting and the relay sends it later
+                log.warning("could not send job %s to the broker", job.id, exc_info=True)
+
+    def _perform(self, job_id: str) -> None:
+        status = self._run(job_id)
+        log.info("job %s: %s", job_id, status, extra={"job_id": job_id})
+
+
+def broker_is_amqp(broker: dramatiq.Broker) -> bool:
+    """RabbitMQ has no key namespace: its queue name carries the prefix instead."""
+    return not isinstance(broker, RedisBroker)
