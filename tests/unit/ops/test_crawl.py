@@ -1,0 +1,131 @@
+"""The crawler's rules, on a small app whose OpenAPI document and pages say what they do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from flask import Flask, Response, jsonify, request
+
+from billing.entrypoints.ops.crawl import run_crawl
+from billing.entrypoints.ops.results import Check
+
+ADMIN = {"admin": []}
+
+
+def operation(codes: tuple[int, ...], security: list[dict[str, Any]] | None = None) -> Any:
+    body: dict[str, Any] = {"responses": {str(c): {"description": "-"} for c in codes}}
+    if security is not None:
+        body["security"] = security
+    return body
+
+
+def site(paths: dict[str, Any], **pages: str) -> Flask:
+    app = Flask("crawled")
+
+    @app.get("/billing/openapi.json")
+    def document() -> Response:
+        return jsonify(openapi="3.1.0", paths=paths)
+
+    @app.get("/billing/orders/<order_id>")
+    def order(order_id: str) -> tuple[Response, int]:
+        return jsonify(code="order_not_found"), 404
+
+    @app.get("/billing/leaky")
+    def leaky() -> Response:
+        return jsonify(secret="everyone sees it")
+
+    @app.get("/billing/admin/list")
+    def admin_list() -> tuple[Response, int]:
+        authorized = request.headers.get("Authorization") == "Bearer admin-token"
+        return jsonify(items=[]), 200 if authorized else 403
+
+    @app.post("/billing/things")
+    def create() -> tuple[Response, int]:
+        return jsonify(code="invalid_input"), 400
+
+    @app.get("/billing/broken")
+    def broken() -> Response:
+        raise RuntimeError("broken on purpose")
+
+    for name, html in pages.items():
+        app.add_url_rule(
+            f"/billing/{name}", name, lambda html=html: Response(html, content_type="text/html")
+        )
+    return app
+
+
+def crawl(app: Flask, admin_token: str | None = None, seeds: tuple[str, ...] = ()) -> list[Check]:
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://shop.test")
+    return run_crawl(client, admin_token, seeds)
+
+
+def verdicts(checks: list[Check]) -> dict[str, bool]:
+    return {check.name: check.ok for check in checks}
+
+
+def test_documented_refusals_pass_and_undocumented_answers_fail() -> None:
+    paths = {
+        "/billing/openapi.json": {"get": operation((200,))},
+        "/billing/orders/{order_id}": {"get": operation((200, 404), [{"orderToken": []}])},
+        "/billing/things": {"post": operation((201, 400), [{}])},
+        "/billing/leaky": {"get": operation((200, 401), [{"user": []}])},
+        "/billing/broken": {"get": operation((200,))},
+    }
+
+    found = verdicts(crawl(site(paths)))
+
+    assert found == {
+        "GET /billing/openapi.json": True,
+        "GET /billing/orders/{order_id}": True,  # 404 without credentials: refused, as it should
+        "POST /billing/things": True,  # an empty body refused: nothing created
+        "GET /billing/leaky": False,  # protected, yet 200 to an anonymous caller
+        "GET /billing/broken": False,  # 500
+    }
+
+
+def test_an_admin_route_is_also_called_with_the_admin_token() -> None:
+    paths = {"/billing/admin/list": {"get": operation((200, 403), [ADMIN])}}
+
+    assert verdicts(crawl(site(paths), "admin-token")) == {
+        "GET /billing/admin/list": True,
+        "GET /billing/admin/list (admin)": True,
+    }
+    assert verdicts(crawl(site(paths), "wrong-token"))["GET /billing/admin/list (admin)"] is False
+
+
+def test_links_of_pages_are_followed_on_the_same_host_only() -> None:
+    paths = {"/billing/home": {"get": operation((200,))}}
+    app = site(
+        paths,
+        home='<a href="/billing/about">about</a> <a href="https://elsewhere.test/x">out</a>'
+        '<a href="mailto:a@b.c">mail</a> <img src="missing.png"> <a href="#top">top</a>',
+        about='<a href="/billing/home">back</a>',
+    )
+
+    found = crawl(app)
+
+    assert verdicts(found) == {
+        "GET /billing/home": True,
+        "link /billing/about": True,
+        "link /billing/missing.png": False,
+    }
+    broken = next(check for check in found if not check.ok)
+    assert broken.detail == "404, linked from /billing/home"
+
+
+def test_seeds_are_crawled_like_linked_pages() -> None:
+    app = site({}, page='<a href="/billing/gone">gone</a>')
+
+    found = verdicts(crawl(app, seeds=("/billing/page?token=t",)))
+
+    assert found == {"link /billing/page": True, "link /billing/gone": False}
+
+
+def test_without_a_document_the_crawl_fails_at_once() -> None:
+    app = Flask("empty")
+
+    (only,) = crawl(app)
+
+    assert (only.name, only.ok) == ("GET /billing/openapi.json", False)
+    assert only.detail.startswith("404")
