@@ -8,7 +8,7 @@ events are Stripe's example objects carrying those orders' ids, signed by stripe
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -226,7 +226,7 @@ def test_an_event_for_an_order_not_committed_yet_is_kept_and_applied_when_retrie
 class CrashingReactions(Reactions):
     """Grants the entitlements and numbers the invoice, then crashes: inside the transaction."""
 
-    def apply(self, uow: UnitOfWork, order: Order, events: list[DomainEvent]) -> list[Job]:  # type: ignore[override]
+    def apply(self, uow: UnitOfWork, order: Order, events: Iterable[DomainEvent]) -> list[Job]:
         jobs = super().apply(uow, order, events)
         if jobs:
             raise RuntimeError("injected crash after the invoice was numbered")

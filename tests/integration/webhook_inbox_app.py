@@ -42,6 +42,7 @@ from billing.domain.webhook import WebhookEvent
 from billing.entrypoints.container import Container, build_container
 from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
+from billing.ports.unit_of_work import UnitOfWorkFactory
 from billing.services.checkout import CheckoutRequest
 from billing.services.orders import CartLine
 
@@ -101,11 +102,12 @@ class Inbox:
         self.container.clock.override(providers.Object(self.clock))
         self.container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
         self.container.renderer.override(providers.Singleton(TextRenderer))
+        self.uow_factory: UnitOfWorkFactory = self.container.uow_factory()
         self.app = create_app(container=self.container)
         self.client: FlaskClient = self.app.test_client()
         self.stripe = StripeEmulator(router, self.clock)
         self._serial = itertools.count(1)
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             for product in PRODUCTS:
                 uow.catalog.put(product)
             uow.commit()
@@ -217,27 +219,27 @@ class Inbox:
     # -- what the database holds -------------------------------------------------------------
 
     def order(self, order_id: str) -> Order:
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             return uow.orders.get(order_id)
 
     def webhook_event(self, event_id: str) -> WebhookEvent:
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             return uow.webhook_events.get(event_id)
 
     def refunds(self, order_id: str) -> list[Refund]:
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             return uow.refunds.list_for_order(order_id)
 
     def documents(self, order_id: str) -> list[InvoiceArtifact]:
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             return uow.invoices.list_for_order(order_id)
 
     def all_documents(self) -> list[InvoiceArtifact]:
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             return uow.invoices.list_all()
 
     def entitlements(self, order_id: str) -> list[Entitlement]:
-        with self.container.uow_factory()() as uow:
+        with self.uow_factory() as uow:
             return uow.entitlements.list_for_order(order_id)
 
 
