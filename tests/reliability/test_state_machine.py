@@ -1,0 +1,331 @@
+"""Random interleavings of everything that can happen to orders, with the invariants checked
+after every step.
+
+A hypothesis ``RuleBasedStateMachine`` drives the real services (wired by the real container)
+on the memory adapters: checkouts by guests and users, payment events delivered late, out of
+order or twice, failed payments, app refunds (some refused by the provider, some lost in an
+outage and retried), refunds made in the provider's dashboard, refunds that fail after they
+succeeded, cancels, expiries and guest→user merges. After every step:
+
+- states only move forward (the one way back is a refund that failed after it succeeded), and
+  the recorded transitions are append-only;
+- refunded ≤ paid, and the refunded amount is exactly the sum of succeeded refunds;
+- each paid order has exactly one invoice number; numbers have no gaps and no duplicates;
+- each succeeded refund has exactly one credit note (numbered without gaps either);
+- entitlements are active exactly for paid, not fully refunded orders, held by the order's
+  owner (after a merge, the user).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+import attrs
+import hypothesis.strategies as st
+from dependency_injector import providers
+from hypothesis import HealthCheck, event, settings
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from billing.adapters.invoices.text import TextRenderer
+from billing.adapters.memory import (
+    Delivery,
+    FakeEvents,
+    FakePaymentProvider,
+    FixedClock,
+    MemoryArtifactStore,
+    MemoryUnitOfWorkFactory,
+    SequentialIds,
+)
+from billing.adapters.memory.database import Tables
+from billing.domain.catalog import Product
+from billing.domain.entitlement import entitlement_keys
+from billing.domain.errors import BillingError, ProviderRejected, ProviderUnavailable
+from billing.domain.invoice import DocumentKind, DocumentNumber
+from billing.domain.money import Money
+from billing.domain.order import Customer
+from billing.domain.payment import PaymentMode
+from billing.domain.refund_status import RefundStatus
+from billing.domain.state import (
+    ENTITLED_STATES,
+    FORWARD,
+    PAID_STATES,
+    REFUND_REVERSALS,
+    OrderTransition,
+)
+from billing.entrypoints.container import build_container
+from billing.entrypoints.settings import Settings
+from billing.services.orders import CartLine
+
+PRODUCTS = (
+    Product("book", "A book", Money(2500, "EUR"), "library:book"),
+    Product("course", "A course", Money(7500, "EUR"), "course:stripe"),
+    Product("sticker", "A sticker", Money(300, "EUR")),
+)
+GUESTS = ("ann@example.com", "bob@example.com")
+USERS = ("user-1", "user-2")
+CARTS = (("book",), ("course", "sticker"), ("book", "course"), ("sticker",))
+
+pick = st.integers(min_value=0, max_value=1_000_000)
+quarters = st.integers(min_value=1, max_value=4)
+
+
+class OrderLife(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        container = build_container(Settings(enabled=True, payment_provider="fake"))
+        self.clock = FixedClock()
+        container.clock.override(providers.Object(self.clock))
+        container.ids.override(providers.Object(SequentialIds()))
+        container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
+        container.renderer.override(providers.Singleton(TextRenderer))
+        self.container = container
+        provider = container.payment_provider()
+        assert isinstance(provider, FakePaymentProvider)
+        self.provider = provider
+        self.events = FakeEvents(provider)
+        factory = container.uow_factory()
+        assert isinstance(factory, MemoryUnitOfWorkFactory)
+        self.factory = factory
+        with factory() as uow:
+            for product in PRODUCTS:
+                uow.catalog.put(product)
+            uow.commit()
+        self.payments: dict[str, str] = {}  # order id → provider payment id
+        self.waiting: list[Delivery] = []  # sent by the provider, not delivered yet
+        self.delivered: list[Delivery] = []
+        self.history: dict[str, list[OrderTransition]] = {}
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _tables(self) -> Tables:
+        return self.factory.database.tables
+
+    def _payment(self, n: int) -> tuple[str, str]:
+        order_id = sorted(self.payments)[n % len(self.payments)]
+        return order_id, self.payments[order_id]
+
+    def _deliver(self, delivery: Delivery) -> None:
+        self.container.webhooks().receive(delivery.payload, delivery.signature)
+        self.delivered.append(delivery)
+
+    def _send(self, delivery: Delivery, now: bool) -> None:
+        if now:
+            self._deliver(delivery)
+        else:
+            self.waiting.append(delivery)
+
+    # -- what customers, the provider and the operators do -------------------------------------
+
+    @rule(guest=st.booleans(), who=pick, cart=pick)
+    def checkout(self, guest: bool, who: int, cart: int) -> None:
+        customer = (
+            Customer(email=GUESTS[who % len(GUESTS)])
+            if guest
+            else Customer(user_id=USERS[who % len(USERS)])
+        )
+        lines = [CartLine(sku) for sku in CARTS[cart % len(CARTS)]]
+        order = self.container.orders().create_order(customer, lines).order
+        result = self.container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
+        self.payments[order.id] = result.payment.id
+
+    @initialize(cart=pick)
+    def two_customers_check_out(self, cart: int) -> None:
+        self.checkout(guest=True, who=0, cart=cart)
+        self.checkout(guest=False, who=0, cart=cart + 1)
+
+    def _payable(self) -> list[str]:
+        return sorted(
+            payment_id
+            for payment_id in self.payments.values()
+            if self.provider.payments[payment_id].status not in ("succeeded", "canceled")
+        )
+
+    @precondition(lambda self: self._payable())
+    @rule(n=pick, now=st.booleans())
+    def customer_pays(self, n: int, now: bool) -> None:
+        payable = self._payable()
+        self._send(self.events.payment_succeeded(payable[n % len(payable)]), now)
+
+    @precondition(lambda self: self.payments)
+    @rule(n=pick, now=st.booleans())
+    def card_declined(self, n: int, now: bool) -> None:
+        _, payment_id = self._payment(n)
+        self._send(self.events.payment_failed(payment_id), now)
+
+    @precondition(lambda self: self.payments)
+    @rule(n=pick, now=st.booleans())
+    def payment_expires(self, n: int, now: bool) -> None:
+        _, payment_id = self._payment(n)
+        if self.provider.payments[payment_id].status == "succeeded":
+            return
+        payment = self.provider.payments[payment_id]  # the session expires at the provider
+        self.provider.payments[payment_id] = attrs.evolve(payment, status="canceled")
+        self._send(self.events.payment_canceled(payment_id), now)
+
+    @precondition(lambda self: self.waiting)
+    @rule(n=pick)
+    def a_late_event_arrives(self, n: int) -> None:
+        self._deliver(self.waiting.pop(n % len(self.waiting)))
+
+    @precondition(lambda self: self.delivered)
+    @rule(n=pick)
+    def an_event_is_delivered_again(self, n: int) -> None:
+        self._deliver(self.delivered[n % len(self.delivered)])
+
+    @precondition(lambda self: self.payments)
+    @rule(n=pick, part=quarters, fault=st.sampled_from(["", "refused", "outage"]))
+    def admin_refunds(self, n: int, part: int, fault: str) -> None:
+        order_id, _ = self._payment(n)
+        if fault == "refused":
+            self.provider.fail_next(ProviderRejected("the card was closed"))
+        elif fault == "outage":
+            self.provider.fail_next(ProviderUnavailable("timeout"))
+        order = self._tables().orders[order_id]
+        amount = max(1, order.total.amount * part // 4)
+        try:
+            self.container.refunds().refund(order_id, amount if part < 4 else None)
+        except BillingError:
+            pass  # refused by the policy or the provider: the invariants say what must hold
+        finally:
+            self.provider._failures.clear()
+
+    def _pending_refunds(self) -> list[str]:
+        refunds = self._tables().refunds.values()
+        return sorted(r.id for r in refunds if r.status is RefundStatus.PENDING)
+
+    @precondition(lambda self: self._pending_refunds())
+    @rule(n=pick)
+    def a_pending_refund_is_sent_again(self, n: int) -> None:
+        pending = self._pending_refunds()
+        with contextlib.suppress(BillingError):
+            self.container.refunds().retry(pending[n % len(pending)])
+
+    @precondition(lambda self: self.payments)
+    @rule(n=pick, part=quarters, now=st.booleans())
+    def refund_in_the_dashboard(self, n: int, part: int, now: bool) -> None:
+        _, payment_id = self._payment(n)
+        payment = self.provider.payments[payment_id]
+        try:
+            refund = self.provider.refund_from_dashboard(
+                payment_id, max(1, payment.amount.amount * part // 4)
+            )
+        except ProviderRejected:
+            return  # not paid at the provider, or nothing left to refund
+        self._send(self.events.refund_updated(refund.id), now)
+
+    @precondition(lambda self: self.provider.refunds)
+    @rule(n=pick, now=st.booleans())
+    def a_refund_fails_after_it_succeeded(self, n: int, now: bool) -> None:
+        succeeded = sorted(
+            r.id for r in self.provider.refunds.values() if r.status is RefundStatus.SUCCEEDED
+        )
+        if not succeeded:
+            return
+        refund = self.provider.report_refund(succeeded[n % len(succeeded)], RefundStatus.FAILED)
+        self._send(self.events.refund_updated(refund.id), now)
+
+    @precondition(lambda self: self.payments)
+    @rule(n=pick)
+    def customer_cancels(self, n: int) -> None:
+        order_id, _ = self._payment(n)
+        with contextlib.suppress(BillingError):  # paid already: not cancelable
+            self.container.orders().cancel(order_id)
+
+    @rule(who=pick, user=pick)
+    def guest_signs_up(self, who: int, user: int) -> None:
+        email, user_id = GUESTS[who % len(GUESTS)], USERS[user % len(USERS)]
+        self.container.entitlements().merge_guest(email, user_id)
+
+    @rule()
+    def time_passes(self) -> None:
+        self.clock.advance(minutes=7)
+
+    # -- invariants ----------------------------------------------------------------------------
+
+    @invariant()
+    def states_only_move_forward(self) -> None:
+        for order in self._tables().orders.values():
+            seen = self.history.get(order.id, [])
+            assert order.transitions[: len(seen)] == seen, "transitions are append-only"
+            for step in order.transitions[len(seen) :]:
+                forward = step.to_status in FORWARD[step.from_status]
+                reversal = step.to_status in REFUND_REVERSALS.get(step.from_status, frozenset())
+                assert forward or reversal, step
+            if order.transitions:
+                assert order.status is order.transitions[-1].to_status
+            if any(t.to_status in PAID_STATES for t in order.transitions):
+                assert order.status in PAID_STATES, "a paid order never goes back to unpaid"
+            self.history[order.id] = list(order.transitions)
+
+    @invariant()
+    def refunded_never_exceeds_paid(self) -> None:
+        tables = self._tables()
+        for order in tables.orders.values():
+            refunds = [r for r in tables.refunds.values() if r.order_id == order.id]
+            succeeded = sum(r.amount for r in refunds if r.status is RefundStatus.SUCCEEDED)
+            held = sum(
+                r.amount
+                for r in refunds
+                if r.status in (RefundStatus.PENDING, RefundStatus.SUCCEEDED)
+            )
+            assert 0 <= order.amount_refunded <= order.amount_paid
+            assert order.amount_refunded == succeeded
+            assert held <= order.amount_paid
+            assert order.amount_paid == (order.total.amount if order.status in PAID_STATES else 0)
+
+    @invariant()
+    def one_invoice_per_paid_order_and_no_gaps(self) -> None:
+        tables = self._tables()
+        invoices = [d for d in tables.invoices.values() if d.kind is DocumentKind.INVOICE]
+        per_order = Counter(d.order_id for d in invoices)
+        paid = {o.id for o in tables.orders.values() if o.status in PAID_STATES}
+        assert set(per_order) == paid
+        assert all(count == 1 for count in per_order.values())
+        numbers = sorted(DocumentNumber.parse(d.number).sequence for d in invoices)
+        assert numbers == list(range(1, len(invoices) + 1))
+
+    @invariant()
+    def a_credit_note_per_succeeded_refund(self) -> None:
+        tables = self._tables()
+        notes = [d for d in tables.invoices.values() if d.kind is DocumentKind.CREDIT_NOTE]
+        per_refund = Counter(d.refund_id for d in notes)
+        assert all(count == 1 for count in per_refund.values())
+        for refund in tables.refunds.values():
+            if refund.status is RefundStatus.SUCCEEDED:
+                assert per_refund[refund.id] == 1, refund
+        assert set(per_refund) <= set(tables.refunds)
+        numbers = sorted(DocumentNumber.parse(d.number).sequence for d in notes)
+        assert numbers == list(range(1, len(notes) + 1))
+
+    @invariant()
+    def entitlements_for_paid_orders_of_their_owner(self) -> None:
+        tables = self._tables()
+        for order in tables.orders.values():
+            held = [e for e in tables.entitlements.values() if e.order_id == order.id]
+            active = {e.key for e in held if e.active}
+            expected = set(entitlement_keys(order)) if order.status in ENTITLED_STATES else set()
+            assert active == expected, (order.status, active, expected)
+            assert all(e.customer == order.customer for e in held)
+
+    def teardown(self) -> None:
+        tables = self._tables()
+        statuses = Counter(str(order.status) for order in tables.orders.values())
+        for status in statuses:
+            event(f"ended with a {status} order")
+        self.container.unwire()
+
+
+OrderLife.TestCase.settings = settings(
+    max_examples=50,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+test_order_life = OrderLife.TestCase
