@@ -8,7 +8,7 @@ events are Stripe's example objects carrying those orders' ids, signed by stripe
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ from billing.domain.refund import RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import SETTLED, WebhookStatus
-from billing.ports.unit_of_work import UnitOfWork
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from billing.services.jobs import Job
 from billing.services.reactions import Reactions
 
@@ -308,3 +308,63 @@ def test_a_payment_that_does_not_match_the_order_fails_and_is_counted(
     assert metric(exposition, processed, outcome="failed", code="amount_mismatch") == 1
     assert metric(exposition, processed, type="payment_intent.succeeded", outcome="failed") == 1
     assert metric(exposition, "billing_webhook_backlog", status="failed") == 1
+
+
+class LetsAnotherDeliveryIn:
+    """A unit-of-work factory that runs ``meanwhile`` once, before the ``at``-th unit of work:
+    another delivery getting in between two transactions of this one."""
+
+    def __init__(self, factory: UnitOfWorkFactory, at: int, meanwhile: Callable[[], None]) -> None:
+        self._factory, self._at, self._meanwhile = factory, at, meanwhile
+        self._calls = 0
+
+    def __call__(self) -> UnitOfWork:
+        self._calls += 1
+        if self._calls == self._at:
+            self._meanwhile()
+        return self._factory()
+
+
+def test_a_failure_does_not_overwrite_what_another_delivery_applied_meanwhile(
+    inbox: Inbox,
+) -> None:
+    # Delivery A finds no order and rolls back; before A journals that failure, the order is
+    # committed and a retry (delivery B) applies the event. A's failure must not undo B's record.
+    key = "checkout-raced"
+    order_id = inbox.container.order_tokens().order_id_for(f"guest:{BUYER}", key)
+    intent = stripe_fixture(
+        "payment_intent",
+        id="pi_emu000001",
+        amount=TOTAL,
+        amount_received=TOTAL,
+        currency="eur",
+        status="succeeded",
+        metadata={"order_id": order_id},
+    )
+    event = inbox.event("payment_intent.succeeded", intent)
+    outcomes: list[str] = []
+
+    def checkout_then_retry() -> None:
+        inbox.checkout(request_key=key)
+        outcomes.append(inbox.deliver(event, inbox.app.test_client()).json["outcome"])
+
+    container = inbox.container
+    racing = LetsAnotherDeliveryIn(inbox.uow_factory, 2, checkout_then_retry)
+    container.uow_factory.override(providers.Object(racing))
+    container.webhooks.reset()
+    try:
+        first = inbox.deliver(event)
+    finally:
+        container.uow_factory.reset_override()
+        container.webhooks.reset()
+
+    assert outcomes == ["processed"]
+    assert (first.status_code, first.json["code"]) == (503, "order_not_found")
+    stored = inbox.webhook_event(event["id"])
+    assert (stored.status, stored.attempts, stored.last_error) == (
+        WebhookStatus.PROCESSED,
+        1,
+        None,
+    )
+    assert inbox.order(order_id).status is OrderStatus.PAID
+    assert inbox.deliver(event).json["outcome"] == "duplicate"

@@ -280,10 +280,12 @@ class WebhookService:
         try:
             with self._uow_factory() as uow:
                 uow.webhook_events.add_if_absent(_journal_entry(event, self._clock.now()))
-                stored = uow.webhook_events.get(event.id)
-                stored.attempts += 1
-                stored.settle(status, self._clock.now(), error=f"{code}: {error}"[:500])
-                uow.webhook_events.save(stored)
+                # Claimed like a delivery: if another delivery applied or holds the event since
+                # ours rolled back, its outcome stands and is not overwritten with our failure.
+                stored = uow.webhook_events.claim(event.id)
+                if stored is not None:
+                    stored.settle(status, self._clock.now(), error=f"{code}: {error}"[:500])
+                    uow.webhook_events.save(stored)
                 uow.commit()
         except Exception:
             log.exception("could not journal the failure of event %s", event.id)
