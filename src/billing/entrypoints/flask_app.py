@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if not logging_configured():
         configure_logging()
     _correlate(app)
+    _no_store(app)
 
     @app.before_request
     def billing_gate() -> tuple[Response, int] | None:
@@ -90,6 +91,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if container.settings().demo_catalog:
         load_demo_catalog(container)
     return app
+
+
+def _no_store(app: Flask) -> None:
+    """Orders, invoices, tokens and client secrets are never kept by a browser or a proxy:
+    every ``/billing/`` answer is ``Cache-Control: no-store`` unless its view chose otherwise."""
+
+    @app.after_request
+    def no_store(response: Response) -> Response:
+        if request.path.startswith("/billing/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _correlate(app: Flask) -> None:
