@@ -28,7 +28,7 @@ from billing.domain.payment import PaymentMode, ProviderPayment
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .orders import CartLine, price_items, token_digest
+from .orders import CartLine, priced_order
 from .payments import PaymentService, ReturnUrls
 from .transactions import retry_on_conflict
 
@@ -157,16 +157,14 @@ class CheckoutService:
                         field="Idempotency-Key",
                     )
                 return existing
-            items, currency = price_items(uow, request.lines)
-            token = self._tokens.token_for(order_id) if customer.is_guest else None
-            order = Order.create(
-                id=order_id,
-                customer=customer,
-                items=items,
-                currency=currency,
+            order = priced_order(
+                uow,
+                customer,
+                request.lines,
+                order_id=order_id,
                 idempotency_key=self._ids.secret_token(),
                 at=self._clock.now(),
-                access_token_sha256=token_digest(token) if token else None,
+                access_token=self._tokens.token_for(order_id) if customer.is_guest else None,
             )
             uow.orders.add(order)
             uow.commit()

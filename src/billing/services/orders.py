@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import datetime
 
 import attrs
 
@@ -58,6 +59,29 @@ def price_items(uow: UnitOfWork, lines: Sequence[CartLine]) -> tuple[list[OrderI
     return items, currencies.pop()
 
 
+def priced_order(
+    uow: UnitOfWork,
+    customer: Customer,
+    lines: Sequence[CartLine],
+    *,
+    order_id: str,
+    idempotency_key: str,
+    at: datetime,
+    access_token: str | None,
+) -> Order:
+    """A new order at catalog prices; only the digest of a guest's access token is kept."""
+    items, currency = price_items(uow, lines)
+    return Order.create(
+        id=order_id,
+        customer=customer,
+        items=items,
+        currency=currency,
+        idempotency_key=idempotency_key,
+        at=at,
+        access_token_sha256=token_digest(access_token) if access_token else None,
+    )
+
+
 @attrs.frozen
 class OrderService:
     _uow_factory: UnitOfWorkFactory
@@ -69,15 +93,14 @@ class OrderService:
     def create_order(self, customer: Customer, lines: Sequence[CartLine]) -> CreatedOrder:
         token = self._ids.secret_token() if customer.is_guest else None
         with self._uow_factory() as uow:
-            items, currency = price_items(uow, lines)
-            order = Order.create(
-                id=self._ids.new_id("ord"),
-                customer=customer,
-                items=items,
-                currency=currency,
+            order = priced_order(
+                uow,
+                customer,
+                lines,
+                order_id=self._ids.new_id("ord"),
                 idempotency_key=self._ids.secret_token(),
                 at=self._clock.now(),
-                access_token_sha256=token_digest(token) if token else None,
+                access_token=token,
             )
             uow.orders.add(order)
             uow.commit()
