@@ -355,6 +355,32 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/billing/entitlements": {
+        "/billing/orders/{order_id}/invoice.{fmt}": {
+            "get": _operation(
+                "The order's invoice file",
+                {
+                    "200": {
+                        "description": "The file",
+                        "content": {
+                            "application/pdf": {"schema": {**_STRING, "format": "binary"}},
+                            **_HTML,
+                        },
+                    },
+                    "400": _error("Not rendered yet, or unknown format"),
+                    "404": _error("No such order, not the caller's, or not invoiced yet"),
+                },
+                parameters=[
+                    _ORDER_ID,
+                    {
+                        "name": "fmt",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": ["html", "pdf"]},
+                    },
+                ],
+                security=_CALLER,
+            )
+        },
             "get": _operation(
                 "Active entitlements of the logged-in user",
                 {

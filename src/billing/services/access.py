@@ -14,7 +14,7 @@ import attrs
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import BillingError, InvalidInput, OrderNotFound
 from billing.domain.identity import Caller
-from billing.domain.invoice import InvoiceArtifact
+from billing.domain.invoice import DocumentKind, InvoiceArtifact
 from billing.domain.order import Customer, Order
 from billing.domain.refund import Refund
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -120,6 +120,15 @@ class AccessService:
         if document_id not in documents:
             raise _not_found(order_id)
         return DocumentFile(documents[document_id], fmt, self._invoices.file(document_id, fmt))
+
+    def invoice(self, caller: Caller, order_id: str, fmt: str) -> DocumentFile:
+        """The invoice file of an order the caller may see (404 until the order is paid)."""
+        with self._uow_factory() as uow:
+            _visible_order(uow, caller, order_id)
+            invoice = uow.invoices.find(order_id, DocumentKind.INVOICE)
+        if invoice is None:
+            raise _not_found(order_id)
+        return self.document(caller, order_id, invoice.id, fmt)
 
     def entitlements(self, caller: Caller) -> list[Entitlement]:
         """The active entitlements of the logged-in user."""

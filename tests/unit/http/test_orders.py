@@ -161,3 +161,24 @@ def test_a_paid_order_cannot_be_canceled(shop: Shop) -> None:
 
     assert (answer.status_code, answer.json["code"]) == (409, "order_not_cancelable")
     assert shop.order(order_id).status is OrderStatus.PAID
+
+
+def test_the_invoice_has_a_stable_address_for_its_owner_and_an_admin(shop: Shop) -> None:
+    order_id, token, payment_id = shop.guest_order()
+    before_payment = shop.client.get(
+        f"/billing/orders/{order_id}/invoice.pdf", headers=guest(token)
+    )
+    shop.pay(payment_id)
+
+    pdf = shop.client.get(f"/billing/orders/{order_id}/invoice.pdf", headers=guest(token))
+    html = shop.client.get(f"/billing/orders/{order_id}/invoice.html", headers=ADMIN)
+    stranger = shop.client.get(f"/billing/orders/{order_id}/invoice.pdf", headers=guest("x"))
+
+    assert (before_payment.status_code, before_payment.json["code"]) == (404, "order_not_found")
+    assert pdf.status_code == 200
+    assert pdf.content_type == "application/pdf"
+    assert pdf.headers["Content-Disposition"] == 'inline; filename="INV-2026-000001.pdf"'
+    assert pdf.headers["Cache-Control"] == "private, no-store"
+    assert html.status_code == 200
+    assert b"INV-2026-000001" in html.data
+    assert (stranger.status_code, stranger.json["code"]) == (404, "order_not_found")

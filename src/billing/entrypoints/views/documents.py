@@ -1,4 +1,8 @@
-"""``GET /billing/orders/<id>/documents/<document_id>.<html|pdf>``: invoice files."""
+"""Invoice and credit-note files, to whoever may see the order.
+
+``GET /billing/orders/<id>/invoice.<html|pdf>`` is the order's invoice;
+``GET /billing/orders/<id>/documents/<document_id>.<html|pdf>`` any of its documents.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response
 
 from billing.ports.identity import Identity
-from billing.services.access import AccessService
+from billing.services.access import AccessService, DocumentFile
 
 from ..container import Container
 
@@ -23,8 +27,24 @@ def document(
     identity: Identity = Provide[Container.identity],
     access: AccessService = Provide[Container.access],
 ) -> Response:
-    found = access.document(identity.current(), order_id, document_id, fmt)
+    return _file(access.document(identity.current(), order_id, document_id, fmt))
+
+
+@blueprint.get("/orders/<order_id>/invoice.<fmt>")
+@inject
+def invoice(
+    order_id: str,
+    fmt: str,
+    identity: Identity = Provide[Container.identity],
+    access: AccessService = Provide[Container.access],
+) -> Response:
+    return _file(access.invoice(identity.current(), order_id, fmt))
+
+
+def _file(found: DocumentFile) -> Response:
     response = Response(found.content, content_type=MEDIA_TYPES[found.format])
-    response.headers["Content-Disposition"] = f'inline; filename="{found.document.number}.{fmt}"'
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{found.document.number}.{found.format}"'
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
