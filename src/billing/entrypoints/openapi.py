@@ -354,7 +354,6 @@ def _paths() -> dict[str, Any]:
                 security=_CALLER,
             )
         },
-        "/billing/entitlements": {
         "/billing/orders/{order_id}/invoice.{fmt}": {
             "get": _operation(
                 "The order's invoice file",
@@ -381,6 +380,7 @@ def _paths() -> dict[str, Any]:
                 security=_CALLER,
             )
         },
+        "/billing/entitlements": {
             "get": _operation(
                 "Active entitlements of the logged-in user",
                 {
