@@ -1,0 +1,737 @@
+"""``make bench``: webhook and checkout throughput against the bare-framework ceiling.
+
+Every figure is a ratio to a ceiling measured in the same run, with the same gunicorn settings
+and the same load generator (``loadgen.py``, in its own process, 16 connections): a bare Flask
+endpoint that reads the body, checks an HMAC-SHA256 signature and parses the JSON
+(``ceiling_app.py``). Then, against the real app served by ``billing serve``:
+
+1. webhook ingestion, synchronous processing: distinct signed ``payment_intent.succeeded``
+   events, each paying a distinct pending order prepared beforehand;
+2. the same in async mode, when that mode exists in the code (``BILLING_WEBHOOK_MODE``);
+3. duplicate storm: one processed event sent 2,000 times;
+4. guest checkout with the sandbox provider;
+5. invoice rendering, PDFs per second in one process;
+6. peak RSS of one gunicorn worker after the runs.
+
+Scenarios 1, 3 and 4 run on PostgreSQL (a database ``billing_bench`` made for the run and
+dropped after it) and on the embedded SQLite default. After each scenario the database is
+checked (orders paid, one invoice number each, one processing of the duplicate, no 5xx); a
+wrong result stops the run with an error. The table is printed and written to
+``benchmarks/RESULTS.md`` between its ``<!-- results -->`` markers, with the machine and the
+commit; the rest of that file (what was optimised, profiles) is kept as it is.
+
+Options: ``--workers N`` (gunicorn workers, default 4), ``--duration S`` per load run,
+``--only NAME,...`` to run some scenarios, ``--no-write`` to leave RESULTS.md alone,
+``--profile`` to sample one worker with py-spy during scenarios 1 and 4 (the ``bench`` extra).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pickle
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import stripe
+from sqlalchemy import create_engine, func, select, text
+
+from billing.adapters.sql import (
+    SqlUnitOfWorkFactory,
+    demo_catalog_path,
+    load_catalog,
+    mapping,
+    upgrade,
+)
+from billing.adapters.sql import tables as t
+from billing.adapters.stripe import STRIPE_API_VERSION
+from billing.domain.order import Customer, Order, OrderItem
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "RESULTS.md"
+PROFILES = HERE / "profiles"
+FIXTURES = ROOT / "tests" / "fixtures" / "stripe" / "fixtures3.json"
+BIN = Path(sys.executable).parent
+ADMIN_URL = os.environ.get(
+    "BILLING_BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BENCH_DB = "billing_bench"
+WEBHOOK_SECRET = "whsec_bench_0123456789abcdef"  # noqa: S105 - a test secret
+CONCURRENCY = 16
+STORM = 2000
+WARMUP = 48
+BEGIN, END = "<!-- results -->", "<!-- /results -->"
+
+#: Targets: (minimum ratio to the ceiling, maximum p99 in ms), per scenario and storage.
+TARGETS: dict[str, tuple[float | None, float | None]] = {
+    "ceiling": (None, None),
+    "1 webhook sync": (0.30, 50.0),
+    "2 webhook async": (0.50, None),
+    "3 duplicate storm": (0.60, None),
+    "4 guest checkout": (0.25, None),
+}
+
+
+class BenchFailure(RuntimeError):
+    """A scenario answered wrongly (5xx, orders not paid, a duplicate processed twice, …)."""
+
+
+@dataclass
+class Row:
+    scenario: str
+    storage: str
+    requests: int = 0
+    rps: float = 0.0
+    p50: float | None = None
+    p99: float | None = None
+    ratio: float | None = None
+    note: str = ""
+    target: str = ""
+    met: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# -- the machine and the commit ----------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    return (
+        f"{os.cpu_count()} cores ({cpu}){memory}, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def commit() -> str:
+    def git(*args: str) -> str:
+        argv = ["git", *args]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", "src")
+    return f"{head}{' (src/ has uncommitted changes)' if dirty else ''}"
+
+
+# -- databases ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh ``billing_bench`` database on the local server, dropped afterwards."""
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    url = admin.url.set(database=BENCH_DB).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def sqlite_database(workdir: Path) -> Iterator[str]:
+    """A new SQLite file (the embedded default's engine settings: WAL, busy timeout)."""
+    path = Path(tempfile.mkdtemp(dir=workdir)) / "billing.db"
+    yield f"sqlite:///{path}"
+
+
+def prepare(url: str) -> SqlUnitOfWorkFactory:
+    upgrade(url)
+    factory = SqlUnitOfWorkFactory.from_url(url)
+    load_catalog(factory, demo_catalog_path())
+    return factory
+
+
+def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> list[Order]:
+    """``count`` orders waiting for their payment (PaymentIntent ``pi_{id}``), bulk-inserted."""
+    at = datetime.now(UTC)
+    orders = []
+    for n in range(count):
+        order = Order.create(
+            id=f"ord_{prefix}{n:06d}",
+            customer=Customer(email=f"buyer{n}@example.com"),
+            items=(
+                OrderItem(
+                    "ebook-python", "Python Patterns (e-book)", 1, 2900, "ebook:python-patterns"
+                ),
+                OrderItem("pro-monthly", "Pro plan, one month", 2, 1200, "plan:pro"),
+            ),
+            currency="EUR",
+            idempotency_key=f"key_{prefix}{n:06d}",
+            at=at,
+        )
+        order.start_payment(f"pi_{prefix}{n:06d}", "checkout:bench", at)
+        orders.append(order)
+    with factory() as uow:
+        session = uow.session
+        session.execute(t.orders.insert(), [mapping.order_record(o) for o in orders])
+        session.execute(
+            t.order_items.insert(), [r for o in orders for r in mapping.item_records(o)]
+        )
+        session.execute(
+            t.order_transitions.insert(),
+            [
+                mapping.transition_record(o.id, seq, tr)
+                for o in orders
+                for seq, tr in enumerate(o.transitions)
+            ],
+        )
+        uow.commit()
+    return orders
+
+
+# -- requests -----------------------------------------------------------------------------------
+
+
+def _fixtures() -> dict[str, Any]:
+    resources: dict[str, Any] = json.loads(FIXTURES.read_text())["resources"]
+    return resources
+
+
+def succeeded_event(order: Order, resources: dict[str, Any], now: int) -> bytes:
+    """A ``payment_intent.succeeded`` event from Stripe's example objects, paying ``order``."""
+    total = order.total.amount
+    intent = {
+        **resources["payment_intent"],
+        "id": order.provider_payment_id,
+        "amount": total,
+        "amount_received": total,
+        "currency": order.currency.lower(),
+        "status": "succeeded",
+        "metadata": {"order_id": order.id},
+        "last_payment_error": None,
+    }
+    event = {
+        **resources["event"],
+        "id": f"evt_{order.id}",
+        "type": "payment_intent.succeeded",
+        "data": {"object": intent},
+        "created": now,
+        "livemode": False,
+        "api_version": STRIPE_API_VERSION,
+    }
+    return json.dumps(event).encode()
+
+
+def http_request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def signed_webhook(body: bytes, now: int) -> bytes:
+    header = stripe.WebhookSignature.generate_signature_header(body.decode(), WEBHOOK_SECRET, now)
+    return http_request("/billing/webhooks/stripe/", body, {"Stripe-Signature": header})
+
+
+def guest_checkout(n: int, prefix: str) -> bytes:
+    body = json.dumps(
+        {"items": [{"sku": "ebook-python", "quantity": 1}], "email": f"guest{n}@example.com"}
+    ).encode()
+    return http_request("/billing/checkout/", body, {"Idempotency-Key": f"{prefix}-{n}"})
+
+
+# -- servers ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A gunicorn master started for one scenario; its workers' peak RSS is read before stop."""
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str], logdir: Path, name: str) -> None:
+        self.port = free_port()
+        self.name = name
+        self._argv = [a.replace("{port}", str(self.port)) for a in argv]
+        self._env = env
+        self._log = (logdir / f"{name}.log").open("wb")
+        self.process: subprocess.Popen[bytes] | None = None
+        self.peak_rss_mb = 0.0
+
+    def __enter__(self) -> Server:
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            self._argv, env=self._env, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchFailure(f"{self.name}: the server exited:\n{self.log_tail()}")
+            try:
+                urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/billing/health/", timeout=2
+                ).close()
+                return self
+            except urllib.error.HTTPError:
+                return self  # it answers (the ceiling app has no health route)
+            except OSError:
+                time.sleep(0.2)
+        raise BenchFailure(f"{self.name}: not answering after 30 s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        self._log.flush()
+        return "\n".join(Path(self._log.name).read_text(errors="replace").splitlines()[-lines:])
+
+    def workers(self) -> list[int]:
+        assert self.process is not None
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        with contextlib.suppress(OSError):
+            return [int(pid) for pid in path.read_text().split()]
+        return []
+
+    def read_peak_rss(self) -> float:
+        for pid in self.workers():
+            with contextlib.suppress(OSError, ValueError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        mb = int(line.split()[1]) / 1024
+                        self.peak_rss_mb = max(self.peak_rss_mb, mb)
+        return self.peak_rss_mb
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.process is not None
+        self.read_peak_rss()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def billing_server(
+    url: str, provider: str, workdir: Path, workers: int, name: str, extra_env: dict[str, str]
+) -> Server:
+    env = {
+        **os.environ,
+        "BILLING_ENABLED": "true",
+        "BILLING_STORAGE": "sql",
+        "BILLING_DATABASE_URL": url,
+        "BILLING_PAYMENT_PROVIDER": provider,
+        "BILLING_MEDIA_ROOT": str(workdir / f"media-{name}"),
+        "BILLING_SECRET_KEY": "bench-secret-key-0123456789",
+        "STRIPE_SECRET_KEY": "sk_test_bench",
+        "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "BILLING_DEMO_CATALOG": "false",
+        **extra_env,
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `billing serve` makes a fresh one
+    argv = [str(BIN / "billing"), "serve", "--port", "{port}", "--workers", str(workers)]
+    return Server(argv, env, workdir, name)
+
+
+def ceiling_server(workdir: Path, workers: int) -> Server:
+    env = {**os.environ, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    # The same gunicorn command line as `billing serve`, on the bare app.
+    argv = [
+        sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--workers",
+        str(workers), "--access-logfile", "-", "--pythonpath", str(HERE), "ceiling_app:app",
+    ]  # fmt: skip
+    return Server(argv, env, workdir, "ceiling")
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+
+def load(
+    server: Server,
+    requests: list[bytes],
+    workdir: Path,
+    duration: float,
+    *,
+    cycle: bool = False,
+    warmup: int = 0,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    path = workdir / "requests.pickle"
+    path.write_bytes(pickle.dumps(requests))
+    argv = [
+        sys.executable, str(HERE / "loadgen.py"), str(path), "--port", str(server.port),
+        "--concurrency", str(CONCURRENCY), "--duration", str(duration), "--warmup", str(warmup),
+    ]  # fmt: skip
+    if cycle:
+        argv.append("--cycle")
+    spy = None
+    if profile is not None:
+        spy = start_profile(server, profile, min(duration, 10.0))
+    done = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
+    if spy is not None:
+        spy.wait(timeout=60)
+    if done.returncode != 0:
+        raise BenchFailure(f"load generator failed: {done.stderr.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    errors = {k: v for k, v in result["by_status"].items() if int(k) >= 500}
+    warm_errors = [s for s in result["warmup_statuses"] if s is not None and s >= 500]
+    if errors or warm_errors:
+        raise BenchFailure(f"{server.name}: server errors {errors or warm_errors}")
+    return result
+
+
+def start_profile(server: Server, name: str, duration: float) -> subprocess.Popen[bytes] | None:
+    """py-spy on one worker while the load runs: collapsed stacks under benchmarks/profiles/."""
+    spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
+    workers = server.workers()
+    if spy is None or not workers:
+        print("  (py-spy not installed: pip install -e '.[bench]')", file=sys.stderr)
+        return None
+    PROFILES.mkdir(exist_ok=True)
+    argv = [
+        spy, "record", "--pid", str(workers[0]), "--duration", str(int(duration)),
+        "--rate", "250", "--format", "raw", "--output", str(PROFILES / f"{name}.txt"),
+        "--nonblocking",
+    ]  # fmt: skip
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+
+
+def row_from(name: str, storage: str, result: dict[str, Any], ceiling: float | None) -> Row:
+    return Row(
+        scenario=name,
+        storage=storage,
+        requests=result["requests"],
+        rps=result["rps"],
+        p50=result["p50_ms"],
+        p99=result["p99_ms"],
+        ratio=result["rps"] / ceiling if ceiling else None,
+    )
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+
+def check_paid(url: str, order_ids: Sequence[str]) -> None:
+    """Every order is PAID and has exactly one invoice, numbers all distinct."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            statuses = dict(
+                connection.execute(
+                    select(t.orders.c.id, t.orders.c.status).where(t.orders.c.id.in_(order_ids))
+                ).all()
+            )
+            invoices = connection.execute(
+                select(t.invoice_artifacts.c.order_id, t.invoice_artifacts.c.number).where(
+                    t.invoice_artifacts.c.order_id.in_(order_ids),
+                    t.invoice_artifacts.c.kind == "invoice",
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    unpaid = [oid for oid in order_ids if statuses.get(oid) != "paid"]
+    if unpaid:
+        raise BenchFailure(f"{len(unpaid)} order(s) not paid, e.g. {unpaid[:3]}")
+    per_order: dict[str, int] = {}
+    for order_id, _ in invoices:
+        per_order[order_id] = per_order.get(order_id, 0) + 1
+    numbers = [number for _, number in invoices]
+    wrong = [oid for oid in order_ids if per_order.get(oid) != 1]
+    if wrong or len(set(numbers)) != len(numbers):
+        raise BenchFailure(f"invoices: not exactly one distinct number per order, e.g. {wrong[:3]}")
+
+
+def order_footprint(url: str, order_id: str) -> tuple[Any, ...]:
+    """What a processing of an order's event changes: counted, to compare before and after."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+
+            def count(table: Any) -> int:
+                return int(
+                    connection.execute(
+                        select(func.count()).where(table.c.order_id == order_id)
+                    ).scalar_one()
+                )
+
+            event = connection.execute(
+                select(t.webhook_events.c.status, t.webhook_events.c.attempts).where(
+                    t.webhook_events.c.id == f"evt_{order_id}"
+                )
+            ).one()
+            return (
+                tuple(event),
+                count(t.order_transitions),
+                count(t.entitlements),
+                count(t.invoice_artifacts),
+            )
+    finally:
+        engine.dispose()
+
+
+def check_checkouts(url: str, expected: int, prefix_count: int) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            pending = connection.execute(
+                select(func.count()).where(
+                    t.orders.c.customer_email.like("guest%"),
+                    t.orders.c.status == "pending_payment",
+                    t.orders.c.provider_payment_id.is_not(None),
+                )
+            ).scalar_one()
+            attempts = connection.execute(select(func.count()).select_from(t.payment_attempts))
+            attempts_n = attempts.scalar_one()
+    finally:
+        engine.dispose()
+    if pending != expected or attempts_n != expected + prefix_count:
+        raise BenchFailure(
+            f"checkout: {expected} orders answered 201, {pending} pending with a payment, "
+            f"{attempts_n - prefix_count} payment attempts"
+        )
+
+
+# -- scenarios ----------------------------------------------------------------------------------
+
+
+def run_webhook_scenarios(
+    storage: str, url: str, workdir: Path, args: argparse.Namespace, ceiling: float | None
+) -> tuple[list[Row], float]:
+    rows: list[Row] = []
+    factory = prepare(url)
+    resources = _fixtures()
+    count = args.events
+    orders = pending_orders(factory, f"wh{storage[:2]}", count + WARMUP)
+    factory.engine.dispose()
+    with billing_server(url, "stripe", workdir, args.workers, f"webhooks-{storage}", {}) as server:
+        if "1" in args.only:
+            now = int(time.time())
+            requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
+            profile = f"webhook-sync-{storage}" if args.profile else None
+            result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+            statuses = result["statuses"]
+            sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
+            if any(s not in (None, 200) for s in statuses):
+                raise BenchFailure(f"webhook sync: statuses {result['by_status']}")
+            check_paid(url, sent)
+            row = row_from("1 webhook sync", storage, result, ceiling)
+            row.note = f"{len(sent) - WARMUP} distinct events, all orders paid and invoiced"
+            rows.append(row)
+            print(table(rows), flush=True)
+        if "3" in args.only:
+            # The first order's event was processed during the warm-up (or is processed now).
+            order = orders[0]
+            now = int(time.time())
+            once = signed_webhook(succeeded_event(order, resources, now), now)
+            load(server, [once], workdir, args.duration)
+            before = order_footprint(url, order.id)
+            profile = f"duplicate-storm-{storage}" if args.profile else None
+            result = load(server, [once] * STORM, workdir, 300.0, profile=profile)  # all sent
+            after = order_footprint(url, order.id)
+            if result["requests"] != STORM or set(result["by_status"]) != {"200"}:
+                raise BenchFailure(f"duplicate storm: {result['requests']} sent, "
+                                   f"statuses {result['by_status']}")  # fmt: skip
+            if before != after or before[0] != ("processed", 1):
+                raise BenchFailure(f"duplicate storm: event/order changed {before} → {after}")
+            row = row_from("3 duplicate storm", storage, result, ceiling)
+            row.note = f"{STORM} x one event: processed once (attempts 1), nothing changed"
+            rows.append(row)
+        server.read_peak_rss()
+    return rows, server.peak_rss_mb
+
+
+def run_checkout_scenario(
+    storage: str, url: str, workdir: Path, args: argparse.Namespace, ceiling: float | None
+) -> tuple[list[Row], float]:
+    factory = prepare(url)
+    factory.engine.dispose()
+    with billing_server(url, "sandbox", workdir, args.workers, f"checkout-{storage}", {}) as server:
+        prefix = f"bench-{storage}"
+        requests = [guest_checkout(n, prefix) for n in range(args.events + WARMUP)]
+        profile = f"checkout-{storage}" if args.profile else None
+        result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+        answered = [s for s in result["statuses"] if s is not None]
+        if any(s != 201 for s in answered):
+            raise BenchFailure(f"checkout: statuses {result['by_status']}")
+        check_checkouts(url, len(answered), 0)
+        row = row_from("4 guest checkout", storage, result, ceiling)
+        row.note = f"{result['requests']} orders pending with a sandbox PaymentIntent"
+        server.read_peak_rss()
+    return [row], server.peak_rss_mb
+
+
+def async_mode_available() -> bool:
+    from billing.entrypoints.settings import Settings
+
+    return any(a.name == "webhook_mode" for a in Settings.__attrs_attrs__)  # type: ignore[attr-defined]
+
+
+def run_render(count: int) -> Row:
+    sys.path.insert(0, str(HERE))
+    from bench_invoice_render import document
+
+    from billing.adapters.invoices.pdf_renderer import WeasyPrintInvoiceRenderer
+
+    renderer = WeasyPrintInvoiceRenderer()
+    renderer.render(document(0))  # imports, fonts
+    started = time.perf_counter()
+    for n in range(1, count + 1):
+        renderer.render(document(n))
+    elapsed = time.perf_counter() - started
+    rate = count / elapsed
+    return Row("5 invoice rendering", "-", count, round(rate, 1), note="PDFs/s, one process")
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def judge(row: Row) -> None:
+    ratio_target, p99_target = TARGETS.get(row.scenario, (None, None))
+    parts, met = [], True
+    if ratio_target is not None and row.storage == "postgresql":
+        parts.append(f"≥ {ratio_target:.2f}")
+        met &= row.ratio is not None and row.ratio >= ratio_target
+    if p99_target is not None and row.storage == "postgresql":
+        parts.append(f"p99 ≤ {p99_target:.0f} ms")
+        met &= row.p99 is not None and row.p99 <= p99_target
+    if row.scenario.startswith("5"):
+        parts.append("≥ 8/s")
+        met = row.rps >= 8
+    if row.scenario.startswith("6"):
+        parts.append("≤ 150 MB")
+        met = row.rps <= 150
+    row.target = ", ".join(parts) or "—"
+    row.met = ("yes" if met else "**no**") if parts else ""
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| scenario | storage | requests | req/s | p50 ms | p99 ms | ratio | target | met | note |"
+    )
+    lines = [head, "|" + "---|" * 10]
+
+    def num(value: float | None, digits: int = 1) -> str:
+        return "—" if value is None else f"{value:.{digits}f}"
+
+    for r in rows:
+        lines.append(
+            f"| {r.scenario} | {r.storage} | {r.requests or '—'} | {num(r.rps)} | {num(r.p50)} "
+            f"| {num(r.p99)} | {num(r.ratio, 2)} | {r.target} | {r.met} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+def write_results(report: str) -> None:
+    old = RESULTS.read_text() if RESULTS.exists() else f"# Benchmark results\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in old or END not in old:
+        old = f"{old.rstrip()}\n\n{BEGIN}\n{END}\n"
+    before, rest = old.split(BEGIN, 1)
+    after = rest.split(END, 1)[1]
+    RESULTS.write_text(f"{before}{BEGIN}\n{report}\n{END}{after}")
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--events", type=int, default=3000, help="distinct events / checkouts")
+    parser.add_argument("--only", default="0,1,2,3,4,5,6,sqlite", help="scenarios to run")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    args.only = set(args.only.split(","))
+    started = time.monotonic()
+    rows: list[Row] = []
+    peak_rss = 0.0
+
+    with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmp:
+        workdir = Path(tmp)
+        ceiling = None
+        if "0" in args.only:
+            with ceiling_server(workdir, args.workers) as server:
+                now = int(time.time())
+                body = json.dumps({"id": "evt_ceiling", **_fixtures()["event"]}).encode()
+                requests = [signed_webhook(body, now)] * 200
+                result = load(server, requests, workdir, args.duration, cycle=True, warmup=WARMUP)
+                ceiling = result["rps"]
+                rows.append(row_from("ceiling", "-", result, ceiling))
+                rows[-1].note = "bare Flask: body, HMAC-SHA256, JSON"
+            print(table(rows), flush=True)
+
+        storages: list[tuple[str, Callable[[], contextlib.AbstractContextManager[str]]]] = [
+            ("postgresql", postgres_database)
+        ]
+        if "sqlite" in args.only:
+            storages.append(("sqlite", lambda: sqlite_database(workdir)))
+        for storage, database in storages:
+            if args.only & {"1", "3"}:
+                with database() as url:
+                    found, rss = run_webhook_scenarios(storage, url, workdir, args, ceiling)
+                rows += found
+                peak_rss = max(peak_rss, rss)
+            if "2" in args.only and storage == "postgresql":
+                note = "async mode (BILLING_WEBHOOK_MODE) not in the code yet"
+                if async_mode_available():
+                    note = "async mode landed: scenario not written yet"
+                rows.append(Row("2 webhook async", storage, note=note))
+            if "4" in args.only:
+                with database() as url:
+                    found, rss = run_checkout_scenario(storage, url, workdir, args, ceiling)
+                rows += found
+                peak_rss = max(peak_rss, rss)
+            print(table(rows), flush=True)
+        if "5" in args.only:
+            rows.append(run_render(30))
+        if "6" in args.only and peak_rss:
+            rows.append(Row("6 worker peak RSS", "-", rps=round(peak_rss, 1), note="MB (VmHWM)"))
+
+    for row in rows:
+        judge(row)
+    elapsed = time.monotonic() - started
+    report = "\n".join(
+        [
+            f"Machine: {machine()}. Commit: {commit()}. "
+            f"gunicorn sync workers: {args.workers}; load: {CONCURRENCY} connections "
+            f"(benchmarks/loadgen.py); {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+            f"run took {elapsed:.0f} s.",
+            "",
+            table(rows),
+        ]
+    )
+    print()
+    print(report)
+    if not args.no_write:
+        write_results(report)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchFailure as failure:
+        print(f"BENCHMARK FAILED: {failure}", file=sys.stderr)
+        sys.exit(1)
