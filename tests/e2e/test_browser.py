@@ -37,9 +37,10 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
 
         page.wait_for_url("**/billing/success/**")
         expect(page.locator("#order-status")).to_have_text("paid", timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "success.png"), full_page=True)
 
         invoice = page.locator("a", has_text="(pdf)").first
+        expect(invoice).to_be_visible()  # the page reloads itself until the files exist
+        page.screenshot(path=str(ARTIFACTS / "success.png"), full_page=True)
         href = invoice.get_attribute("href")
         assert href is not None
         answer = page.context.request.get(f"{live_app}{href}")

@@ -33,8 +33,14 @@ def success(
         details = None
     order = order_details_json(details) if details is not None else None
     paid = details is not None and details.order.status in PAID_STATES
+    # Keep reloading until the invoice files exist too: they are rendered just after payment.
+    settled = paid and details is not None and all(d.rendered for d in details.documents)
     return render_template(
-        "billing/success.html", order=order, paid=paid, token=request.args.get("token")
+        "billing/success.html",
+        order=order,
+        paid=paid,
+        settled=settled,
+        token=request.args.get("token"),
     )
 
 
