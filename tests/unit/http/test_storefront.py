@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from billing.domain.errors import StorageUnavailable
 from billing.domain.state import OrderStatus
 
 from .conftest import Shop
@@ -85,3 +88,32 @@ def test_a_bad_form_is_refused_and_makes_nothing(shop: Shop) -> None:
     assert (bad.status_code, bad.json["code"]) == (400, "invalid_input")
     assert (nobody.status_code, nobody.json["code"]) == (400, "invalid_input")
     assert shop.provider.payments == {}
+
+
+def test_the_success_page_reloads_until_paid_and_invoiced(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop.client.post(
+        "/billing/shop/checkout", data={"quantity-book": "1", "email": "g@example.com"}
+    )
+    [payment] = shop.provider.payments.values()
+    order_id = shop.provider.orders_by_payment[payment.id]
+    page = f"/billing/success/?order={order_id}"
+    assert 'http-equiv="refresh"' in shop.client.get(page).get_data(as_text=True)
+
+    store = shop.container.artifact_store()
+
+    def unwritable(key: str, data: bytes) -> str:
+        raise StorageUnavailable("media root not writable")
+
+    monkeypatch.setattr(store, "put", unwritable)
+    shop.pay(payment.id)
+    waiting = shop.client.get(page).get_data(as_text=True)
+    assert "Preparing your invoice" in waiting
+    assert 'http-equiv="refresh"' in waiting
+
+    monkeypatch.undo()
+    shop.container.invoices().render_order(order_id)  # what the retried job does
+    done = shop.client.get(page).get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in done
+    assert "INV-2026-000001 (pdf)" in done
