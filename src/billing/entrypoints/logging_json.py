@@ -7,7 +7,6 @@ under keys that name a secret are replaced before anything is written.
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 import re
@@ -16,15 +15,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from billing.correlation import correlation_id
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _SECRET_KEY = re.compile(r"secret|token|password|authorization|signature|api_key", re.I)
 #: The attributes every LogRecord has; anything else was passed with ``extra=``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "billing_correlation_id", default=None
-)
+__all__ = ["correlation_id"]  # defined beside the code that passes it on, re-exported here
 
 
 def request_id_from(header: str | None) -> str:

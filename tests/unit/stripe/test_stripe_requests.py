@@ -12,6 +12,7 @@ from respx.models import AllMockedAssertionError
 
 from billing.adapters.memory import FixedClock
 from billing.adapters.stripe import STRIPE_API_VERSION, StripePaymentProvider
+from billing.correlation import correlation_id
 from billing.domain.errors import ProviderRejected, ProviderUnavailable
 from billing.domain.money import Money
 from billing.domain.order import Order
@@ -407,3 +408,20 @@ def test_a_request_no_test_declared_is_stopped_by_respx(provider: StripePaymentP
     assert isinstance(raised.value.__cause__, stripe.APIConnectionError)
     assert isinstance(raised.value.__cause__.__cause__, AllMockedAssertionError)
     assert strict.calls.call_count == 0
+
+
+def test_the_correlation_id_travels_as_a_header_never_as_a_parameter(
+    router: respx.MockRouter, provider: StripePaymentProvider, order: Order
+) -> None:
+    route = router.post("/v1/payment_intents").respond(200, json=intent_json())
+    token = correlation_id.set("req-42")
+    try:
+        provider.create_payment_intent(order, "pi:k3y")
+    finally:
+        correlation_id.reset(token)
+    provider.create_payment_intent(order, "pi:k3y")  # a retry from elsewhere: no id
+
+    first, retry = (call.request for call in route.calls)
+    assert first.headers["X-Request-Id"] == "req-42"
+    assert "X-Request-Id" not in retry.headers
+    assert form(first) == form(retry)  # same parameters: the same idempotent request

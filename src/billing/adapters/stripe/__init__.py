@@ -1,7 +1,9 @@
 """The Stripe adapter: PaymentIntents, Checkout Sessions, refunds and signed webhooks."""
 
+from billing.domain.errors import IdempotencyKeyReused
+
 from .config import STRIPE_API_VERSION, StripeConfig, webhook_secret_list
-from .errors import IdempotencyKeyReused, map_stripe_error
+from .errors import map_stripe_error
 from .provider import StripePaymentProvider
 from .translate import HANDLED_EVENT_TYPES
 

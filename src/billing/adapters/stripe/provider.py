@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import stripe
+from stripe import RequestOptions
 
+from billing.correlation import outgoing_headers
 from billing.domain.errors import InvalidPayload, ProviderRejected
 from billing.domain.order import Order
 from billing.domain.payment import ProviderPayment, ProviderRefund
@@ -93,7 +95,7 @@ class StripePaymentProvider:
         with stripe_errors():
             intent = self._client.v1.payment_intents.create(
                 params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key},
+                options=_options(idempotency_key),
             )
         return _convert(PaymentIntentRecord, "payment_intent", intent, payment_from_intent)
 
@@ -126,7 +128,7 @@ class StripePaymentProvider:
         with stripe_errors():
             session = self._client.v1.checkout.sessions.create(
                 params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key},
+                options=_options(idempotency_key),
             )
         return _convert(CheckoutSessionRecord, "checkout.session", session, payment_from_session)
 
@@ -181,7 +183,7 @@ class StripePaymentProvider:
         with stripe_errors():
             created = self._client.v1.refunds.create(
                 params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key},
+                options=_options(idempotency_key),
             )
         return _convert(RefundRecord, "refund", created, refund_from_record)
 
@@ -245,6 +247,12 @@ class StripePaymentProvider:
                 except Exception as error:
                     raise unexpected_response(error) from error
                 yield translated
+
+
+def _options(idempotency_key: str) -> RequestOptions:
+    """Per-request options: the idempotency key, and the correlation id as a header (never a
+    parameter: a retry from another request must send the very same parameters)."""
+    return {"idempotency_key": idempotency_key, "headers": outgoing_headers()}
 
 
 def _is_session(payment_id: str) -> bool:
