@@ -82,6 +82,7 @@ BEGIN, END = "<!-- results -->", "<!-- /results -->"
 TARGETS: dict[str, tuple[float | None, float | None]] = {
     "ceiling": (None, None),
     "1 webhook sync": (0.30, 50.0),
+    "1b webhook sync, inline jobs": (None, None),
     "2 webhook async": (0.50, None),
     "3 duplicate storm": (0.60, None),
     "4 guest checkout": (0.25, None),
@@ -259,6 +260,35 @@ def guest_checkout(n: int, prefix: str) -> bytes:
         {"items": [{"sku": "ebook-python", "quantity": 1}], "email": f"guest{n}@example.com"}
     ).encode()
     return http_request("/billing/checkout/", body, {"Idempotency-Key": f"{prefix}-{n}"})
+
+
+# -- task broker --------------------------------------------------------------------------------
+
+REDIS_URL = os.environ.get("BILLING_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+NAMESPACE = f"billing-bench-{os.getpid()}"
+
+
+def redis_available() -> bool:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+        client.ping()
+        client.close()
+    except Exception:
+        return False
+    return True
+
+
+def forget_queued_jobs() -> None:
+    """Drop the messages the run queued (nothing consumes them: the outbox rows stay)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    keys = list(client.scan_iter(match=f"{NAMESPACE}*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 # -- servers ------------------------------------------------------------------------------------
@@ -521,26 +551,31 @@ def run_webhook_scenarios(
 ) -> tuple[list[Row], float]:
     rows: list[Row] = []
     factory = prepare(url)
-    resources = _fixtures()
     count = args.events
+    inline = pending_orders(factory, f"in{storage[:2]}", count + WARMUP)
     orders = pending_orders(factory, f"wh{storage[:2]}", count + WARMUP)
     factory.engine.dispose()
-    with billing_server(url, "stripe", workdir, args.workers, f"webhooks-{storage}", {}) as server:
-        if "1" in args.only:
-            now = int(time.time())
-            requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
-            profile = f"webhook-sync-{storage}" if args.profile else None
-            result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
-            statuses = result["statuses"]
-            sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
-            if any(s not in (None, 200) for s in statuses):
-                raise BenchFailure(f"webhook sync: statuses {result['by_status']}")
-            check_paid(url, sent)
-            row = row_from("1 webhook sync", storage, result, ceiling)
-            row.note = f"{len(sent) - WARMUP} distinct events, all orders paid and invoiced"
+    peak = 0.0
+    if "1" in args.only:
+        # The embedded default (BILLING_TASK_BROKER=inline): the invoice renders in the request.
+        name = f"webhooks-inline-{storage}"
+        with billing_server(url, "stripe", workdir, args.workers, name, {}) as server:
+            row = sync_webhooks(server, url, inline, workdir, args, ceiling, storage, "inline")
+            rows.append(row)
+        peak = server.peak_rss_mb
+        print(table(rows), flush=True)
+    queued = redis_available()
+    env = {"BILLING_TASK_BROKER": REDIS_URL, "BILLING_TASK_NAMESPACE": NAMESPACE} if queued else {}
+    with billing_server(url, "stripe", workdir, args.workers, f"webhooks-{storage}", env) as server:
+        if "1" in args.only and queued:
+            try:
+                row = sync_webhooks(server, url, orders, workdir, args, ceiling, storage, "redis")
+            finally:
+                forget_queued_jobs()
             rows.append(row)
             print(table(rows), flush=True)
         if "3" in args.only:
+            resources = _fixtures()
             # The first order's event was processed during the warm-up (or is processed now).
             order = orders[0]
             now = int(time.time())
@@ -558,8 +593,41 @@ def run_webhook_scenarios(
             row = row_from("3 duplicate storm", storage, result, ceiling)
             row.note = f"{STORM} x one event: processed once (attempts 1), nothing changed"
             rows.append(row)
+        if queued:
+            forget_queued_jobs()
         server.read_peak_rss()
-    return rows, server.peak_rss_mb
+    return rows, max(peak, server.peak_rss_mb)
+
+
+def sync_webhooks(
+    server: Server,
+    url: str,
+    orders: list[Order],
+    workdir: Path,
+    args: argparse.Namespace,
+    ceiling: float | None,
+    storage: str,
+    jobs: str,
+) -> Row:
+    """Scenario 1: one distinct signed event per pending order, each paying it."""
+    resources = _fixtures()
+    now = int(time.time())
+    requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
+    profile = f"webhook-sync-{jobs}-{storage}" if args.profile else None
+    result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+    statuses = result["statuses"]
+    sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
+    if any(s not in (None, 200) for s in statuses):
+        raise BenchFailure(f"webhook sync: statuses {result['by_status']}")
+    check_paid(url, sent)
+    if jobs == "redis":
+        row = row_from("1 webhook sync", storage, result, ceiling)
+        how = "render job queued (Redis broker)"
+    else:
+        row = row_from("1b webhook sync, inline jobs", storage, result, ceiling)
+        how = "invoice PDF rendered in the request (BILLING_TASK_BROKER=inline)"
+    row.note = f"{len(sent) - WARMUP} distinct events, all paid, one invoice number each; {how}"
+    return row
 
 
 def run_checkout_scenario(

@@ -43,17 +43,26 @@ class _Repository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def _execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
+        """Run a Core statement on the session's connection, in its transaction.
+
+        Every statement here is Core (tables, no mapped classes), so the ORM's execution path
+        (``Session.execute``: ORM compile state, autoflush, ORM events) does nothing for it but
+        costs CPU on every statement; the connection runs the same SQL in the same transaction.
+        """
+        return self._session.connection().execute(statement, params)
+
     def _rows(self, statement: Any) -> list[RowMapping]:
         with translated():
-            return list(self._session.execute(statement).mappings())
+            return list(self._execute(statement).mappings())
 
     def _one(self, statement: Any) -> RowMapping | None:
         with translated():
-            return self._session.execute(statement).mappings().first()
+            return self._execute(statement).mappings().first()
 
     def _write(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         with translated():
-            result = self._session.execute(statement, params)
+            result = self._execute(statement, params)
         assert isinstance(result, CursorResult)
         return result
 
@@ -62,7 +71,7 @@ class _Repository:
         if not records:
             return
         with translated(), self._session.begin_nested():
-            self._session.execute(table.insert(), list(records))
+            self._execute(table.insert(), list(records))
 
     def _update(self, table: Table, key: ColumnElement[bool], record: dict[str, Any]) -> None:
         result = self._write(update(table).where(key).values(**record))
@@ -118,11 +127,12 @@ class SqlOrders(_Repository):
         return found[0]
 
     def lock(self, order_id: str) -> Order:
-        """``SELECT … FOR UPDATE`` on the order's row (SQLite: already holds the write lock)."""
-        row = self._one(select(t.orders.c.id).where(t.orders.c.id == order_id).with_for_update())
-        if row is None:
+        """``SELECT … FOR UPDATE`` on the order's row (SQLite: already holds the write lock),
+        reading the row in the same statement: its items and transitions follow the lock."""
+        found = self._load(t.orders.c.id == order_id, for_update=True)
+        if not found:
             raise OrderNotFound(f"no order {order_id}", order_id=order_id)
-        return self.get(order_id)
+        return found[0]
 
     def find_by_payment(self, provider_payment_id: str) -> Order | None:
         found = self._load(t.orders.c.provider_payment_id == provider_payment_id)
@@ -136,22 +146,23 @@ class SqlOrders(_Repository):
     def list_for_user(self, user_id: str) -> list[Order]:
         return self._load(t.orders.c.customer_user_id == user_id)
 
-    def _load(self, where: ColumnElement[bool]) -> list[Order]:
-        rows = self._rows(select(*t.orders.c).where(where).order_by(*_by_time(t.orders)))
+    def _load(self, where: ColumnElement[bool], *, for_update: bool = False) -> list[Order]:
+        statement = select(*t.orders.c).where(where).order_by(*_by_time(t.orders))
+        rows = self._rows(statement.with_for_update() if for_update else statement)
         if not rows:
             return []
         ids = [row["id"] for row in rows]
         items = mapping.group_by_order(
             self._rows(
                 select(*t.order_items.c)
-                .where(t.order_items.c.order_id.in_(ids))
+                .where(_of_orders(t.order_items.c.order_id, ids))
                 .order_by(t.order_items.c.order_id, t.order_items.c.position)
             )
         )
         transitions = mapping.group_by_order(
             self._rows(
                 select(*t.order_transitions.c)
-                .where(t.order_transitions.c.order_id.in_(ids))
+                .where(_of_orders(t.order_transitions.c.order_id, ids))
                 .order_by(t.order_transitions.c.order_id, t.order_transitions.c.seq)
             )
         )
@@ -163,6 +174,12 @@ class SqlOrders(_Repository):
 
 def _by_time(table: Table) -> tuple[Any, ...]:
     return (table.c.created_at, table.c.id)
+
+
+def _of_orders(column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
+    """``column = :id`` for one order (the common case: a plain, cached statement), else
+    ``column IN (…)`` (an expanding parameter, rendered anew for every call)."""
+    return column == ids[0] if len(ids) == 1 else column.in_(ids)
 
 
 class SqlPaymentAttempts(_Repository):
