@@ -422,6 +422,7 @@ def load(
     done = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
     if spy is not None:
         spy.wait(timeout=60)
+        summarise_profile(PROFILES / f"{profile}.txt")
     if done.returncode != 0:
         raise BenchFailure(f"load generator failed: {done.stderr.decode()[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout)
@@ -446,6 +447,34 @@ def start_profile(server: Server, name: str, duration: float) -> subprocess.Pope
         "--nonblocking",
     ]  # fmt: skip
     return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+
+
+def summarise_profile(raw: Path, top: int = 40) -> None:
+    """Top-N frames (own time and cumulative) of py-spy's collapsed stacks, as ``*.top.txt``;
+    the raw stacks stay beside it for a flame graph (``flamegraph.pl``, speedscope)."""
+    if not raw.exists():
+        return
+    own: dict[str, int] = {}
+    cumulative: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in set(frames):
+            cumulative[frame] = cumulative.get(frame, 0) + n
+    lines = [f"{total} samples of one gunicorn worker", "", "== own time"]
+    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / total:5.1f}%  {frame}")
+    lines += ["", "== cumulative (billing code)"]
+    ours = [kv for kv in cumulative.items() if "billing/" in kv[0]]
+    for frame, n in sorted(ours, key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * n / total:5.1f}%  {frame}")
+    raw.with_suffix(".top.txt").write_text("\n".join(lines) + "\n")
 
 
 def row_from(name: str, storage: str, result: dict[str, Any], ceiling: float | None) -> Row:
