@@ -414,12 +414,12 @@ def test_the_correlation_id_travels_as_a_header_never_as_a_parameter(
     router: respx.MockRouter, provider: StripePaymentProvider, order: Order
 ) -> None:
     route = router.post("/v1/payment_intents").respond(200, json=intent_json())
-    token = correlation_id.set("req-42")
-    try:
-        provider.create_payment_intent(order, "pi:k3y")
-    finally:
-        correlation_id.reset(token)
-    provider.create_payment_intent(order, "pi:k3y")  # a retry from elsewhere: no id
+    for current in ("req-42", None):  # the request, then a retry from work with no id
+        token = correlation_id.set(current)
+        try:
+            provider.create_payment_intent(order, "pi:k3y")
+        finally:
+            correlation_id.reset(token)
 
     first, retry = (call.request for call in route.calls)
     assert first.headers["X-Request-Id"] == "req-42"
