@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from billing.correlation import correlation_id
 from billing.domain.errors import InvalidInput
 from billing.domain.outbox import OutboxJob
 
@@ -72,13 +73,18 @@ class DramatiqJobPublisher:
     def publish(self, jobs: Sequence[OutboxJob]) -> None:
         for job in jobs:
             try:
-                self._actor.send(job.id)
+                self._actor.send(job.id, correlation_id.get())
             except Exception:  # broker down: the row stays waiting and the relay sends it later
                 log.warning("could not send job %s to the broker", job.id, exc_info=True)
 
-    def _perform(self, job_id: str) -> None:
-        status = self._run(job_id)
-        log.info("job %s: %s", job_id, status, extra={"job_id": job_id})
+    def _perform(self, job_id: str, correlation: str | None = None) -> None:
+        """Run one job under the correlation id of the request that queued it."""
+        token = correlation_id.set(correlation)
+        try:
+            status = self._run(job_id)
+            log.info("job %s: %s", job_id, status, extra={"job_id": job_id})
+        finally:
+            correlation_id.reset(token)
 
 
 def broker_is_amqp(broker: dramatiq.Broker) -> bool:
