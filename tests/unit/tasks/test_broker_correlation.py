@@ -20,12 +20,12 @@ def test_the_worker_runs_each_job_under_the_id_of_the_request_that_queued_it() -
     publisher = DramatiqJobPublisher(
         broker, lambda job_id: seen.append((job_id, correlation_id.get())), namespace="test"
     )
-    token = correlation_id.set("req-7")
-    try:
-        publisher.publish([OutboxJob.new("job_1", "render_document", {}, AT)])
-    finally:
-        correlation_id.reset(token)
-    publisher.publish([OutboxJob.new("job_2", "render_document", {}, AT)])
+    for job_id, current in (("job_1", "req-7"), ("job_2", None)):
+        token = correlation_id.set(current)
+        try:
+            publisher.publish([OutboxJob.new(job_id, "render_document", {}, AT)])
+        finally:
+            correlation_id.reset(token)
 
     worker = Worker(broker, worker_threads=1)
     worker.start()
