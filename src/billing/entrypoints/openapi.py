@@ -68,6 +68,7 @@ _SCHEMAS: dict[str, Any] = {
                 },
                 ("by_status", "oldest_unprocessed_age_s", "last_received_at"),
             ),
+            "tasks": _object({"dead": {"type": ["integer", "null"]}}, ("dead",)),
         },
         ("status", "billing_enabled", "version", "database", "provider", "webhooks"),
     ),

@@ -12,6 +12,7 @@ import attrs
 
 from billing import __version__
 from billing.domain.errors import BillingError, StorageUnavailable
+from billing.domain.outbox import OutboxStatus
 from billing.domain.webhook import WebhookStats
 from billing.ports.clock import Clock
 from billing.ports.payments import PaymentProvider
@@ -33,6 +34,8 @@ class HealthReport:
     provider: ProviderHealth
     webhooks: WebhookStats | None
     oldest_unprocessed_age_s: float | None
+    #: Deferred jobs that exhausted their retries (``billing tasks list --dead``).
+    dead_jobs: int | None = None
     version: str = __version__
 
     @property
@@ -49,7 +52,7 @@ class HealthService:
     _provider_name: str
 
     def report(self) -> HealthReport:
-        stats, latency_ms = self._journal()
+        stats, dead_jobs, latency_ms = self._journal()
         oldest = stats.oldest_unsettled_at if stats is not None else None
         age = (self._clock.now() - oldest).total_seconds() if oldest is not None else None
         return HealthReport(
@@ -59,16 +62,18 @@ class HealthService:
             provider=self._provider_health(),
             webhooks=stats,
             oldest_unprocessed_age_s=age,
+            dead_jobs=dead_jobs,
         )
 
-    def _journal(self) -> tuple[WebhookStats | None, float | None]:
+    def _journal(self) -> tuple[WebhookStats | None, int | None, float | None]:
         started = time.perf_counter()
         try:
             with self._uow_factory() as uow:
                 stats = uow.webhook_events.stats()
+                dead_jobs = uow.outbox.count(OutboxStatus.DEAD)
         except StorageUnavailable:
-            return None, None
-        return stats, round((time.perf_counter() - started) * 1000, 3)
+            return None, None, None
+        return stats, dead_jobs, round((time.perf_counter() - started) * 1000, 3)
 
     def _provider_health(self) -> ProviderHealth:
         try:

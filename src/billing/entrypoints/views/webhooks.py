@@ -3,7 +3,8 @@
 The body is read raw (at most ``WEBHOOK_MAX_BYTES``, else 413, streamed or not) and handed with
 its signature header to the WebhookService, which verifies before it stores anything (400
 ``invalid_signature``). A settled or duplicate event answers 200; one that failed or waits for
-its order answers 503 so that the provider delivers it again.
+its order answers 503 so that the provider delivers it again. In async mode
+(``BILLING_WEBHOOK_MODE=async``) a verified event is journaled and queued, and answered 200.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ def _streamed_past_the_limit(payload: bytes) -> bool:
 @inject
 def stripe_webhook(
     webhooks: WebhookService = Provide[Container.webhooks],
+    mode: str = Provide[Container.settings.provided.webhook_mode],
 ) -> tuple[Response, int]:
     request.max_content_length = WEBHOOK_MAX_BYTES
     payload = request.get_data(cache=False)
     if _streamed_past_the_limit(payload):
         raise RequestEntityTooLarge()
-    outcome = webhooks.receive(payload, request.headers.get(SIGNATURE_HEADER))
+    signature = request.headers.get(SIGNATURE_HEADER)
+    # Async mode (BILLING_WEBHOOK_MODE=async): verify, journal and queue; a worker applies it.
+    accept = webhooks.accept if mode == "async" else webhooks.receive
+    outcome = accept(payload, signature)
     body = {
         "event_id": outcome.event_id,
         "outcome": outcome.outcome,
