@@ -20,3 +20,13 @@ def postgres_url() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail("CI must set BILLING_TEST_DATABASE_URL to a PostgreSQL server")
     pytest.skip("BILLING_TEST_DATABASE_URL is not set: PostgreSQL tests not run")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("BILLING_TEST_REDIS_URL")
+    if url:
+        return url
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI must set BILLING_TEST_REDIS_URL to a Redis server")
+    pytest.skip("BILLING_TEST_REDIS_URL is not set: Redis tests not run")
