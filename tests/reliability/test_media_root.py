@@ -61,6 +61,7 @@ def test_an_unwritable_media_root_keeps_the_order_paid_and_the_job_retried(
     assert "StorageUnavailable" in (job.last_error or "")
     health = shop.client.get("/billing/health/")
     assert (health.status_code, health.json["status"]) == (200, "ok")  # type: ignore[index]
+    assert health.json["tasks"] == {"dead": 0, "backlog": 1}  # type: ignore[index]
 
     relay.relay_all()  # not due yet: the backoff holds it
     assert jobs.list()[0].attempts == 1
@@ -86,3 +87,5 @@ def test_an_unwritable_media_root_keeps_the_order_paid_and_the_job_retried(
         headers=ADMIN,
     )
     assert pdf.status_code == 200
+    healed = shop.client.get("/billing/health/")
+    assert healed.json["tasks"] == {"dead": 0, "backlog": 0}  # type: ignore[index]

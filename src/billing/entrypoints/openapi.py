@@ -68,7 +68,10 @@ _SCHEMAS: dict[str, Any] = {
                 },
                 ("by_status", "oldest_unprocessed_age_s", "last_received_at"),
             ),
-            "tasks": _object({"dead": {"type": ["integer", "null"]}}, ("dead",)),
+            "tasks": _object(
+                {"dead": {"type": ["integer", "null"]}, "backlog": {"type": ["integer", "null"]}},
+                ("dead", "backlog"),
+            ),
         },
         ("status", "billing_enabled", "version", "database", "provider", "webhooks"),
     ),

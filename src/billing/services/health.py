@@ -12,7 +12,7 @@ import attrs
 
 from billing import __version__
 from billing.domain.errors import BillingError, StorageUnavailable
-from billing.domain.outbox import OutboxStatus
+from billing.domain.outbox import WAITING, OutboxStatus
 from billing.domain.webhook import WebhookStats
 from billing.ports.clock import Clock
 from billing.ports.payments import PaymentProvider
@@ -36,6 +36,8 @@ class HealthReport:
     oldest_unprocessed_age_s: float | None
     #: Deferred jobs that exhausted their retries (``billing tasks list --dead``).
     dead_jobs: int | None = None
+    #: Deferred jobs still waiting to run (queued, or failed and waiting for their retry).
+    job_backlog: int | None = None
     version: str = __version__
 
     @property
@@ -52,7 +54,7 @@ class HealthService:
     _provider_name: str
 
     def report(self) -> HealthReport:
-        stats, dead_jobs, latency_ms = self._journal()
+        stats, (dead_jobs, backlog), latency_ms = self._journal()
         oldest = stats.oldest_unsettled_at if stats is not None else None
         age = (self._clock.now() - oldest).total_seconds() if oldest is not None else None
         return HealthReport(
@@ -63,17 +65,23 @@ class HealthService:
             webhooks=stats,
             oldest_unprocessed_age_s=age,
             dead_jobs=dead_jobs,
+            job_backlog=backlog,
         )
 
-    def _journal(self) -> tuple[WebhookStats | None, int | None, float | None]:
+    def _journal(
+        self,
+    ) -> tuple[WebhookStats | None, tuple[int | None, int | None], float | None]:
         started = time.perf_counter()
         try:
             with self._uow_factory() as uow:
                 stats = uow.webhook_events.stats()
-                dead_jobs = uow.outbox.count(OutboxStatus.DEAD)
+                jobs = (
+                    uow.outbox.count(OutboxStatus.DEAD),
+                    sum(uow.outbox.count(status) for status in WAITING),
+                )
         except StorageUnavailable:
-            return None, None, None
-        return stats, dead_jobs, round((time.perf_counter() - started) * 1000, 3)
+            return None, (None, None), None
+        return stats, jobs, round((time.perf_counter() - started) * 1000, 3)
 
     def _provider_health(self) -> ProviderHealth:
         try:

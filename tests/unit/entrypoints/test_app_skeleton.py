@@ -33,7 +33,7 @@ def test_health_reports_the_toggle_when_disabled() -> None:
         "oldest_unprocessed_age_s": None,
         "last_received_at": None,
     }
-    assert body["tasks"] == {"dead": 0}
+    assert body["tasks"] == {"dead": 0, "backlog": 0}
 
 
 def test_health_answers_503_when_the_database_is_unreachable() -> None:

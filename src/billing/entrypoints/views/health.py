@@ -36,7 +36,7 @@ def health_json(report: HealthReport) -> dict[str, Any]:
                 else None
             ),
         },
-        "tasks": {"dead": report.dead_jobs},
+        "tasks": {"dead": report.dead_jobs, "backlog": report.job_backlog},
     }
 
 
