@@ -118,3 +118,17 @@ def test_without_any_configured_secret_one_is_derived_from_the_server_secret() -
         "whsec_b",
     )
     assert sandbox_webhook_secrets((), "") != sandbox_webhook_secrets((), "")  # random, per process
+
+
+def test_the_events_are_listed_newest_first_from_either_store(
+    provider: SandboxPaymentProvider, tasks: RecordingTasks, clock: FixedClock
+) -> None:
+    session_id = provider.create_checkout_session(make_order(), "cs:k1", SUCCESS_URL, CANCEL_URL).id
+    provider.pay(session_id, cards.SUCCEEDS)
+
+    listed = provider.list_events(clock.now())
+
+    assert [e.id for e in listed] == list(reversed(tasks.event_ids))
+    assert provider.list_events(clock.now(), ["payment_intent.succeeded"])[0].kind is (
+        EventKind.PAYMENT_SUCCEEDED
+    )

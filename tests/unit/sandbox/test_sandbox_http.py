@@ -6,6 +6,7 @@ leaves the process), and the order follows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -218,3 +219,22 @@ def test_the_sandbox_routes_exist_only_with_the_sandbox_provider() -> None:
     assert client.get("/billing/sandbox/checkout/cs_test_x").status_code == 404
     assert client.post("/billing/sandbox/api/pay", json={}).status_code == 404
     container.unwire()
+
+
+def test_the_sandbox_lists_its_events_for_reconciliation_and_they_are_all_journaled(
+    shop: Shop,
+) -> None:
+    body = shop.checkout("checkout_session")
+    url = page(body["payment"]["checkout_url"])
+    shop.client.post(url, data={"action": "pay", "card": cards.SUCCEEDS})
+    since = shop.container.clock().now() - timedelta(hours=1)
+
+    listed = shop.provider.list_events(since)
+    only_sessions = shop.provider.list_events(since, ["checkout.session.completed"])
+    report = shop.container.reconciliation().reconcile(timedelta(hours=72))
+
+    assert [e.type for e in listed] == ["checkout.session.completed", "payment_intent.succeeded"]
+    assert [e.type for e in only_sessions] == ["checkout.session.completed"]
+    assert all(e.order_id == body["order"]["id"] for e in listed)
+    assert shop.provider.list_events(shop.container.clock().now() + timedelta(seconds=1)) == []
+    assert (report.checked, report.drift) == (2, ())

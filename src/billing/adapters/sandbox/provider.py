@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -639,6 +639,19 @@ class SandboxPaymentProvider:
         except UnicodeDecodeError as error:
             raise InvalidPayload("the body is not UTF-8") from error
         return translate_event(read_event(parse_json(text)), text)
+
+    def list_events(
+        self, since: datetime, types: Sequence[str] | None = None
+    ) -> list[ProviderEvent]:
+        """Every event the sandbox created at or after ``since``, newest first (Stripe's Events
+        list API, for reconciliation); ``types`` narrows the list."""
+        stored = self._store.run(lambda session: session.events_since(since))
+        wanted = set(types) if types else None
+        return [
+            self.parse_event(event.payload.encode())
+            for event in stored
+            if wanted is None or event.type in wanted
+        ]
 
     # -- events -------------------------------------------------------------------------------
 

@@ -126,6 +126,14 @@ class _SqlSession:
             .values(**_event_values(event))
         )
 
+    def events_since(self, since: datetime) -> list[StoredEvent]:
+        rows = self._connection.execute(
+            select(sandbox_events)
+            .where(sandbox_events.c.created_at >= since)
+            .order_by(sandbox_events.c.sequence.desc())
+        )
+        return [_event(row) for row in rows]
+
     def undelivered_events(self, limit: int) -> list[StoredEvent]:
         rows = self._connection.execute(
             select(sandbox_events)

@@ -68,6 +68,10 @@ class SandboxSession(Protocol):
 
     def save_event(self, event: StoredEvent) -> None: ...
 
+    def events_since(self, since: datetime) -> list[StoredEvent]:
+        """Events created at or after ``since``, newest first (as Stripe lists them)."""
+        ...
+
     def undelivered_events(self, limit: int) -> list[StoredEvent]:
         """Events not delivered yet, oldest first."""
         ...
@@ -118,6 +122,10 @@ class _MemorySession:
 
     def save_event(self, event: StoredEvent) -> None:
         self.tables.events[event.id] = event
+
+    def events_since(self, since: datetime) -> list[StoredEvent]:
+        found = [e for e in self.tables.events.values() if e.created_at >= since]
+        return found[::-1]  # insertion order reversed: newest first
 
     def undelivered_events(self, limit: int) -> list[StoredEvent]:
         pending = [e for e in self.tables.events.values() if not e.delivered]
