@@ -119,3 +119,28 @@ def test_a_failed_rendering_keeps_the_order_paid_and_heals_on_retry(
     assert (done.number, done.rendered) == (pending.number, True)
     [job] = world.jobs.list()
     assert (job.status, job.attempts) == (OutboxStatus.DONE, 2)
+
+
+def test_a_crash_between_commit_and_publish_loses_no_job(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    publisher = world.container.job_publisher()
+
+    def crash(jobs: object) -> None:
+        raise SystemExit("the process died right after its commit")
+
+    monkeypatch.setattr(publisher, "publish", crash)
+    with pytest.raises(SystemExit):
+        world.paid_order()
+    monkeypatch.undo()
+    [job] = world.jobs.list()
+    assert (job.task, job.status, job.attempts) == ("render_document", OutboxStatus.PENDING, 0)
+
+    world.clock.advance(minutes=5)  # the relay picks up what nobody handed over
+    assert world.relay.relay_all() == 1
+
+    [done] = world.jobs.list()
+    assert done.status is OutboxStatus.DONE
+    with world.uow_factory() as uow:
+        [invoice] = uow.invoices.list_all()
+    assert invoice.rendered
