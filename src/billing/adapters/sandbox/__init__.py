@@ -3,7 +3,8 @@
 Public API: ``SandboxPaymentProvider`` (the ``PaymentProvider`` port plus the customer's side:
 ``pay``, ``confirm``, ``expire_session``, ``fail_refund``), ``WebhookDeliverer`` (task
 ``DELIVER_EVENT``), ``MemorySandboxStore`` / ``SqlSandboxStore``, ``WebhookSigner`` and
-``sandbox_webhook_secrets``, and the test card numbers in ``cards``.
+``sandbox_webhook_secrets``, the test card numbers in ``cards``, and ``TABLES`` (its tables, on
+``billing.adapters.sql.metadata``; created by migration 0002).
 """
 
 from . import cards
@@ -12,10 +13,12 @@ from .provider import CHECKOUT_PATH, DELIVER_EVENT, SandboxPaymentProvider
 from .signing import WebhookSigner, sandbox_webhook_secrets
 from .sql_store import SqlSandboxStore
 from .store import MemorySandboxStore, SandboxStore, StoredEvent
+from .tables import TABLES
 
 __all__ = [
     "CHECKOUT_PATH",
     "DELIVER_EVENT",
+    "TABLES",
     "DeliveryFailed",
     "DeliveryPolicy",
     "MemorySandboxStore",

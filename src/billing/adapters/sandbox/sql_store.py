@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from billing.adapters.sql.errors import is_transient
+from billing.adapters.sql import is_transient
 from billing.domain.errors import StorageUnavailable
 
 from .store import Document, SandboxSession, StoredEvent, StoredKey

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table, Text
 
-from billing.adapters.sql.tables import metadata
+from billing.adapters.sql import metadata
 from billing.adapters.sql.types import UtcDateTime
 
 OBJECT_ID = 255
@@ -48,3 +48,6 @@ sandbox_events = Table(
     Column("next_attempt_at", UtcDateTime(), nullable=True),
     Index(None, "delivered_at", "sequence"),
 )
+
+#: Every table of the sandbox (``billing.adapters.sql``'s migration environment names them).
+TABLES = (sandbox_objects, sandbox_idempotency_keys, sandbox_events)

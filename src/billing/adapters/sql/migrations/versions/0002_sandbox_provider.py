@@ -1,5 +1,9 @@
 """The sandbox payment provider's tables: its Stripe objects, idempotency keys and events.
 
+Self-contained, like every migration: it describes the tables as they were at this revision and
+imports no application code (``billing.adapters.sandbox.tables`` may change later; this history
+must not).
+
 Revision ID: 0002_sandbox
 Revises: 0001
 """
@@ -8,11 +12,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-# The tables live on the application's MetaData once their module is imported; importing it
-# here keeps "the migrations create exactly the tables the code declares" true whichever
-# modules a process happened to import before comparing.
-import billing.adapters.sandbox.tables  # noqa: F401
 
 revision = "0002_sandbox"
 down_revision = "0001"
