@@ -5,6 +5,7 @@ leaves the process), and the order follows."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from dependency_injector import providers
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.memory import (
@@ -70,6 +72,13 @@ class Shop:
         status: str = answer.json["status"]
         return status
 
+    def submit(self, url: str, **fields: str) -> TestResponse:
+        """Post the hosted page's form as a browser would: with the hidden fields the page
+        rendered (its token, and a PaymentIntent's client secret)."""
+        shown = self.client.get(url)
+        assert shown.status_code == 200, shown.text
+        return self.client.post(url, data={**hidden_fields(shown.text), **fields})
+
 
 @pytest.fixture
 def shop() -> Iterator[Shop]:
@@ -109,8 +118,14 @@ def shop() -> Iterator[Shop]:
 
 
 def page(url: str) -> str:
+    """The hosted page's path and query (a PaymentIntent's carries its client secret)."""
     assert url.startswith(f"{BASE_URL}/billing/sandbox/checkout/")
-    return urlsplit(url).path
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
 
 
 def test_a_guest_pays_on_the_hosted_page_and_the_order_is_paid_then_refunded(shop: Shop) -> None:
@@ -123,7 +138,7 @@ def test_a_guest_pays_on_the_hosted_page_and_the_order_is_paid_then_refunded(sho
     assert "25.00" in shown.text
     assert shop.status(body) == "pending_payment"
 
-    paid = shop.client.post(url, data={"action": "pay", "card": "4242 4242 4242 4242"})
+    paid = shop.submit(url, action="pay", card="4242 4242 4242 4242")
 
     assert paid.status_code == 303
     assert paid.headers["Location"] == f"{BASE_URL}/billing/success/?order={body['order']['id']}"
@@ -159,7 +174,7 @@ def test_the_3d_secure_card_needs_the_extra_step(shop: Shop) -> None:
     shown = shop.client.get(page(body["payment"]["checkout_url"]))
     assert 'value="authenticate"' in shown.text
 
-    done = shop.client.post(page(body["payment"]["checkout_url"]), data={"action": "authenticate"})
+    done = shop.submit(page(body["payment"]["checkout_url"]), action="authenticate")
 
     assert done.status_code == 200
     assert 'id="paid"' in done.text
@@ -177,9 +192,8 @@ def test_a_declined_card_leaves_the_order_payable(shop: Shop) -> None:
     assert declined.status_code == 402
     assert declined.json["code"] == "payment_declined"
     assert shop.status(body) == "pending_payment"
-    page_answer = shop.client.post(
-        page(body["payment"]["checkout_url"]),
-        data={"action": "pay", "card": cards.INSUFFICIENT_FUNDS},
+    page_answer = shop.submit(
+        page(body["payment"]["checkout_url"]), action="pay", card=cards.INSUFFICIENT_FUNDS
     )
     assert page_answer.status_code == 402
     assert "insufficient funds" in page_answer.text
@@ -226,7 +240,7 @@ def test_the_sandbox_lists_its_events_for_reconciliation_and_they_are_all_journa
 ) -> None:
     body = shop.checkout("checkout_session")
     url = page(body["payment"]["checkout_url"])
-    shop.client.post(url, data={"action": "pay", "card": cards.SUCCEEDS})
+    shop.submit(url, action="pay", card=cards.SUCCEEDS)
     since = shop.container.clock().now() - timedelta(hours=1)
 
     listed = shop.provider.list_events(since)
@@ -238,3 +252,81 @@ def test_the_sandbox_lists_its_events_for_reconciliation_and_they_are_all_journa
     assert all(e.order_id == body["order"]["id"] for e in listed)
     assert shop.provider.list_events(shop.container.clock().now() + timedelta(seconds=1)) == []
     assert (report.checked, report.drift) == (2, ())
+
+
+def test_a_payment_intent_page_needs_its_client_secret(shop: Shop) -> None:
+    body = shop.checkout("payment_intent")
+    payment_id = body["payment"]["id"]
+    with_secret = page(body["payment"]["checkout_url"])
+    assert with_secret.endswith(f"?client_secret={body['payment']['client_secret']}")
+    bare = f"/billing/sandbox/checkout/{payment_id}"
+    token = hidden_fields(shop.client.get(with_secret).text)["page_token"]
+
+    shown = shop.client.get(bare)
+    wrong = shop.client.get(f"{bare}?client_secret={payment_id}_secret_guessed")
+    posted = shop.client.post(
+        bare, data={"action": "pay", "card": cards.SUCCEEDS, "page_token": token}
+    )
+
+    assert (shown.status_code, wrong.status_code, posted.status_code) == (403, 403, 403)
+    assert 'id="card"' not in shown.text
+    assert "client secret" in posted.text
+    assert shop.status(body) == "pending_payment"
+    assert shop.provider.retrieve(payment_id)["status"] == "requires_payment_method"
+    assert shop.deliveries == []
+
+    assert shop.submit(with_secret, action="pay", card=cards.SUCCEEDS).status_code == 200
+    assert shop.status(body) == "paid"
+
+
+def test_a_form_without_its_page_token_is_refused(shop: Shop) -> None:
+    body = shop.checkout("checkout_session")
+    url = page(body["payment"]["checkout_url"])
+    other = page(shop.checkout("checkout_session")["payment"]["checkout_url"])
+    other_token = hidden_fields(shop.client.get(other).text)["page_token"]
+
+    forged = shop.client.post(url, data={"action": "pay", "card": cards.SUCCEEDS})
+    borrowed = shop.client.post(
+        url, data={"action": "pay", "card": cards.SUCCEEDS, "page_token": other_token}
+    )
+
+    assert (forged.status_code, borrowed.status_code) == (403, 403)
+    assert "token" in forged.text
+    assert shop.status(body) == "pending_payment"
+    assert shop.provider.undelivered_events() == []
+    assert shop.deliveries == []
+    assert shop.submit(url, action="pay", card=cards.SUCCEEDS).status_code == 303
+
+
+def test_the_page_token_is_bound_to_the_payment_and_the_signing_secret(shop: Shop) -> None:
+    first = shop.checkout("checkout_session")["payment"]["id"]
+    second = shop.checkout("checkout_session")["payment"]["id"]
+    again = SandboxPaymentProvider(
+        shop.container.sandbox_store(),
+        FixedClock(),
+        InlineTaskQueue(),
+        shop.container.sandbox_secrets(),
+        BASE_URL,
+    )
+    stranger = SandboxPaymentProvider(
+        shop.container.sandbox_store(), FixedClock(), InlineTaskQueue(), "whsec_other", BASE_URL
+    )
+
+    token = shop.provider.describe(first).page_token
+
+    assert len(token) == 64
+    assert token != shop.provider.describe(second).page_token
+    assert again.describe(first).page_token == token  # every process of a deployment agrees
+    assert stranger.describe(first).page_token != token
+
+
+def test_the_hosted_page_is_never_framed_cached_or_named_in_a_referer(shop: Shop) -> None:
+    body = shop.checkout("payment_intent")
+
+    shown = shop.client.get(page(body["payment"]["checkout_url"]))
+
+    assert shown.status_code == 200
+    assert shown.headers["X-Frame-Options"] == "DENY"
+    assert shown.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert shown.headers["Referrer-Policy"] == "no-referrer"
+    assert shown.headers["Cache-Control"] == "no-store"

@@ -48,7 +48,10 @@ def test_ids_are_shaped_like_stripe_test_mode_ids(provider: SandboxPaymentProvid
     assert cs.id.startswith("cs_test_")
     assert len(cs.id) == 66
     assert cs.checkout_url == f"{BASE_URL}/billing/sandbox/checkout/{cs.id}"
-    assert pi.checkout_url == f"{BASE_URL}/billing/sandbox/checkout/{pi.id}"
+    # a PaymentIntent's page needs its client secret, as Stripe.js does to confirm it
+    assert pi.checkout_url == (
+        f"{BASE_URL}/billing/sandbox/checkout/{pi.id}?client_secret={pi.client_secret}"
+    )
     assert pi.id != intent(provider, "pi:other")
 
 
@@ -138,6 +141,7 @@ def test_the_3d_secure_card_needs_a_confirmation_before_it_succeeds(
     assert pending.status == "requires_action"
     next_action = provider.retrieve(payment_id)["next_action"]
     assert next_action["type"] == "redirect_to_url"
+    assert next_action["redirect_to_url"]["url"] == pending.checkout_url
     assert types(emitted(provider, tasks)) == ["payment_intent.requires_action"]
 
     paid = provider.confirm(payment_id)

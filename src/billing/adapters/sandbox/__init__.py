@@ -1,7 +1,8 @@
 """The sandbox payment provider: Stripe's test mode, offline, with signed webhook deliveries.
 
 Public API: ``SandboxPaymentProvider`` (the ``PaymentProvider`` port plus the customer's side:
-``pay``, ``confirm``, ``expire_session``, ``fail_refund``), ``WebhookDeliverer`` (task
+``pay``, ``confirm``, ``expire_session``, ``fail_refund``, the hosted page's ``describe`` and
+``check_page_form``, refusing with ``PageRefused``), ``WebhookDeliverer`` (task
 ``DELIVER_EVENT``), ``MemorySandboxStore`` / ``SqlSandboxStore``, ``WebhookSigner`` and
 ``sandbox_webhook_secrets``, the test card numbers in ``cards``, and ``TABLES`` (its tables, on
 ``billing.adapters.sql.metadata``; created by migration 0002).
@@ -9,7 +10,7 @@ Public API: ``SandboxPaymentProvider`` (the ``PaymentProvider`` port plus the cu
 
 from . import cards
 from .deliverer import DeliveryFailed, DeliveryPolicy, Rehearsal, WebhookDeliverer
-from .provider import CHECKOUT_PATH, DELIVER_EVENT, SandboxPaymentProvider
+from .provider import CHECKOUT_PATH, DELIVER_EVENT, PageRefused, SandboxPaymentProvider
 from .signing import WebhookSigner, sandbox_webhook_secrets
 from .sql_store import SqlSandboxStore
 from .store import MemorySandboxStore, SandboxStore, StoredEvent
@@ -22,6 +23,7 @@ __all__ = [
     "DeliveryFailed",
     "DeliveryPolicy",
     "MemorySandboxStore",
+    "PageRefused",
     "Rehearsal",
     "SandboxPaymentProvider",
     "SandboxStore",

@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import attrs
 
@@ -92,9 +93,16 @@ class SandboxCore:
         self._tasks = tasks
         self.base_url = public_base_url.rstrip("/")
 
-    def checkout_url(self, payment_id: str) -> str:
-        """The hosted page where the payment is paid."""
-        return f"{self.base_url}{CHECKOUT_PATH}{payment_id}"
+    def checkout_url(self, payment_id: str, client_secret: str | None = None) -> str:
+        """The hosted page where the payment is paid. A PaymentIntent's page needs its client
+        secret (as Stripe.js does to confirm one), carried in the query string."""
+        url = f"{self.base_url}{CHECKOUT_PATH}{payment_id}"
+        return f"{url}?{urlencode({'client_secret': client_secret})}" if client_secret else url
+
+    def page_url(self, target: Document) -> str:
+        """The hosted page of a Checkout Session or a PaymentIntent (with its client secret)."""
+        secret = target.get("client_secret") if target["object"] == "payment_intent" else None
+        return self.checkout_url(target["id"], secret)
 
     def now(self) -> int:
         return int(self.clock.now().timestamp())
@@ -214,7 +222,7 @@ class SandboxCore:
         if document["object"] == "checkout.session":
             return payment_from_session(read(CheckoutSessionRecord, shown))
         payment = payment_from_intent(read(PaymentIntentRecord, shown))
-        return attrs.evolve(payment, checkout_url=self.checkout_url(payment.id))
+        return attrs.evolve(payment, checkout_url=self.page_url(document))
 
     # -- canceling and expiring ---------------------------------------------------------------
 

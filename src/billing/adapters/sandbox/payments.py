@@ -169,7 +169,7 @@ class SandboxPayments:
                     status="requires_action",
                     next_action={
                         "type": "redirect_to_url",
-                        "redirect_to_url": {"url": core.checkout_url(payment_id)},
+                        "redirect_to_url": {"url": core.page_url(target)},
                     },
                 )
                 intent.setdefault(PRIVATE, {})["last4"] = result.last4

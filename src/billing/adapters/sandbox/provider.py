@@ -35,7 +35,7 @@ from billing.ports.clock import Clock
 from billing.ports.tasks import TaskQueue
 
 from .core import CHECKOUT_PATH, DELIVER_EVENT, SandboxCore, rejected
-from .hosted import HostedLine, HostedPages, HostedPayment
+from .hosted import HostedLine, HostedPages, HostedPayment, PageRefused, page_key
 from .payments import DEFAULT_SESSION_TTL, SandboxPayments
 from .refunds import REFUND_REASONS, SandboxRefunds
 from .store import Document, SandboxStore, StoredEvent
@@ -47,6 +47,7 @@ __all__ = [
     "REFUND_REASONS",
     "HostedLine",
     "HostedPayment",
+    "PageRefused",
     "SandboxPaymentProvider",
 ]
 
@@ -70,17 +71,17 @@ class SandboxPaymentProvider:
         self._core = SandboxCore(store, clock, tasks, public_base_url)
         self._payments = SandboxPayments(self._core, session_ttl)
         self._refunds = SandboxRefunds(self._core)
-        self._pages = HostedPages(self._core)
-        self._verifier = WebhookVerifier(
-            webhook_secret_list(webhook_secrets), clock, webhook_tolerance
-        )
+        signing = webhook_secret_list(webhook_secrets)
+        self._pages = HostedPages(self._core, page_key(signing[0] if signing else None))
+        self._verifier = WebhookVerifier(signing, clock, webhook_tolerance)
 
     def __repr__(self) -> str:
         return f"SandboxPaymentProvider(base_url={self._core.base_url!r})"
 
-    def checkout_url(self, payment_id: str) -> str:
-        """The hosted page where the payment is paid."""
-        return self._core.checkout_url(payment_id)
+    def checkout_url(self, payment_id: str, client_secret: str | None = None) -> str:
+        """The hosted page where the payment is paid (a PaymentIntent's with its client
+        secret)."""
+        return self._core.checkout_url(payment_id, client_secret)
 
     # -- PaymentProvider: payments ------------------------------------------------------------
 
@@ -122,9 +123,17 @@ class SandboxPaymentProvider:
 
     # -- the customer's side: the hosted page and the JSON API --------------------------------
 
-    def describe(self, payment_id: str) -> HostedPayment:
-        """What the hosted page shows about ``payment_id``."""
-        return self._pages.describe(payment_id)
+    def describe(self, payment_id: str, client_secret: str | None = None) -> HostedPayment:
+        """What the hosted page shows about ``payment_id``; a PaymentIntent only with its
+        client secret (``PageRefused`` otherwise)."""
+        return self._pages.describe(payment_id, client_secret)
+
+    def check_page_form(
+        self, payment_id: str, client_secret: str | None, page_token: str | None
+    ) -> None:
+        """Refuse (``PageRefused``) a hosted-page form without its page's token, or a
+        PaymentIntent's without its client secret."""
+        self._pages.check_form(payment_id, client_secret, page_token)
 
     def pay(self, payment_id: str, card_number: str) -> ProviderPayment:
         """Confirm the payment with a test card. A declined card raises ``PaymentDeclined``

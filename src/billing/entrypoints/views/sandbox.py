@@ -1,8 +1,11 @@
 """The sandbox provider's customer side, mounted only when ``BILLING_PAYMENT_PROVIDER=sandbox``.
 
 - ``GET/POST /billing/sandbox/checkout/<payment_id>``: the hosted page of a Checkout Session
-  or a PaymentIntent, where a person types a test card (and completes 3-D Secure); a paid
-  session goes back to its ``success_url``.
+  or a PaymentIntent (``?client_secret=…``, as Stripe.js needs it), where a person types a test
+  card (and completes 3-D Secure); a paid session goes back to its ``success_url``. Its forms
+  carry the page's token (and a PaymentIntent's client secret): a post without them is refused
+  (403), so another site cannot make a visitor pay. The page is never framed, cached, or
+  named in a ``Referer``.
 - ``POST /billing/sandbox/api/pay`` ``{payment_id, card}``, ``/api/confirm``
   ``{payment_id, authenticate?}``, ``/api/expire`` ``{payment_id}``: the same for scripts; each
   answers the Stripe object (a declined card: 402 ``payment_declined``).
@@ -20,7 +23,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from billing.adapters.sandbox import SandboxPaymentProvider, WebhookDeliverer
+from billing.adapters.sandbox import PageRefused, SandboxPaymentProvider, WebhookDeliverer
 from billing.domain.errors import InvalidInput, PaymentDeclined, ProviderRejected
 from billing.ports.payments import PaymentProvider
 
@@ -68,22 +71,46 @@ def _sandbox(provider: PaymentProvider) -> SandboxPaymentProvider:
 
 # -- the hosted page ---------------------------------------------------------------------------
 
+PageAnswer = str | tuple[str, int] | WerkzeugResponse
+
+
+@blueprint.after_request
+def _page_headers(response: Response) -> Response:
+    """The hosted page's address may hold a client secret: never framed, nor sent on."""
+    if request.path.startswith("/billing/sandbox/checkout/"):
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _client_secret() -> str | None:
+    return request.form.get("client_secret") or request.args.get("client_secret") or None
+
 
 @blueprint.get("/sandbox/checkout/<payment_id>")
 @inject
 def checkout_page(
     payment_id: str, provider: PaymentProvider = Provide[Container.payment_provider]
-) -> str:
-    return _page(_sandbox(provider), payment_id)
+) -> PageAnswer:
+    try:
+        return _page(_sandbox(provider), payment_id)
+    except PageRefused as error:
+        return _refused(error)
 
 
 @blueprint.post("/sandbox/checkout/<payment_id>")
 @inject
 def checkout_submit(
     payment_id: str, provider: PaymentProvider = Provide[Container.payment_provider]
-) -> str | tuple[str, int] | WerkzeugResponse:
+) -> PageAnswer:
     sandbox = _sandbox(provider)
     action = request.form.get("action", "pay")
+    try:
+        sandbox.check_page_form(payment_id, _client_secret(), request.form.get("page_token"))
+    except PageRefused as error:
+        return _refused(error)
     try:
         if action == "pay":
             sandbox.pay(payment_id, request.form.get("card", ""))
@@ -96,16 +123,19 @@ def checkout_submit(
         if isinstance(error, InvalidInput):
             status = 400
         return _page(sandbox, payment_id, error.message), status
-    shown = sandbox.describe(payment_id)
+    shown = sandbox.describe(payment_id, _client_secret())
     if shown.paid and shown.success_url:
         return redirect(shown.success_url, code=303)
     return _page(sandbox, payment_id)
 
 
 def _page(provider: SandboxPaymentProvider, payment_id: str, error: str | None = None) -> str:
-    return render_template(
-        "sandbox/checkout.html", payment=provider.describe(payment_id), error=error
-    )
+    shown = provider.describe(payment_id, _client_secret())
+    return render_template("sandbox/checkout.html", payment=shown, error=error)
+
+
+def _refused(error: PageRefused) -> tuple[str, int]:
+    return render_template("sandbox/checkout.html", payment=None, error=error.message), 403
 
 
 # -- the JSON API ------------------------------------------------------------------------------
