@@ -104,6 +104,8 @@ def _sandbox_webhook_url(settings: Settings) -> str:
 def _sandbox_rehearsal(settings: Settings) -> Rehearsal:
     return Rehearsal(
         duplicate=settings.sandbox_duplicate_deliveries,
+        shuffle=settings.sandbox_shuffle_deliveries,
+        max_delay=settings.sandbox_delivery_delay_ms / 1000,
         failure_rate=settings.sandbox_failure_percent / 100,
     )
 
@@ -113,7 +115,11 @@ def _sandbox_signer(secrets: tuple[str, ...], clock: Clock) -> WebhookSigner:
 
 
 def _sandbox_deliveries(deliverer: WebhookDeliverer) -> ThreadTaskQueue:
-    return ThreadTaskQueue({DELIVER_EVENT: deliverer.handle}, sweep=deliverer.deliver_pending)
+    return ThreadTaskQueue(
+        {DELIVER_EVENT: deliverer.handle},
+        sweep=deliverer.deliver_pending,
+        reorder=deliverer.arrange if deliverer.rehearsal.shuffle else None,
+    )
 
 
 def _reconciled_types(settings: Settings) -> tuple[str, ...] | None:

@@ -86,8 +86,11 @@ class Settings:
     demo_catalog: bool = False
     #: Where the sandbox provider POSTs its events; empty: this app's own webhook endpoint.
     sandbox_webhook_url: str = ""
-    #: Sandbox rehearsal knobs: send every event twice; drop this percentage of attempts.
+    #: Sandbox rehearsal knobs: send every event twice; in a random order; each held back up
+    #: to this many milliseconds; drop this percentage of attempts.
     sandbox_duplicate_deliveries: bool = False
+    sandbox_shuffle_deliveries: bool = False
+    sandbox_delivery_delay_ms: int = 0
     sandbox_failure_percent: int = 0
 
     @classmethod
@@ -127,5 +130,7 @@ class Settings:
             demo_catalog=_flag(env, "BILLING_DEMO_CATALOG", False),
             sandbox_webhook_url=env.get("BILLING_SANDBOX_WEBHOOK_URL", "").strip(),
             sandbox_duplicate_deliveries=_flag(env, "BILLING_SANDBOX_DUPLICATE_DELIVERIES", False),
+            sandbox_shuffle_deliveries=_flag(env, "BILLING_SANDBOX_SHUFFLE_DELIVERIES", False),
+            sandbox_delivery_delay_ms=_int(env, "BILLING_SANDBOX_DELIVERY_DELAY_MS", 0, 0, 60_000),
             sandbox_failure_percent=_int(env, "BILLING_SANDBOX_FAILURE_PERCENT", 0, 0, 100),
         )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from billing.adapters.sandbox.background import ThreadTaskQueue
+from billing.adapters.sandbox.background import Job, ThreadTaskQueue
 
 
 def test_deferred_jobs_run_on_the_worker_thread_in_order() -> None:
@@ -48,3 +48,44 @@ def test_a_failing_job_does_not_stop_the_worker_and_idle_time_sweeps() -> None:
 def test_an_unknown_task_is_refused_at_once() -> None:
     with pytest.raises(KeyError):
         ThreadTaskQueue({}).defer("other", {})
+
+
+def test_with_reorder_the_waiting_jobs_run_together_in_its_order() -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+    batches: list[list[str]] = []
+
+    def handler(params: Mapping[str, str]) -> None:
+        gate.wait(timeout=5)  # the first job holds the worker while the others queue up
+        ran.append(params["event_id"])
+
+    def reorder(batch: list[Job]) -> list[Job]:
+        batches.append([params["event_id"] for _, params in batch])
+        return list(reversed(batch))
+
+    queue = ThreadTaskQueue({"deliver": handler}, reorder=reorder)
+    for number in range(6):
+        queue.defer("deliver", {"event_id": f"evt_{number}"})
+    gate.set()
+    queue.join()
+
+    assert sorted(ran) == [f"evt_{n}" for n in range(6)]
+    assert ran == [event for batch in batches for event in reversed(batch)]
+    assert max(len(batch) for batch in batches) > 1
+
+
+def test_a_reorder_that_loses_a_job_is_ignored() -> None:
+    ran: list[str] = []
+    gate = threading.Event()
+
+    def handler(params: Mapping[str, str]) -> None:
+        gate.wait(timeout=5)
+        ran.append(params["event_id"])
+
+    queue = ThreadTaskQueue({"deliver": handler}, reorder=lambda batch: batch[1:])
+    for number in range(4):
+        queue.defer("deliver", {"event_id": f"evt_{number}"})
+    gate.set()
+    queue.join()
+
+    assert ran == ["evt_0", "evt_1", "evt_2", "evt_3"]

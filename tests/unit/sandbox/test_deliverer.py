@@ -4,6 +4,7 @@ and an event no attempt got through stays pending until a later run delivers it.
 from __future__ import annotations
 
 import json
+import random
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from billing.adapters.memory import FixedClock
 from billing.adapters.sandbox import (
     DeliveryFailed,
     DeliveryPolicy,
+    MemorySandboxStore,
     Rehearsal,
     SandboxPaymentProvider,
     SandboxStore,
@@ -232,3 +234,56 @@ def test_every_attempt_is_signed_afresh(
     assert len(headers) == 2
     assert headers[0] != headers[1]
     assert headers[1].startswith(f"t={int(clock.now().timestamp()) - 30},v1=")
+
+
+def test_rehearsal_shuffles_the_waiting_deliveries(
+    provider: SandboxPaymentProvider,
+    tasks: RecordingTasks,
+    store: SandboxStore,
+    clock: FixedClock,
+) -> None:
+    for number in range(6):
+        payment_id = provider.create_payment_intent(make_order(key=f"k{number}"), f"pi:{number}").id
+        provider.pay(payment_id, cards.SUCCEEDS)
+    endpoint = Endpoint(clock)
+    expected = list(tasks.event_ids)
+    random.Random(7).shuffle(expected)  # the permutation the deliverer's generator will draw
+
+    shuffled = deliverer(
+        store, clock, endpoint, [], rehearsal=Rehearsal(shuffle=True), rng=random.Random(7)
+    )
+    left = shuffled.deliver_pending()
+
+    assert left == []
+    assert endpoint.received == expected
+    assert expected != tasks.event_ids
+    assert provider.undelivered_events() == []
+
+
+def test_without_shuffling_the_order_is_kept() -> None:
+    sender = WebhookDeliverer(
+        MemorySandboxStore(), WebhookSigner(WEBHOOK_SECRET, FixedClock()), URL, FixedClock()
+    )
+
+    assert sender.arrange([3, 1, 2]) == [3, 1, 2]
+    assert not sender.rehearsal.shuffle
+
+
+def test_rehearsal_holds_each_delivery_back_a_random_time(
+    provider: SandboxPaymentProvider,
+    tasks: RecordingTasks,
+    store: SandboxStore,
+    clock: FixedClock,
+) -> None:
+    event_id = paid(provider, tasks)
+    endpoint = Endpoint(clock, [500])
+    sleeps: list[float] = []
+    sender = deliverer(
+        store, clock, endpoint, sleeps, rehearsal=Rehearsal(max_delay=2.0), rng=random.Random(3)
+    )
+
+    sender.deliver(event_id)
+    sender.deliver(event_id)  # delivered already: neither held back nor sent
+
+    assert sleeps == [random.Random(3).uniform(0.0, 2.0), 0.5]  # the hold, then the backoff
+    assert endpoint.received == [event_id]

@@ -4,8 +4,10 @@ Delivering inline would POST to this very app from inside the request that paid,
 single-threaded server (gunicorn's sync worker) cannot answer until that request ends. The
 worker thread starts on first use (after gunicorn forks), runs each deferred job, and when idle
 for ``sweep_every`` seconds runs ``sweep`` (the deliverer's ``deliver_pending``), so an event
-whose delivery failed is sent again until it gets through. A later issue can replace this
-with a real broker: it is only a ``TaskQueue``.
+whose delivery failed is sent again until it gets through. With ``reorder`` (the deliverer's
+``arrange``, when rehearsing shuffled deliveries) it takes every job waiting at once and runs
+them in the order ``reorder`` gives. A later issue can replace this with a real broker: it is
+only a ``TaskQueue``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from collections.abc import Callable, Mapping
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, str]], None]
+Job = tuple[str, dict[str, str]]
 
 
 class ThreadTaskQueue:
@@ -27,11 +30,13 @@ class ThreadTaskQueue:
         handlers: Mapping[str, Handler],
         sweep: Callable[[], object] | None = None,
         sweep_every: float = 30.0,
+        reorder: Callable[[list[Job]], list[Job]] | None = None,
     ) -> None:
         self._handlers = dict(handlers)
         self._sweep = sweep
         self._sweep_every = sweep_every
-        self._jobs: queue.Queue[tuple[str, dict[str, str]]] = queue.Queue()
+        self._reorder = reorder
+        self._jobs: queue.Queue[Job] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -56,14 +61,35 @@ class ThreadTaskQueue:
     def _work(self) -> None:
         while True:
             try:
-                task, params = self._jobs.get(timeout=self._sweep_every)
+                first = self._jobs.get(timeout=self._sweep_every)
             except queue.Empty:
                 self._run("sweep", self._sweep)
                 continue
+            for task, params in self._batch(first):
+                try:
+                    self._run(task, functools.partial(self._handlers[task], params))
+                finally:
+                    self._jobs.task_done()
+
+    def _batch(self, first: Job) -> list[Job]:
+        """``first`` alone, or with every job waiting, in the order ``reorder`` gives."""
+        if self._reorder is None:
+            return [first]
+        batch = [first]
+        while True:
             try:
-                self._run(task, functools.partial(self._handlers[task], params))
-            finally:
-                self._jobs.task_done()
+                batch.append(self._jobs.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            arranged = self._reorder(batch)
+        except Exception:
+            log.warning("sandbox: reordering the deliveries failed", exc_info=True)
+            return batch
+        if sorted(map(id, arranged)) != sorted(map(id, batch)):  # each job once: join() counts
+            log.warning("sandbox: reordering changed the deliveries; kept their order")
+            return batch
+        return arranged
 
     @staticmethod
     def _run(name: str, job: Callable[[], object] | None) -> None:

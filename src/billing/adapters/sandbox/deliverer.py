@@ -7,7 +7,9 @@ then leaves the event undelivered in the store (raising ``DeliveryFailed``), whe
 ``deliver_pending`` finds it again: every event is delivered at least once.
 
 Staging rehearsal knobs (``Rehearsal``, all off by default) make it behave like Stripe at its
-worst: every delivery sent twice, a share of attempts dropped.
+worst: every delivery sent twice, deliveries in no particular order (``arrange`` shuffles what
+is waiting: the pending events of a sweep, the queued jobs of a ``ThreadTaskQueue`` batch),
+each one held back a random time, a share of attempts dropped.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import TypeVar
 
 import attrs
 import httpx
@@ -28,6 +31,7 @@ from .signing import WebhookSigner
 from .store import SandboxSession, SandboxStore, StoredEvent
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SIGNATURE_HEADER = "Stripe-Signature"
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
@@ -59,6 +63,10 @@ class Rehearsal:
 
     #: Send every delivered event a second time, as Stripe sometimes does.
     duplicate: bool = False
+    #: Send what is waiting in a random order, not oldest first: Stripe promises no order.
+    shuffle: bool = False
+    #: Hold each delivery back a random time up to this many seconds before its first attempt.
+    max_delay: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
     #: The share (0 to 1) of attempts dropped before they are sent.
     failure_rate: float = attrs.field(
         default=0.0, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)]
@@ -77,7 +85,8 @@ class WebhookDeliverer:
         policy: DeliveryPolicy | None = None,
         rehearsal: Rehearsal | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        chance: Callable[[], float] = random.random,
+        chance: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._store = store
         self._signer = signer
@@ -87,7 +96,8 @@ class WebhookDeliverer:
         self._client = client or httpx.Client(timeout=self._policy.timeout)
         self._rehearsal = rehearsal or Rehearsal()
         self._sleep = sleep
-        self._chance = chance
+        self._rng = rng or random.Random()  # noqa: S311  rehearsal faults, not secrets
+        self._chance = chance or self._rng.random
 
     def __repr__(self) -> str:
         return f"WebhookDeliverer(url={self._url!r})"
@@ -95,6 +105,18 @@ class WebhookDeliverer:
     @property
     def url(self) -> str:
         return self._url
+
+    @property
+    def rehearsal(self) -> Rehearsal:
+        return self._rehearsal
+
+    def arrange(self, waiting: list[T]) -> list[T]:
+        """The order to send ``waiting`` in: as given, or shuffled when rehearsing."""
+        if not self._rehearsal.shuffle:
+            return waiting
+        shuffled = list(waiting)
+        self._rng.shuffle(shuffled)
+        return shuffled
 
     def handle(self, params: Mapping[str, str]) -> None:
         """The ``sandbox_deliver_event`` task: ``{"event_id": "evt_…"}``."""
@@ -106,6 +128,8 @@ class WebhookDeliverer:
         event = self._store.run(lambda session: session.get_event(event_id))
         if event is None:
             raise KeyError(f"no sandbox event {event_id!r}")
+        if self._rehearsal.max_delay and not event.delivered:
+            self._sleep(self._rng.uniform(0.0, self._rehearsal.max_delay))
         for attempt in range(1, self._policy.attempts + 1):
             if event.delivered:
                 return event
@@ -126,10 +150,11 @@ class WebhookDeliverer:
         )
 
     def deliver_pending(self, limit: int = 1000) -> list[StoredEvent]:
-        """Try every undelivered event once more (oldest first); returns those still pending."""
+        """Try every undelivered event once more (oldest first, unless shuffling); returns those
+        still pending."""
         pending = self._store.run(lambda session: session.undelivered_events(limit))
         left: list[StoredEvent] = []
-        for event in pending:
+        for event in self.arrange(pending):
             try:
                 self.deliver(event.id)
             except DeliveryFailed:
