@@ -89,3 +89,25 @@ def test_a_reorder_that_loses_a_job_is_ignored() -> None:
     queue.join()
 
     assert ran == ["evt_0", "evt_1", "evt_2", "evt_3"]
+
+
+def test_stop_runs_what_was_deferred_then_ends_the_worker() -> None:
+    ran: list[str] = []
+    workers: list[threading.Thread] = []
+
+    def handler(params: Mapping[str, str]) -> None:
+        ran.append(params["event_id"])
+        workers.append(threading.current_thread())
+
+    queue = ThreadTaskQueue({"deliver": handler})
+    queue.defer("deliver", {"event_id": "evt_1"})
+    queue.defer("deliver", {"event_id": "evt_2"})
+
+    queue.stop()
+
+    assert ran == ["evt_1", "evt_2"]
+    assert not any(worker.is_alive() for worker in workers)
+    queue.defer("deliver", {"event_id": "evt_3"})  # a new worker takes over
+    queue.join()
+    assert ran == ["evt_1", "evt_2", "evt_3"]
+    queue.stop()

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, str]], None]
 Job = tuple[str, dict[str, str]]
+#: Put on the queue by ``stop`` to wake the worker; never run.
+_WAKE: Job = ("", {})
 
 
 class ThreadTaskQueue:
@@ -39,6 +41,7 @@ class ThreadTaskQueue:
         self._jobs: queue.Queue[Job] = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     def defer(self, task: str, params: Mapping[str, str]) -> None:
         if task not in self._handlers:
@@ -50,9 +53,21 @@ class ThreadTaskQueue:
         """Wait until every job deferred so far has run (tests, shutdown)."""
         self._jobs.join()
 
+    def stop(self, timeout: float = 5.0) -> None:
+        """Run the jobs deferred so far, then end the worker thread (tests, shutdown); a later
+        ``defer`` starts a new one."""
+        with self._lock:
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                return
+            self._stopping = True
+            self._jobs.put(_WAKE)
+        thread.join(timeout)
+
     def _start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
                 self._thread = threading.Thread(
                     target=self._work, name="billing-sandbox-deliveries", daemon=True
                 )
@@ -65,11 +80,17 @@ class ThreadTaskQueue:
             except queue.Empty:
                 self._run("sweep", self._sweep)
                 continue
-            for task, params in self._batch(first):
+            for job in self._batch(first):
                 try:
-                    self._run(task, functools.partial(self._handlers[task], params))
+                    if job is not _WAKE:
+                        task, params = job
+                        self._run(task, functools.partial(self._handlers[task], params))
                 finally:
                     self._jobs.task_done()
+            with self._lock:
+                if self._stopping and self._jobs.empty():
+                    self._thread = None
+                    return
 
     def _batch(self, first: Job) -> list[Job]:
         """``first`` alone, or with every job waiting, in the order ``reorder`` gives."""
