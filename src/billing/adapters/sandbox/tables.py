@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table, Text
 
-from billing.adapters.sql import metadata
-from billing.adapters.sql.types import UtcDateTime
+from billing.adapters.sql import UtcDateTime, metadata
 
 OBJECT_ID = 255
 KEY = 255

@@ -6,6 +6,7 @@ Public API:
 - ``run_in_transaction(uow_factory, use_case)``, ``retry_transient()``: run again on conflicts
 - ``upgrade(url_or_engine)``: apply the packaged Alembic migrations
 - ``load_catalog(uow_factory, path)``, ``demo_catalog_path()``
+- ``metadata`` and ``UtcDateTime``: for adapters that keep their own tables in the same database
 """
 
 from .catalog_file import InvalidCatalog, demo_catalog_path, load_catalog, read_catalog
@@ -14,6 +15,7 @@ from .errors import DuplicateRecord, IntegrityViolation, TransientConflict, is_t
 from .migrate import upgrade
 from .retry import Backoff, retry_transient, run_in_transaction
 from .tables import metadata
+from .types import UtcDateTime
 from .unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "SqlUnitOfWork",
     "SqlUnitOfWorkFactory",
     "TransientConflict",
+    "UtcDateTime",
     "demo_catalog_path",
     "is_transient",
     "load_catalog",
