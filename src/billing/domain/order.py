@@ -23,22 +23,34 @@ from billing.domain.state import (
     apply_transition,
 )
 
+#: RFC 5321's limits on a mailbox; a user id is the host application's, stored as given.
+MAX_EMAIL_LENGTH = 320
+MAX_USER_ID_LENGTH = 255
+
 
 def _normalise_email(value: str | None) -> str | None:
     if value is None:
         return None
     email = value.strip().lower()
     local, _, domain = email.partition("@")
-    if not local or "." not in domain or " " in email:
+    malformed = not local or "." not in domain or " " in email or not email.isprintable()
+    if malformed or len(email) > MAX_EMAIL_LENGTH:
         raise InvalidInput(f"not an email address: {value!r}", field="email")
     return email
+
+
+def _check_user_id(_: object, __: object, value: str | None) -> None:
+    if value is not None and not (0 < len(value) <= MAX_USER_ID_LENGTH and value.isprintable()):
+        raise InvalidInput(
+            f"a user id has 1 to {MAX_USER_ID_LENGTH} printable characters", field="user_id"
+        )
 
 
 @attrs.frozen
 class Customer:
     """The buyer: a logged-in user (``user_id``), a guest (``email`` only), or a user with email."""
 
-    user_id: str | None = None
+    user_id: str | None = attrs.field(default=None, validator=_check_user_id)
     email: str | None = attrs.field(default=None, converter=_normalise_email)
 
     def __attrs_post_init__(self) -> None:

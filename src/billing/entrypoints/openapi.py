@@ -39,6 +39,16 @@ def _object(
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
+#: 1 to 255 printable ASCII characters; HTTP strips a header's outer spaces, so none there.
+_IDEMPOTENCY_KEY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 255,
+    "pattern": "^[!-~]([ -~]*[!-~])?$",
+}
+#: Stricter than the checks (printable ASCII only), so that what it admits is always accepted.
+_EMAIL = {"type": "string", "maxLength": 320, "pattern": "^[!-~]+@[!-~]+\\.[!-~]+$"}
+_USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
 _DISABLED = _error("Billing is disabled (BILLING_ENABLED): code billing_disabled")
 
@@ -177,12 +187,15 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "minItems": 1,
                 "items": _object(
-                    {"sku": _STRING, "quantity": {"type": "integer", "minimum": 1}},
+                    {
+                        "sku": _STRING,
+                        "quantity": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
                     ("sku",),
                     closed=True,
                 ),
             },
-            "email": {**_STRING, "description": "Required for a guest"},
+            "email": {**_EMAIL, "description": "Required for a guest"},
             "mode": {"enum": ["payment_intent", "checkout_session"], "default": "payment_intent"},
         },
         ("items",),
@@ -205,7 +218,7 @@ _SCHEMAS: dict[str, Any] = {
         closed=True,
     ),
     "MergeRequest": _object(
-        {"email": _STRING, "user_id": _STRING}, ("email", "user_id"), closed=True
+        {"email": _EMAIL, "user_id": _USER_ID}, ("email", "user_id"), closed=True
     ),
     "WebhookOutcome": _object(
         {
@@ -289,7 +302,7 @@ def _paths() -> dict[str, Any]:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": _STRING,
+                        "schema": _IDEMPOTENCY_KEY,
                         "description": "A retried checkout with the same key returns the same "
                         "order and payment",
                     }

@@ -14,7 +14,6 @@ from billing.domain.entitlement import (
     merged_customer,
     should_hold,
 )
-from billing.domain.errors import InvalidInput
 from billing.domain.order import Customer, Order
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -59,9 +58,7 @@ class EntitlementService:
     @retry_on_conflict
     def merge_guest(self, email: str, user_id: str) -> MergeResult:
         """Attach a guest's orders and entitlements to a user. Running it again changes nothing."""
-        if not user_id:
-            raise InvalidInput("a user id is required", field="user_id")
-        email = Customer(email=email).email or ""
+        email = Customer(user_id=user_id, email=email).email or ""  # both checked
         with self._uow_factory() as uow:
             orders = uow.orders.list_for_guest(email)
             for order in orders:

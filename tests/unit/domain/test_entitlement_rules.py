@@ -93,10 +93,35 @@ def test_active_keys_skip_revoked_entitlements() -> None:
     assert active_keys([attrs.evolve(held, revoked_at=LATER)]) == set()
 
 
-@pytest.mark.parametrize("email", ["not-an-email", "a@b", "@example.com", "a b@example.com"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "not-an-email",
+        "a@b",
+        "@example.com",
+        "a b@example.com",
+        "a\x00b@example.com",
+        "a\u2028b@example.com",
+        "a" * 309 + "@example.com",
+    ],
+)
 def test_a_customer_email_must_look_like_one(email: str) -> None:
     with pytest.raises(InvalidInput):
         Customer(email=email)
+
+
+def test_a_customer_email_keeps_its_longest_legal_length() -> None:
+    email = "a" * 308 + "@example.com"
+
+    assert Customer(email=email).email == email
+
+
+@pytest.mark.parametrize("user_id", ["", "u\x00", "u\n1", "u" * 256])
+def test_a_user_id_is_one_to_255_printable_characters(user_id: str) -> None:
+    with pytest.raises(InvalidInput, match="user id"):
+        Customer(user_id=user_id)
+
+    assert Customer(user_id="u" * 255).user_id == "u" * 255
 
 
 def test_a_customer_needs_a_user_or_an_email() -> None:

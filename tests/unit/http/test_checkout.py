@@ -72,6 +72,11 @@ def test_a_price_in_the_body_is_refused_and_nothing_is_created(
     [
         ({"items": [{"sku": "book", "quantity": "2"}], "email": "g@x.io"}, "$.items[0].quantity"),
         ({"items": [{"sku": "book", "quantity": True}], "email": "g@x.io"}, "$.items[0].quantity"),
+        ({"items": [{"sku": "book", "quantity": 1.5}], "email": "g@x.io"}, "$.items[0].quantity"),
+        (
+            {"items": [{"sku": "book", "quantity": 2.0**60}], "email": "g@x.io"},
+            "$.items[0].quantity",
+        ),
         ({"email": "g@x.io"}, "$.items"),
         ({"items": [{"quantity": 1}], "email": "g@x.io"}, "$.items[0].sku"),
         ({**CART, "email": "g@x.io", "mode": "bitcoin"}, "$.mode"),
@@ -84,6 +89,17 @@ def test_a_malformed_body_gets_field_errors(shop: Shop, body: object, error: str
     assert answer.status_code == 400
     assert answer.json["code"] == "invalid_input"
     assert any(error in e for e in answer.json["details"]["errors"])
+
+
+def test_an_integral_number_is_an_integer_as_in_the_published_schema(shop: Shop) -> None:
+    answer = shop.client.post(
+        "/billing/checkout/",
+        json={"items": [{"sku": "course", "quantity": 2.0}], "email": "g@x.io"},
+    )
+
+    assert answer.status_code == 201
+    assert [(i["sku"], i["quantity"]) for i in answer.json["order"]["items"]] == [("course", 2)]
+    assert answer.json["order"]["total"]["amount"] == 2 * 7500
 
 
 def test_a_body_that_is_not_json_is_refused(shop: Shop) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .conftest import ADMIN, Shop, guest, user
 
 
@@ -64,3 +66,12 @@ def test_a_merge_body_is_checked(shop: Shop) -> None:
 
     assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
     assert any("$.user_id" in e for e in answer.json["details"]["errors"])
+
+
+@pytest.mark.parametrize("user_id", ["", "x" * 256])
+def test_a_merge_into_an_impossible_user_id_is_refused(shop: Shop, user_id: str) -> None:
+    body = {"email": "a@b.io", "user_id": user_id}
+    answer = shop.client.post("/billing/customers/merge", json=body, headers=ADMIN)
+
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
+    assert answer.json["details"]["field"] == "user_id"

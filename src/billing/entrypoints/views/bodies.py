@@ -2,7 +2,9 @@
 
 A client never sends a price: ``amount``, ``price`` or any other unknown key anywhere in a
 checkout body is refused with 400, field by field. Numbers and strings are taken as they are
-(no ``"2"`` → 2, no ``true`` → 1).
+(no ``"2"`` → 2, no ``true`` → 1). An integer is what JSON Schema calls one, the type the
+OpenAPI document publishes: a number without a fractional part, so ``2.0`` is 2 and ``1.5`` is
+refused (as is an integral float past 2**53, where it may no longer be the number sent).
 """
 
 from __future__ import annotations
@@ -44,7 +46,13 @@ class MergeBody:
     user_id: str
 
 
+#: Beyond this a JSON float may not hold the integer that was written.
+_EXACT_FLOAT_LIMIT = 2**53
+
+
 def _strict_int(value: Any, _: type) -> int:
+    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_LIMIT:
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"expected an integer, not {type(value).__name__}")
     return value
