@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+
+from billing.domain.errors import InvalidInput
 
 from .container import Container, build_container
 from .demo import load_demo_catalog
@@ -84,6 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         }
         return jsonify(body), 503
 
+    _refuse_nul_characters(app)
     for module in BLUEPRINTS:
         app.register_blueprint(module.blueprint, url_prefix="/billing")
     if container.settings().payment_provider == "sandbox":  # its hosted page and JSON API
@@ -102,6 +107,39 @@ def _no_store(app: Flask) -> None:
         if request.path.startswith("/billing/") and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _refuse_nul_characters(app: Flask) -> None:
+    """A NUL character in a path, a query, a form or a JSON string is refused with 400: no id,
+    sku or email holds one, and PostgreSQL cannot even compare a text with it. The webhook's
+    body is left to the signature check and the Stripe adapter."""
+
+    @app.before_request
+    def refuse_nul() -> None:
+        if request.endpoint == "billing_webhooks.stripe_webhook":
+            return
+        strings: list[Iterator[str]] = [
+            iter([request.path]),
+            request.args.values(),
+            request.form.values(),
+        ]
+        if request.is_json:
+            strings.append(_strings_in(request.get_json(silent=True)))
+        if any("\x00" in text for source in strings for text in source):
+            raise InvalidInput("a request may not carry a NUL character", field="request")
+
+
+def _strings_in(document: Any) -> Iterator[str]:
+    """Every string of a parsed JSON document, keys included."""
+    if isinstance(document, str):
+        yield document
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            yield key
+            yield from _strings_in(value)
+    elif isinstance(document, list):
+        for value in document:
+            yield from _strings_in(value)
 
 
 def _correlate(app: Flask) -> None:
