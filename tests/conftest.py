@@ -8,8 +8,11 @@ in CI (``CI=true``) a missing database is an error, never a silent skip.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from billing.correlation import correlation_id
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +33,12 @@ def redis_url() -> str:
     if os.environ.get("CI") == "true":
         pytest.fail("CI must set BILLING_TEST_REDIS_URL to a Redis server")
     pytest.skip("BILLING_TEST_REDIS_URL is not set: Redis tests not run")
+
+
+@pytest.fixture(autouse=True)
+def no_correlation_id_leaks() -> Iterator[None]:
+    """Each test starts and ends outside any request or job: a correlation id left behind
+    would be carried into the next test's logs and outgoing headers."""
+    assert correlation_id.get() is None, "a previous test left a correlation id behind"
+    yield
+    assert correlation_id.get() is None, "this test left a correlation id behind"

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 from billing.domain.errors import InvalidInput
 
@@ -59,6 +59,9 @@ BLUEPRINTS = (
 )
 
 log = logging.getLogger("billing.http")
+#: Keys of a request's environ: its (correlation id, context token), and when it started.
+_CORRELATION = "billing.correlation"
+_STARTED = "billing.started"
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
@@ -143,18 +146,24 @@ def _strings_in(document: Any) -> Iterator[str]:
 
 
 def _correlate(app: Flask) -> None:
-    """A correlation id per request: on every log record, and echoed in ``X-Request-ID``."""
+    """A correlation id per request: on every log record, and echoed in ``X-Request-ID``.
+
+    What it needs later is kept in the request's own environ, not in ``g``: a request served
+    while another is in progress in the same thread (the sandbox delivering an event to this
+    app in-process) shares ``g`` with it, and would reset the other's id instead of its own.
+    """
 
     @app.before_request
     def start() -> None:
-        g.billing_request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
-        g.billing_token = correlation_id.set(g.billing_request_id)
-        g.billing_started = time.perf_counter()
+        request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+        request.environ[_CORRELATION] = (request_id, correlation_id.set(request_id))
+        request.environ[_STARTED] = time.perf_counter()
 
     @app.after_request
     def finish(response: Response) -> Response:
-        request_id = g.get("billing_request_id")
-        if request_id is not None:
+        started = request.environ.get(_STARTED)
+        if started is not None:
+            request_id, _ = request.environ[_CORRELATION]
             response.headers[REQUEST_ID_HEADER] = request_id
             log.info(
                 "%s %s %s",
@@ -165,13 +174,13 @@ def _correlate(app: Flask) -> None:
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.billing_started) * 1000, 1),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
         return response
 
     @app.teardown_request
     def forget(_: BaseException | None) -> None:
-        token = g.pop("billing_token", None)
-        if token is not None:
-            correlation_id.reset(token)
+        correlation = request.environ.pop(_CORRELATION, None)
+        if correlation is not None:
+            correlation_id.reset(correlation[1])
