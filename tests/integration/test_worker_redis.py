@@ -19,11 +19,9 @@ import pytest
 import redis
 from tests.integration.worker_harness import (
     Shop,
-    expected_numbers,
-    kill,
-    running,
+    assert_each_invoiced_once,
+    kill_midway_and_finish,
     shop_on_broker,
-    wait_until,
 )
 
 from billing.domain.outbox import OutboxStatus
@@ -62,20 +60,7 @@ def test_killed_worker_loses_no_invoice_job(shop: Shop) -> None:
     assert shop.rendered() == 0  # queued on Redis, not run here
     assert shop.jobs() == {str(OutboxStatus.PENDING): ORDERS}
 
-    with running(shop.worker(processes=2)) as first:
-        wait_until("half the invoices", lambda: shop.rendered() >= ORDERS // 2, timeout=90)
-        kill(first)
-    rendered_at_kill = shop.rendered()
+    rendered_at_kill = kill_midway_and_finish(shop, ORDERS, processes=2)
+
     assert 0 < rendered_at_kill < ORDERS  # killed mid-batch
-
-    with running(shop.worker(processes=2)):
-        wait_until("every invoice", lambda: shop.rendered() == ORDERS, timeout=90)
-        all_done = {str(OutboxStatus.DONE): ORDERS}
-        wait_until("every job done", lambda: shop.jobs() == all_done, timeout=30)
-
-    documents = shop.documents_by_order(order_ids)
-    assert all(len(numbers) == 1 for numbers in documents.values())  # one invoice per order
-    numbers = sorted(n for numbers in documents.values() for n in numbers)
-    assert numbers == expected_numbers(shop.container, ORDERS)  # 1..200, no gaps
-    assert shop.pdf_files() == numbers  # one file each: nothing rendered under another number
-    assert shop.container.invoices().verify() == []  # every file matches its recorded checksum
+    assert_each_invoiced_once(shop, order_ids)

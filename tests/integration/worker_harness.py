@@ -19,12 +19,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import attrs
+from dependency_injector import providers
 from sqlalchemy import Engine, func, select, text
 from tests.contract.sql_backends import postgres_schema
 
 from billing.adapters.memory import FakeEvents, FakePaymentProvider
 from billing.adapters.sql import tables as t
 from billing.domain.order import Customer
+from billing.domain.outbox import OutboxStatus
 from billing.domain.payment import PaymentMode
 from billing.entrypoints.container import Container, build_container
 from billing.entrypoints.demo import load_demo_catalog
@@ -53,18 +55,18 @@ class Shop:
 
     def pay_orders(self, count: int) -> list[str]:
         """``count`` guest orders paid through signed webhook events; their ids."""
-        provider = self.container.payment_provider()
-        assert isinstance(provider, FakePaymentProvider)
-        events = FakeEvents(provider)
-        order_ids = []
-        for n in range(count):
-            customer = Customer(email=f"buyer{n}@example.com")
-            order = self.container.orders().create_order(customer, [CartLine("ebook-python")])
-            payment = self.container.payments().checkout(order.order.id, PaymentMode.PAYMENT_INTENT)
-            delivery = events.payment_succeeded(payment.payment.id)
-            self.container.webhooks().receive(delivery.payload, delivery.signature)
-            order_ids.append(order.order.id)
-        return order_ids
+        return pay_orders(self.container, count)
+
+    @contextmanager
+    def elsewhere(self, **settings: str) -> Iterator[Container]:
+        """Another process's container with other settings, on the same database and
+        (fake) payment provider."""
+        container = build_container(Settings.from_env({**self.env, **settings}))
+        container.payment_provider.override(providers.Object(self.container.payment_provider()))
+        try:
+            yield container
+        finally:
+            close(container)
 
     def rendered(self) -> int:
         """Invoices whose files are recorded (one statement: cheap enough to poll)."""
@@ -98,6 +100,31 @@ class Shop:
         return subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603 - ours
 
 
+def pay_orders(container: Container, count: int) -> list[str]:
+    """``count`` guest orders paid through signed webhook events; their ids."""
+    provider = container.payment_provider()
+    assert isinstance(provider, FakePaymentProvider)
+    events = FakeEvents(provider)
+    order_ids = []
+    for n in range(count):
+        customer = Customer(email=f"buyer{n}@example.com")
+        order = container.orders().create_order(customer, [CartLine("ebook-python")]).order
+        payment = container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT).payment
+        delivery = events.payment_succeeded(payment.id)
+        container.webhooks().receive(delivery.payload, delivery.signature)
+        order_ids.append(order.id)
+    return order_ids
+
+
+def close(container: Container) -> None:
+    """Close the broker's connections and the database pool."""
+    broker = getattr(container.job_publisher(), "broker", None)
+    if broker is not None:
+        broker.close()
+    container.unwire()
+    container.database_engine().dispose()
+
+
 @contextmanager
 def shop_on_broker(
     postgres_url: str, media: Path, broker_url: str, namespace: str, **settings: str
@@ -117,8 +144,7 @@ def shop_on_broker(
         try:
             yield Shop(engine, container, env, media)
         finally:
-            container.unwire()
-            container.database_engine().dispose()
+            close(container)
 
 
 def wait_until(what: str, check: Callable[[], bool], timeout: float) -> None:
@@ -151,6 +177,27 @@ def running(process: subprocess.Popen[bytes]) -> Iterator[subprocess.Popen[bytes
                 process.wait(timeout=5)
 
 
-def expected_numbers(container: Container, count: int) -> list[str]:
-    year = container.clock().now().year
-    return [f"INV-{year}-{n:06d}" for n in range(1, count + 1)]
+def kill_midway_and_finish(shop: Shop, total: int, processes: int = 1) -> int:
+    """Run a worker until half the invoices are rendered, SIGKILL it, start another and wait
+    until every job is done; how many were rendered when the first was killed."""
+    with running(shop.worker(processes)) as first:
+        wait_until("half the invoices", lambda: shop.rendered() >= total // 2, timeout=90)
+        kill(first)
+    rendered_at_kill = shop.rendered()
+    with running(shop.worker(processes)):
+        wait_until("every invoice", lambda: shop.rendered() == total, timeout=90)
+        all_done = {str(OutboxStatus.DONE): total}
+        wait_until("every job done", lambda: shop.jobs() == all_done, timeout=30)
+    return rendered_at_kill
+
+
+def assert_each_invoiced_once(shop: Shop, order_ids: list[str]) -> None:
+    """One invoice per order, numbered 1..N without gaps, its files written once under that
+    number and matching the checksums recorded with it."""
+    documents = shop.documents_by_order(order_ids)
+    assert all(len(numbers) == 1 for numbers in documents.values()), documents
+    numbers = sorted(n for numbers in documents.values() for n in numbers)
+    year = shop.container.clock().now().year
+    assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, len(order_ids) + 1)]
+    assert shop.pdf_files() == numbers
+    assert shop.container.invoices().verify() == []
