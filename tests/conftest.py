@@ -2,7 +2,9 @@
 
 Tests that need PostgreSQL take ``postgres_url``: it reads ``BILLING_TEST_DATABASE_URL``.
 Outside CI, when that variable is unset, those tests are skipped with a visible reason;
-in CI (``CI=true``) a missing database is an error, never a silent skip.
+in CI (``CI=true``) a missing database is an error, never a silent skip. The same goes for
+Redis (``redis_url``, ``BILLING_TEST_REDIS_URL``) and RabbitMQ (``amqp_url``,
+``BILLING_TEST_AMQP_URL``).
 """
 
 from __future__ import annotations
@@ -15,24 +17,29 @@ import pytest
 from billing.correlation import correlation_id
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = os.environ.get("BILLING_TEST_DATABASE_URL")
+def _server_url(variable: str, server: str) -> str:
+    """The URL in ``variable``; when unset, a visible skip outside CI and a failure in CI."""
+    url = os.environ.get(variable)
     if url:
         return url
     if os.environ.get("CI") == "true":
-        pytest.fail("CI must set BILLING_TEST_DATABASE_URL to a PostgreSQL server")
-    pytest.skip("BILLING_TEST_DATABASE_URL is not set: PostgreSQL tests not run")
+        pytest.fail(f"CI must set {variable} to a {server} server")
+    pytest.skip(f"{variable} is not set: {server} tests not run")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return _server_url("BILLING_TEST_DATABASE_URL", "PostgreSQL")
 
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = os.environ.get("BILLING_TEST_REDIS_URL")
-    if url:
-        return url
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI must set BILLING_TEST_REDIS_URL to a Redis server")
-    pytest.skip("BILLING_TEST_REDIS_URL is not set: Redis tests not run")
+    return _server_url("BILLING_TEST_REDIS_URL", "Redis")
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    return _server_url("BILLING_TEST_AMQP_URL", "RabbitMQ")
 
 
 @pytest.fixture(autouse=True)

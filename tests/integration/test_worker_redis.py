@@ -1,87 +1,66 @@
-"""Deferred jobs on a real Redis broker, run by ``billing worker`` subprocesses.
+"""Deferred jobs on a real Redis broker, run by ``billing worker`` subprocesses, on PostgreSQL.
 
-Orders are paid here with ``BILLING_TASK_BROKER`` on Redis, so each payment only queues its
-invoice job; a worker is killed with SIGKILL half-way and another started: every invoice is
-rendered once, under the number allocated with its payment.
+200 orders are paid with ``BILLING_TASK_BROKER`` on Redis, so each payment numbers its invoice
+and only queues the rendering job. ``billing worker --processes 2`` renders the real PDFs; it
+and its processes are killed with SIGKILL half-way (as when its host dies) and another is
+started: every order ends with exactly one invoice, its files written and recorded once,
+numbered 1..200 without gaps. The timeouts that decide how soon a dead worker's jobs run again
+(``BILLING_TASK_HEARTBEAT_SECONDS``, ``…_MAINTENANCE_PER_MILLION``, ``…_STALE_SECONDS``) are
+set short here, so re-delivery takes seconds rather than the production minute.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-from billing.adapters.memory import FakeEvents, FakePaymentProvider
-from billing.adapters.sql import upgrade
-from billing.domain.order import Customer
-from billing.domain.payment import PaymentMode
-from billing.entrypoints.container import build_container
-from billing.entrypoints.demo import load_demo_catalog
-from billing.entrypoints.settings import Settings
-from billing.services.orders import CartLine
+import pytest
+import redis
+from tests.integration.worker_harness import (
+    Shop,
+    assert_each_invoiced_once,
+    kill_midway_and_finish,
+    shop_on_broker,
+)
 
-ORDERS = 30
+from billing.domain.outbox import OutboxStatus
 
-
-def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    code = "from billing.entrypoints.cli import main; main()"
-    argv = [sys.executable, "-c", code, "worker", "--processes", "1", "--threads", "2"]
-    return subprocess.Popen(argv, env={**os.environ, **env})  # noqa: S603 - our interpreter
-
-
-def _rendered(container: object, order_ids: list[str]) -> int:
-    invoices = container.invoices()  # type: ignore[attr-defined]
-    return sum(all(d.rendered for d in invoices.documents(o)) for o in order_ids)
+ORDERS = 200
+QUICK_REDELIVERY = {
+    "BILLING_TASK_HEARTBEAT_SECONDS": "2",
+    "BILLING_TASK_MAINTENANCE_PER_MILLION": "1000000",
+    "BILLING_TASK_STALE_SECONDS": "5",
+}
 
 
-def test_killed_worker_loses_no_invoice_job(tmp_path: Path, redis_url: str) -> None:
-    database_url = f"sqlite:///{tmp_path / 'billing.db'}"
-    env = {
-        "BILLING_DATABASE_URL": database_url,
-        "BILLING_TASK_BROKER": redis_url,
-        "BILLING_TASK_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
-        "BILLING_MEDIA_ROOT": str(tmp_path / "media"),
-        "BILLING_PAYMENT_PROVIDER": "fake",
-        "BILLING_INVOICE_RENDERER": "text",
-    }
-    upgrade(database_url)
-    container = build_container(Settings.from_env(env))
-    load_demo_catalog(container)
-    provider = container.payment_provider()
-    assert isinstance(provider, FakePaymentProvider)
-    events = FakeEvents(provider)
-    order_ids = []
-    for n in range(ORDERS):
-        customer = Customer(email=f"buyer{n}@example.com")
-        order = container.orders().create_order(customer, [CartLine("ebook-python")]).order
-        payment = container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT).payment
-        delivery = events.payment_succeeded(payment.id)
-        container.webhooks().receive(delivery.payload, delivery.signature)
-        order_ids.append(order.id)
-    assert _rendered(container, order_ids) == 0  # queued on Redis, not run here
-
-    first = _worker(env)
-    deadline = time.monotonic() + 60
-    while _rendered(container, order_ids) < ORDERS // 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    first.send_signal(signal.SIGKILL)
-    first.wait(timeout=10)
-
-    second = _worker(env)
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
     try:
-        deadline = time.monotonic() + 90
-        while _rendered(container, order_ids) < ORDERS and time.monotonic() < deadline:
-            time.sleep(0.2)
+        keys = list(client.scan_iter(match=f"{name}:*"))
+        if keys:
+            client.delete(*keys)
     finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(timeout=20)
+        client.close()
 
-    numbers = sorted(d.number for o in order_ids for d in container.invoices().documents(o))
-    year = container.clock().now().year
-    assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, ORDERS + 1)]
-    assert _rendered(container, order_ids) == ORDERS
-    container.unwire()
+
+@pytest.fixture
+def shop(tmp_path: Path, postgres_url: str, redis_url: str, namespace: str) -> Iterator[Shop]:
+    media = tmp_path / "media"
+    with shop_on_broker(postgres_url, media, redis_url, namespace, **QUICK_REDELIVERY) as made:
+        yield made
+
+
+def test_killed_worker_loses_no_invoice_job(shop: Shop) -> None:
+    order_ids = shop.pay_orders(ORDERS)
+    assert shop.rendered() == 0  # queued on Redis, not run here
+    assert shop.jobs() == {str(OutboxStatus.PENDING): ORDERS}
+
+    rendered_at_kill = kill_midway_and_finish(shop, ORDERS, processes=2)
+
+    assert 0 < rendered_at_kill < ORDERS  # killed mid-batch
+    assert_each_invoiced_once(shop, order_ids)

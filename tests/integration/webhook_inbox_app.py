@@ -31,6 +31,7 @@ from werkzeug.test import TestResponse
 
 from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.memory import FixedClock, MemoryArtifactStore
+from billing.adapters.tasks import InlineJobPublisher
 from billing.domain.catalog import Product
 from billing.domain.entitlement import Entitlement
 from billing.domain.identity import Caller
@@ -113,6 +114,9 @@ class Inbox:
             uow.commit()
 
     def close(self) -> None:
+        publisher = self.container.job_publisher()
+        if isinstance(publisher, InlineJobPublisher):
+            publisher.close()  # its relay thread would outlive the schema
         self.container.unwire()
         if not self.container.database_engine.overridden:
             self.container.database_engine().dispose()

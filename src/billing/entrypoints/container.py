@@ -72,9 +72,12 @@ def _job_publisher(settings: Settings, jobs: JobService, container: Container) -
     """Inline (the embedded default) or Dramatiq on the broker at ``BILLING_TASK_BROKER``."""
     if settings.task_broker.lower() == "inline":
         return InlineJobPublisher(jobs.run, relay=lambda: container.job_relay().relay_all())
-    from billing.adapters.tasks.broker import DramatiqJobPublisher, make_broker
+    from billing.adapters.tasks.broker import DramatiqJobPublisher, RedisTimeouts, make_broker
 
-    broker = make_broker(settings.task_broker, settings.task_namespace)
+    redis = RedisTimeouts(
+        settings.task_heartbeat_seconds * 1000, settings.task_maintenance_per_million
+    )
+    broker = make_broker(settings.task_broker, settings.task_namespace, redis)
     return DramatiqJobPublisher(broker, jobs.run, settings.task_namespace)
 
 

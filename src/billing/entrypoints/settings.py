@@ -61,6 +61,10 @@ class Settings:
     task_namespace: str = "billing"
     #: A job handed to a worker and not done after this many seconds is handed over again.
     task_stale_seconds: int = 60
+    #: Redis: a worker silent this many seconds is dead and its fetched messages are re-queued,
+    #: by the broker commands that check (this many per million; Dramatiq's default).
+    task_heartbeat_seconds: int = 15
+    task_maintenance_per_million: int = 1_000
     #: ``sync``: the webhook endpoint applies each event; ``async``: it verifies, journals and
     #: queues it, and a worker applies it.
     webhook_mode: str = "sync"
@@ -111,6 +115,10 @@ class Settings:
             task_broker=env.get("BILLING_TASK_BROKER", default.task_broker).strip(),
             task_namespace=env.get("BILLING_TASK_NAMESPACE", default.task_namespace).strip(),
             task_stale_seconds=_int(env, "BILLING_TASK_STALE_SECONDS", 60, 1, 86400),
+            task_heartbeat_seconds=_int(env, "BILLING_TASK_HEARTBEAT_SECONDS", 15, 1, 3600),
+            task_maintenance_per_million=_int(
+                env, "BILLING_TASK_MAINTENANCE_PER_MILLION", 1_000, 1, 1_000_000
+            ),
             webhook_mode=_choice(env, "BILLING_WEBHOOK_MODE", "sync", {"sync", "async"}),
             invoice_renderer=_choice(env, "BILLING_INVOICE_RENDERER", "pdf", {"pdf", "text"}),
             media_root=env.get("BILLING_MEDIA_ROOT", default.media_root),

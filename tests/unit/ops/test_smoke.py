@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
-from billing.entrypoints.ops.smoke import run_smoke
+from billing.entrypoints.cli import main
+from billing.entrypoints.ops.smoke import SmokeRun, run_smoke, stripe_test_api
 from tests.unit.http.conftest import Shop, make_shop
 
 
@@ -28,7 +31,7 @@ def test_without_the_sandbox_the_smoke_test_stops_at_paying(shop: Shop) -> None:
     assert [(c.name, c.ok) for c in run.checks] == [
         ("health", True),
         ("guest checkout", True),
-        ("pay with 4242 (sandbox)", False),
+        ("pay with 4242", False),
         ("order paid", False),
         ("invoice pdf", False),
         ("refund as admin", False),
@@ -62,3 +65,52 @@ def test_an_unreachable_instance_fails_the_first_step() -> None:
     assert run.checks[0].ok is False
     assert run.checks[0].detail == "ConnectError: connection refused"
     assert len(run.checks) == 7
+
+
+def test_on_stripe_test_mode_the_smoke_confirms_its_payment_with_the_test_card() -> None:
+    seen: list[httpx.Request] = []
+
+    def stripe_api(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"id": "pi_123", "status": "succeeded"})
+
+    stripe = stripe_test_api("sk_test_abc", transport=httpx.MockTransport(stripe_api))
+    run = SmokeRun(
+        httpx.Client(base_url="https://staging.test"),
+        provider="stripe",
+        order_id="ord_1",
+        token="tok",
+        payment_id="pi_123",
+        stripe=stripe,
+    )
+
+    assert run.pay() == "payment succeeded (Stripe test mode)"
+    (request,) = seen
+    assert str(request.url) == "https://api.stripe.com/v1/payment_intents/pi_123/confirm"
+    assert request.headers["Authorization"] == "Basic " + b64encode(b"sk_test_abc:").decode()
+    body = dict(httpx.QueryParams(request.content.decode()))
+    assert body == {
+        "payment_method": "pm_card_visa",
+        "return_url": "https://staging.test/billing/success/?order=ord_1&token=tok",
+    }
+
+
+def test_on_stripe_without_a_test_key_the_smoke_stops_at_paying() -> None:
+    run = SmokeRun(httpx.Client(base_url="https://shop.test"), provider="stripe")
+
+    run.step("pay with 4242", run.pay)
+
+    assert run.checks[0].ok is False
+    assert "--stripe-test-key sk_test_" in run.checks[0].detail
+
+
+@pytest.mark.parametrize("key", ["sk_live_abc", "rk_live_abc", "whatever"])
+def test_a_live_key_is_refused_before_anything_runs(key: str) -> None:
+    with pytest.raises(ValueError, match="test-mode key only"):
+        stripe_test_api(key)
+
+    refused = CliRunner().invoke(
+        main, ["smoke", "--base-url", "http://127.0.0.1:9", "--stripe-test-key", key]
+    )
+    assert refused.exit_code == 2
+    assert "test-mode key only" in refused.output

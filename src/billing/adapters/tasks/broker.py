@@ -6,6 +6,12 @@ the outcome (``JobService.run``), so retries, backoff and dead-lettering live in
 not in the broker (the actor has ``max_retries=0``). The broker is chosen by URL: ``redis://``,
 ``rediss://`` or ``unix://`` select Redis, ``amqp://`` or ``amqps://`` RabbitMQ. Keys and
 queues are prefixed by ``namespace`` so that several deployments (or test runs) share a server.
+
+A worker killed mid-job leaves its fetched messages unacknowledged. RabbitMQ hands them to
+another consumer as soon as the dead one's connection closes. Redis has no connections to
+watch: each worker heart-beats with every broker command, and a share of the commands
+(``maintenance_chance`` per million) also moves the messages of workers silent for
+``heartbeat_timeout_ms`` back to the queue (``RedisTimeouts``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import logging
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
+import attrs
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
@@ -27,9 +34,6 @@ ACTOR_NAME = "billing_run_job"
 QUEUE_NAME = "billing_jobs"
 REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 AMQP_SCHEMES = frozenset({"amqp", "amqps"})
-#: A worker that stops heart-beating this long has its unacknowledged messages re-queued.
-HEARTBEAT_TIMEOUT_MS = 15_000
-
 Run = Callable[[str], object]
 
 
@@ -46,13 +50,35 @@ def broker_kind(url: str) -> str:
     )
 
 
-def make_broker(url: str, namespace: str = "billing") -> dramatiq.Broker:
+@attrs.frozen
+class RedisTimeouts:
+    """How soon Redis gives a dead worker's unacknowledged messages to another worker.
+
+    A worker is dead once silent for ``heartbeat_timeout_ms`` (live ones heart-beat at least
+    twice a second); ``maintenance_chance`` broker commands out of a million look for dead
+    workers (Dramatiq's default, 1000, finds them within minutes on a quiet queue; the outbox
+    relay re-publishes a stale job sooner anyway). Tests set both short to re-deliver in seconds.
+    """
+
+    heartbeat_timeout_ms: int = 15_000
+    maintenance_chance: int = 1_000
+
+
+def make_broker(
+    url: str, namespace: str = "billing", redis: RedisTimeouts = RedisTimeouts()
+) -> dramatiq.Broker:
     """A broker for ``url``; nothing connects until the first message or worker."""
     if broker_kind(url) == "redis":
-        return RedisBroker(url=url, namespace=namespace, heartbeat_timeout=HEARTBEAT_TIMEOUT_MS)
-    from dramatiq.brokers.rabbitmq import RabbitmqBroker  # needs pika: dramatiq[rabbitmq]
+        return RedisBroker(
+            url=url,
+            namespace=namespace,
+            heartbeat_timeout=redis.heartbeat_timeout_ms,
+            maintenance_chance=redis.maintenance_chance,
+        )
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-    return RabbitmqBroker(url=url)
+    # Confirmed publishing: a message RabbitMQ did not take raises, so its row stays pending.
+    return RabbitmqBroker(url=url, confirm_delivery=True)
 
 
 class DramatiqJobPublisher:

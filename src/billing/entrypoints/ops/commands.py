@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import click
+import httpx
 
 from billing.domain.errors import BillingError
 
@@ -15,8 +18,9 @@ from ..container import build_container
 from .crawl import run_crawl
 from .results import Check, failures, make_client, summary_table
 from .run_all import run_all
-from .smoke import DEFAULT_SKU, run_smoke
+from .smoke import DEFAULT_SKU, run_smoke, stripe_test_api
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -28,12 +32,17 @@ base_url_option = click.option(
     show_envvar=True,
     help="The running instance (the part before /billing/).",
 )
-admin_token_option = click.option(
+
+
+def _secret_option(flag: str, envvar: str, help: str) -> Callable[[_Command], _Command]:
+    """An option read from ``envvar`` when not given (so it stays out of shell history)."""
+    return click.option(flag, default=None, envvar=envvar, show_envvar=True, help=help)
+
+
+admin_token_option = _secret_option(
     "--admin-token",
-    default=None,
-    envvar="BILLING_ADMIN_TOKEN",
-    show_envvar=True,
-    help="The administrators' bearer token (refunds; admin routes).",
+    "BILLING_ADMIN_TOKEN",
+    "The administrators' bearer token (refunds; admin routes).",
 )
 timeout_option = click.option(
     "--timeout",
@@ -45,6 +54,20 @@ timeout_option = click.option(
 sku_option = click.option(
     "--sku", default=DEFAULT_SKU, show_default=True, help="The product the smoke order buys."
 )
+stripe_key_option = _secret_option(
+    "--stripe-test-key",
+    "STRIPE_TEST_SECRET_KEY",
+    "On Stripe's test mode: a test secret key (sk_test_…) to pay with pm_card_visa.",
+)
+
+
+def _stripe(key: str | None) -> AbstractContextManager[httpx.Client | None]:
+    if not key:
+        return nullcontext()
+    try:
+        return stripe_test_api(key)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--stripe-test-key") from None
 
 
 def _finish(checks: Sequence[Check]) -> None:
@@ -58,10 +81,14 @@ def _finish(checks: Sequence[Check]) -> None:
 @admin_token_option
 @sku_option
 @timeout_option
-def smoke(base_url: str, admin_token: str | None, sku: str, timeout: float) -> None:
-    """Health, a guest checkout paid with 4242… on the sandbox, its invoice, an admin refund."""
-    with make_client(base_url) as client:
-        _finish(run_smoke(client, admin_token, sku=sku, timeout=timeout).checks)
+@stripe_key_option
+def smoke(
+    base_url: str, admin_token: str | None, sku: str, timeout: float, stripe_test_key: str | None
+) -> None:
+    """Health, a guest checkout paid with 4242… (sandbox or Stripe's test mode), its invoice,
+    an admin refund."""
+    with make_client(base_url) as client, _stripe(stripe_test_key) as stripe:
+        _finish(run_smoke(client, admin_token, sku=sku, timeout=timeout, stripe=stripe).checks)
 
 
 @click.command()
@@ -78,10 +105,13 @@ def crawl(base_url: str, admin_token: str | None) -> None:
 @admin_token_option
 @sku_option
 @timeout_option
-def run_all_command(base_url: str, admin_token: str | None, sku: str, timeout: float) -> None:
+@stripe_key_option
+def run_all_command(
+    base_url: str, admin_token: str | None, sku: str, timeout: float, stripe_test_key: str | None
+) -> None:
     """The smoke test, then the crawler; a summary table; exit 1 naming what failed."""
-    with make_client(base_url) as client:
-        _finish(run_all(client, admin_token, sku=sku, timeout=timeout).checks)
+    with make_client(base_url) as client, _stripe(stripe_test_key) as stripe:
+        _finish(run_all(client, admin_token, sku=sku, timeout=timeout, stripe=stripe).checks)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -33,8 +33,9 @@ def run_all(
     *,
     sku: str = DEFAULT_SKU,
     timeout: float = 30.0,
+    stripe: httpx.Client | None = None,
 ) -> RunAllReport:
-    smoke = run_smoke(client, admin_token, sku=sku, timeout=timeout)
+    smoke = run_smoke(client, admin_token, sku=sku, timeout=timeout, stripe=stripe)
     seeds = [smoke.success_page] if smoke.success_page else []
     crawl = run_crawl(client, admin_token, seeds)
     return RunAllReport((*smoke.checks, *crawl))

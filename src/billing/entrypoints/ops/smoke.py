@@ -1,9 +1,11 @@
 """The smoke test: one guest order's whole life on a running instance, through HTTP only.
 
-health → guest checkout → pay with the test card 4242… on the sandbox's JSON API → the order
-turns PAID (its webhook delivered) → its invoice PDF is served → an administrator refunds it →
-the order turns REFUNDED. Each step is a ``Check``; after a failure the rest are reported as
-not run. It creates one real order: run it against staging, or with the sandbox provider.
+health → guest checkout → pay with the test card 4242… → the order turns PAID (its webhook
+delivered) → its invoice PDF is served → an administrator refunds it → the order turns REFUNDED.
+Each step is a ``Check``; after a failure the rest are reported as not run. It creates one real
+order: run it against staging. Paying goes through the sandbox's JSON API; on Stripe's test mode
+it confirms the PaymentIntent with Stripe's test card (``pm_card_visa``) through Stripe's API,
+which needs a test-mode secret key and network to Stripe (``stripe_test_api``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from .results import Check
 
 SUITE = "smoke"
 TEST_CARD = "4242424242424242"
+#: Stripe's test card 4242… as a PaymentMethod (test mode only).
+STRIPE_TEST_PAYMENT_METHOD = "pm_card_visa"
+STRIPE_API = "https://api.stripe.com"
 DEFAULT_SKU = "ebook-python"  # in the demo catalog
 
 
@@ -41,6 +46,8 @@ class SmokeRun:
     order_id: str | None = None
     token: str | None = None
     payment_id: str | None = None
+    #: Stripe's API with a test-mode key: how the smoke pays when the provider is ``stripe``.
+    stripe: httpx.Client | None = None
 
     @property
     def success_page(self) -> str | None:
@@ -93,15 +100,22 @@ class SmokeRun:
         return f"order {self.order_id}, payment {self.payment_id}"
 
     def pay(self) -> str:
-        if self.provider != "sandbox":
-            raise StepFailed(
-                f"paying needs the sandbox's JSON API (BILLING_PAYMENT_PROVIDER=sandbox); "
-                f"the provider is {self.provider}"
+        if self.provider == "sandbox":
+            answer = self.client.post(
+                "/billing/sandbox/api/pay", json={"payment_id": self.payment_id, "card": TEST_CARD}
             )
-        answer = self.client.post(
-            "/billing/sandbox/api/pay", json={"payment_id": self.payment_id, "card": TEST_CARD}
+            return f"payment {_json(answer, 200).get('status')} (sandbox)"
+        if self.provider == "stripe" and self.stripe is not None:
+            return_url = self.client.base_url.join(self.success_page or "/billing/success/")
+            answer = self.stripe.post(
+                f"/v1/payment_intents/{self.payment_id}/confirm",
+                data={"payment_method": STRIPE_TEST_PAYMENT_METHOD, "return_url": str(return_url)},
+            )
+            return f"payment {_json(answer, 200).get('status')} (Stripe test mode)"
+        raise StepFailed(
+            "paying needs the sandbox's JSON API (BILLING_PAYMENT_PROVIDER=sandbox) or, on "
+            f"Stripe's test mode, --stripe-test-key sk_test_…; the provider is {self.provider}"
         )
-        return f"payment {_json(answer, 200).get('status')}"
 
     def wait_for(self, status: str) -> Callable[[], str]:
         def work() -> str:
@@ -169,6 +183,15 @@ def _invoice_pdf(order: dict[str, Any]) -> str | None:
     return None
 
 
+def stripe_test_api(
+    secret_key: str, base_url: str = STRIPE_API, transport: httpx.BaseTransport | None = None
+) -> httpx.Client:
+    """Stripe's API with a test-mode key; a live key is refused, since the smoke test pays."""
+    if not secret_key.startswith(("sk_test_", "rk_test_")):
+        raise ValueError("the smoke test pays with a test card: it takes a test-mode key only")
+    return httpx.Client(base_url=base_url, auth=(secret_key, ""), timeout=30.0, transport=transport)
+
+
 def run_smoke(
     client: httpx.Client,
     admin_token: str | None = None,
@@ -176,12 +199,14 @@ def run_smoke(
     sku: str = DEFAULT_SKU,
     timeout: float = 30.0,
     poll: float = 0.2,
+    stripe: httpx.Client | None = None,
 ) -> SmokeRun:
-    """Run every step against ``client`` (its ``base_url`` is the instance); see ``checks``."""
-    run = SmokeRun(client, admin_token, sku, timeout, poll)
+    """Run every step against ``client`` (its ``base_url`` is the instance); see ``checks``.
+    ``stripe`` (``stripe_test_api``) pays on an instance whose provider is Stripe's test mode."""
+    run = SmokeRun(client, admin_token, sku, timeout, poll, stripe=stripe)
     run.step("health", run.health)
     run.step("guest checkout", run.checkout)
-    run.step("pay with 4242 (sandbox)", run.pay)
+    run.step("pay with 4242", run.pay)
     run.step("order paid", run.wait_for("paid"))
     run.step("invoice pdf", run.invoice)
     run.step("refund as admin", run.refund)
