@@ -36,7 +36,8 @@ def _object(
     return schema
 
 
-_STRING = {"type": "string"}
+#: No text of this API holds a NUL character: a request carrying one is a 400.
+_STRING = {"type": "string", "pattern": "^[^\\x00]*$"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
 #: 1 to 255 printable ASCII characters; HTTP strips a header's outer spaces, so none there.
@@ -47,9 +48,10 @@ _IDEMPOTENCY_KEY = {
     "pattern": "^[!-~]([ -~]*[!-~])?$",
 }
 #: Stricter than the checks (printable ASCII only), so that what it admits is always accepted.
-_EMAIL = {"type": "string", "maxLength": 320, "pattern": "^[!-~]+@[!-~]+\\.[!-~]+$"}
+_EMAIL = {"type": "string", "maxLength": 320, "pattern": "^[!-?A-~]+@[!-~]+\\.[!-~]+$"}
 _USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
+_NUL_REFUSED = _error("A NUL character in the path, query or body: code invalid_input")
 _DISABLED = _error("Billing is disabled (BILLING_ENABLED): code billing_disabled")
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -259,6 +261,7 @@ def _operation(
     gated: bool = True,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": dict(responses)}
+    operation["responses"].setdefault("400", _NUL_REFUSED)
     if gated:
         operation["responses"]["503"] = _DISABLED
     if body is not None:
