@@ -78,6 +78,12 @@ def _run_worker(settings: Settings, threads: int, relay_every: float) -> None:
         target=relay.run_forever, args=(stop, relay_every), name="billing-relay", daemon=True
     )
     relay_thread.start()
+    if consumer is not None and settings.payment_provider == "sandbox":
+        # The sandbox's deliveries are jobs here: sweep up any event whose job was never written.
+        sweeper = container.sandbox_deliverer()
+        threading.Thread(
+            target=sweeper.sweep_forever, args=(stop,), name="billing-sandbox-sweep", daemon=True
+        ).start()
     try:
         while not stop.wait(0.5):
             pass

@@ -29,7 +29,7 @@ from billing.adapters.system import RandomIds, SystemClock
 from billing.adapters.tasks import InlineJobPublisher
 from billing.domain.invoice import Party
 from billing.ports.clock import Clock
-from billing.ports.tasks import JobPublisher
+from billing.ports.tasks import JobPublisher, TaskQueue
 from billing.services.access import AccessService
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
@@ -43,6 +43,7 @@ from billing.services.jobs import (
     JobOutbox,
     JobRelay,
     JobService,
+    OutboxTaskQueue,
 )
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
@@ -65,12 +66,23 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
     def process_webhook_event(params: Mapping[str, str]) -> object:
         return container.webhooks().process_journaled(params["event_id"])
 
-    return {RENDER_DOCUMENT: render_document, PROCESS_WEBHOOK_EVENT: process_webhook_event}
+    def deliver_sandbox_event(params: Mapping[str, str]) -> object:
+        return container.sandbox_deliverer().handle(params)
+
+    return {
+        RENDER_DOCUMENT: render_document,
+        PROCESS_WEBHOOK_EVENT: process_webhook_event,
+        DELIVER_EVENT: deliver_sandbox_event,
+    }
+
+
+def _inline_jobs(settings: Settings) -> bool:
+    return settings.task_broker.lower() == "inline"
 
 
 def _job_publisher(settings: Settings, jobs: JobService, container: Container) -> JobPublisher:
     """Inline (the embedded default) or Dramatiq on the broker at ``BILLING_TASK_BROKER``."""
-    if settings.task_broker.lower() == "inline":
+    if _inline_jobs(settings):
         return InlineJobPublisher(jobs.run, relay=lambda: container.job_relay().relay_all())
     from billing.adapters.tasks.broker import DramatiqJobPublisher, RedisTimeouts, make_broker
 
@@ -117,7 +129,13 @@ def _sandbox_signer(secrets: tuple[str, ...], clock: Clock) -> WebhookSigner:
     return WebhookSigner(secrets[0], clock)
 
 
-def _sandbox_deliveries(deliverer: WebhookDeliverer) -> ThreadTaskQueue:
+def _sandbox_deliveries(settings: Settings, container: Container) -> TaskQueue:
+    """Without a broker, a thread of the serving process (delivering from inside the paying
+    request would deadlock a single-threaded worker on its own webhook); with one, outbox jobs
+    that ``billing worker`` runs (and its sweep sends what they missed)."""
+    if not _inline_jobs(settings):
+        return OutboxTaskQueue(container.uow_factory(), container.job_outbox(), container.clock())
+    deliverer = container.sandbox_deliverer()
     return ThreadTaskQueue(
         {DELIVER_EVENT: deliverer.handle},
         sweep=deliverer.deliver_pending,
@@ -180,7 +198,7 @@ class Container(containers.DeclarativeContainer):
     job_outbox = providers.Singleton(JobOutbox, job_publisher, ids)
     reactions = providers.Singleton(Reactions, entitlements, invoices)
 
-    # The sandbox provider: its own tables beside ours, deliveries on a worker thread.
+    # The sandbox provider: its own tables beside ours, deliveries on a thread or the broker.
     sandbox_store = providers.Selector(
         settings.provided.storage,
         memory=providers.Singleton(MemorySandboxStore),
@@ -195,7 +213,7 @@ class Container(containers.DeclarativeContainer):
         clock,
         rehearsal=providers.Callable(_sandbox_rehearsal, settings),
     )
-    sandbox_tasks = providers.ThreadSafeSingleton(_sandbox_deliveries, sandbox_deliverer)
+    sandbox_tasks = providers.ThreadSafeSingleton(_sandbox_deliveries, settings, __self__)
 
     payment_provider = providers.Selector(
         settings.provided.payment_provider,

@@ -5,8 +5,9 @@ written to the outbox (``uow.outbox``) in the transaction that causes it; after 
 handed to a ``JobPublisher`` (the fast path). Losing that hand-off loses nothing: the relay
 hands over again every job still waiting once it is due (see ``domain/outbox.py``).
 
-``TaskQueue`` is the older best-effort port, for work whose own store already keeps it (the
-sandbox's deliveries): nothing is written to the outbox.
+``TaskQueue`` is the simpler port, for work whose own store already keeps it (the sandbox's
+deliveries): a thread of the serving process, or outbox jobs of their own transaction
+(``services.jobs.OutboxTaskQueue``) when a broker runs the jobs.
 """
 
 from __future__ import annotations

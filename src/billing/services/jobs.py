@@ -5,6 +5,8 @@ A use case writes its jobs with ``JobOutbox.write`` inside its transaction, comm
 once it is due (the slow path: a crash between commit and hand-off, a dead worker, a retry after
 a failure). ``JobService.run`` is what a worker does with one job: skip it when done, run its
 handler, record done or failed (retried with backoff, dead after the policy's attempts).
+``OutboxTaskQueue`` gives a ``TaskQueue`` user (the sandbox's deliveries) the same path: each
+``defer`` is a job of its own transaction.
 """
 
 from __future__ import annotations
@@ -84,6 +86,27 @@ class JobOutbox:
         except Exception:
             ids = [job.id for job in written]
             log.warning("could not hand over jobs %s; the relay will", ids, exc_info=True)
+
+
+@attrs.frozen
+class OutboxTaskQueue:
+    """A ``TaskQueue`` whose tasks are outbox jobs: written in a transaction of their own, then
+    handed over, so workers run them with the outbox's retries, backoff and dead letters."""
+
+    _uow_factory: UnitOfWorkFactory
+    _outbox: JobOutbox
+    _clock: Clock
+
+    def defer(self, task: str, params: Mapping[str, str]) -> None:
+        written = self._write(Job.of(task, **params))
+        self._outbox.publish(written)
+
+    @retry_on_conflict
+    def _write(self, job: Job) -> list[OutboxJob]:
+        with self._uow_factory() as uow:
+            written = self._outbox.write(uow, [job], self._clock.now())
+            uow.commit()
+        return written
 
 
 @attrs.define

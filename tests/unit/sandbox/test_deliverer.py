@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 
 import httpx
 import pytest
@@ -287,3 +289,27 @@ def test_rehearsal_holds_each_delivery_back_a_random_time(
 
     assert sleeps == [random.Random(3).uniform(0.0, 2.0), 0.5]  # the hold, then the backoff
     assert endpoint.received == [event_id]
+
+
+def test_a_sweep_runs_until_stopped_and_delivers_what_is_pending(
+    provider: SandboxPaymentProvider,
+    tasks: RecordingTasks,
+    store: SandboxStore,
+    clock: FixedClock,
+) -> None:
+    event_id = paid(provider, tasks)  # its task was never run: only a sweep can send it
+    endpoint = Endpoint(clock)
+    sender = deliverer(store, clock, endpoint, [])
+    stop = threading.Event()
+    sweeping = threading.Thread(target=sender.sweep_forever, args=(stop, 0.01))
+
+    sweeping.start()
+    deadline = time.monotonic() + 10
+    while provider.undelivered_events() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    sweeping.join(timeout=5)
+
+    assert not sweeping.is_alive()
+    assert endpoint.received == [event_id]
+    assert provider.undelivered_events() == []

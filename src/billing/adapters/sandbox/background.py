@@ -6,8 +6,9 @@ worker thread starts on first use (after gunicorn forks), runs each deferred job
 for ``sweep_every`` seconds runs ``sweep`` (the deliverer's ``deliver_pending``), so an event
 whose delivery failed is sent again until it gets through. With ``reorder`` (the deliverer's
 ``arrange``, when rehearsing shuffled deliveries) it takes every job waiting at once and runs
-them in the order ``reorder`` gives. A later issue can replace this with a real broker: it is
-only a ``TaskQueue``.
+them in the order ``reorder`` gives. It serves the embedded default
+(``BILLING_TASK_BROKER=inline``); with a broker the deliveries are outbox jobs that
+``billing worker`` runs instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping
+
+from .deliverer import SWEEP_EVERY
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,7 @@ class ThreadTaskQueue:
         self,
         handlers: Mapping[str, Handler],
         sweep: Callable[[], object] | None = None,
-        sweep_every: float = 30.0,
+        sweep_every: float = SWEEP_EVERY,
         reorder: Callable[[list[Job]], list[Job]] | None = None,
     ) -> None:
         self._handlers = dict(handlers)

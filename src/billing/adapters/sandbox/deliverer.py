@@ -4,7 +4,9 @@ Like Stripe, each attempt is signed afresh (a new ``t=``) and only a 2xx answer 
 delivered; anything else (an error status, a timeout, a refused connection) is retried with
 exponential backoff. One ``deliver`` makes at most ``DeliveryPolicy.attempts`` attempts and
 then leaves the event undelivered in the store (raising ``DeliveryFailed``), where
-``deliver_pending`` finds it again: every event is delivered at least once.
+``deliver_pending`` finds it again (a sweep: the serving process's delivery thread runs one
+when idle, ``billing worker`` every ``SWEEP_EVERY`` seconds with ``sweep_forever`` when the
+deliveries are jobs on a broker): every event is delivered at least once.
 
 Staging rehearsal knobs (``Rehearsal``, all off by default) make it behave like Stripe at its
 worst: every delivery sent twice, deliveries in no particular order (``arrange`` shuffles what
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -35,6 +38,8 @@ T = TypeVar("T")
 
 SIGNATURE_HEADER = "Stripe-Signature"
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
+#: Seconds between two sweeps of the undelivered events.
+SWEEP_EVERY = 30.0
 
 
 class DeliveryFailed(ProviderUnavailable):
@@ -160,6 +165,14 @@ class WebhookDeliverer:
             except DeliveryFailed:
                 left.append(event)
         return left
+
+    def sweep_forever(self, stop: threading.Event, every: float = SWEEP_EVERY) -> None:
+        """Every ``every`` seconds until ``stop`` is set, deliver what is still pending."""
+        while not stop.wait(every):
+            try:
+                self.deliver_pending()
+            except Exception:  # the database may be down for a while: keep sweeping
+                log.warning("sandbox: sweep failed", exc_info=True)
 
     def _attempt(self, event: StoredEvent) -> str | None:
         """One POST; None when it was answered 2xx, else what went wrong."""
