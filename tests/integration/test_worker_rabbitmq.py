@@ -50,7 +50,11 @@ def queue(amqp_url: str) -> Iterator[str]:
 @pytest.fixture
 def shop(tmp_path: Path, postgres_url: str, amqp_url: str, queue: str) -> Iterator[Shop]:
     namespace = queue.removesuffix(f"_{QUEUE_NAME}")
-    with shop_on_broker(postgres_url, tmp_path / "media", amqp_url, namespace) as made:
+    media = tmp_path / "media"
+    # The jobs never handed over are relayed once stale: soon, for the test.
+    with shop_on_broker(
+        postgres_url, media, amqp_url, namespace, BILLING_TASK_STALE_SECONDS="5"
+    ) as made:
         yield made
 
 

@@ -195,7 +195,11 @@ class Container(containers.DeclarativeContainer):
     job_relay = providers.ThreadSafeSingleton(
         JobRelay, uow_factory, job_publisher, clock, providers.Callable(_stale_after, settings)
     )
-    job_outbox = providers.Singleton(JobOutbox, job_publisher, ids)
+    # A job handed over after commit is due again for the relay only once stale, like one a
+    # worker took: a long queue does not make the relay send every waiting job twice.
+    job_outbox = providers.Singleton(
+        JobOutbox, job_publisher, ids, providers.Callable(_stale_after, settings)
+    )
     reactions = providers.Singleton(Reactions, entitlements, invoices)
 
     # The sandbox provider: its own tables beside ours, deliveries on a thread or the broker.

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from dependency_injector import providers
+
 from billing.adapters.memory import FixedClock, MemoryUnitOfWorkFactory, SequentialIds
 from billing.domain.outbox import OutboxJob, OutboxStatus
+from billing.entrypoints.container import build_container
+from billing.entrypoints.settings import Settings
 from billing.services.jobs import JobOutbox, JobService, OutboxTaskQueue
 
 
@@ -68,3 +72,23 @@ def test_the_job_runs_its_handler_once_and_is_done() -> None:
 
     assert (first, again) == (OutboxStatus.DONE, OutboxStatus.DONE)
     assert ran == [{"event_id": "evt_1"}]
+
+
+def test_a_job_handed_over_after_commit_is_relayed_again_only_once_stale() -> None:
+    container = build_container(
+        Settings(task_broker="redis://127.0.0.1:9/0", task_stale_seconds=60)
+    )
+    clock, publisher = FixedClock(), Publisher()
+    container.clock.override(providers.Object(clock))
+    container.job_publisher.override(providers.Object(publisher))
+    OutboxTaskQueue(container.uow_factory(), container.job_outbox(), clock).defer("t", {})
+    relay = container.job_relay()
+
+    clock.advance(seconds=59)  # a long queue: the worker has not taken it yet
+    early = relay.relay_once()
+    clock.advance(seconds=2)
+    stale = relay.relay_once()
+
+    assert (early, stale) == (0, 1)
+    assert len(publisher.sent) == 2
+    container.unwire()
