@@ -77,6 +77,8 @@ CONCURRENCY = 16
 STORM = 2000
 WARMUP = 48
 BEGIN, END = "<!-- results -->", "<!-- /results -->"
+#: The highest worker VmHWM (MB) of each billing server of the run, by server name.
+PEAK_RSS: dict[str, float] = {}
 
 #: Targets: (minimum ratio to the ceiling, maximum p99 in ms), per scenario and storage.
 TARGETS: dict[str, tuple[float | None, float | None]] = {
@@ -354,7 +356,8 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
-        self.read_peak_rss()
+        if self.name != "ceiling":
+            PEAK_RSS[self.name] = self.read_peak_rss()
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=20)
@@ -805,7 +808,9 @@ def main() -> None:
         if "5" in args.only:
             rows.append(run_render(30))
         if "6" in args.only and peak_rss:
-            rows.append(Row("6 worker peak RSS", "-", rps=round(peak_rss, 1), note="MB (VmHWM)"))
+            each = ", ".join(f"{name} {mb:.0f}" for name, mb in PEAK_RSS.items())
+            note = f"MB (VmHWM), the highest of any worker; per server: {each}"
+            rows.append(Row("6 worker peak RSS", "-", rps=round(peak_rss, 1), note=note))
 
     for row in rows:
         judge(row)
