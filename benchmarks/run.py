@@ -7,7 +7,9 @@ endpoint that reads the body, checks an HMAC-SHA256 signature and parses the JSO
 
 1. webhook ingestion, synchronous processing: distinct signed ``payment_intent.succeeded``
    events, each paying a distinct pending order prepared beforehand;
-2. the same in async mode, when that mode exists in the code (``BILLING_WEBHOOK_MODE``);
+2. the same in async mode (``BILLING_WEBHOOK_MODE=async``, Redis broker): the endpoint verifies,
+   journals and queues; ``billing worker``, started when the load ends, applies the batch and
+   the time it takes is reported;
 3. duplicate storm: one processed event sent 2,000 times;
 4. guest checkout with the sandbox provider;
 5. invoice rendering, PDFs per second in one process;
@@ -75,6 +77,8 @@ BENCH_DB = "billing_bench"
 WEBHOOK_SECRET = "whsec_bench_0123456789abcdef"  # noqa: S105 - a test secret
 CONCURRENCY = 16
 STORM = 2000
+#: How long ``billing worker`` may take to apply scenario 2's batch before the run fails.
+ASYNC_DRAIN_TIMEOUT = 180.0
 WARMUP = 48
 BEGIN, END = "<!-- results -->", "<!-- /results -->"
 #: The highest worker VmHWM (MB) of each billing server of the run, by server name.
@@ -266,7 +270,7 @@ def guest_checkout(n: int, prefix: str) -> bytes:
 
 # -- task broker --------------------------------------------------------------------------------
 
-REDIS_URL = os.environ.get("BILLING_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("BILLING_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 NAMESPACE = f"billing-bench-{os.getpid()}"
 
 
@@ -367,9 +371,10 @@ class Server:
         self._log.close()
 
 
-def billing_server(
-    url: str, provider: str, workdir: Path, workers: int, name: str, extra_env: dict[str, str]
-) -> Server:
+def billing_env(
+    url: str, provider: str, workdir: Path, name: str, extra: dict[str, str]
+) -> dict[str, str]:
+    """The environment of ``billing serve`` (and of ``billing worker`` beside it)."""
     env = {
         **os.environ,
         "BILLING_ENABLED": "true",
@@ -381,11 +386,40 @@ def billing_server(
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BILLING_DEMO_CATALOG": "false",
-        **extra_env,
+        **extra,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `billing serve` makes a fresh one
+    return env
+
+
+def billing_server(
+    url: str, provider: str, workdir: Path, workers: int, name: str, extra_env: dict[str, str]
+) -> Server:
+    env = billing_env(url, provider, workdir, name, extra_env)
     argv = [str(BIN / "billing"), "serve", "--port", "{port}", "--workers", str(workers)]
     return Server(argv, env, workdir, name)
+
+
+@contextlib.contextmanager
+def billing_worker(env: dict[str, str], workdir: Path, name: str) -> Iterator[None]:
+    """``billing worker`` (its default processes and threads) until the block ends."""
+    with (workdir / f"{name}.log").open("wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [str(BIN / "billing"), "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
+        try:
+            yield
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def ceiling_server(workdir: Path, workers: int) -> Server:
@@ -682,10 +716,67 @@ def run_checkout_scenario(
     return [row], server.peak_rss_mb
 
 
-def async_mode_available() -> bool:
-    from billing.entrypoints.settings import Settings
+def run_async_scenario(
+    storage: str, url: str, workdir: Path, args: argparse.Namespace, ceiling: float | None
+) -> tuple[list[Row], float]:
+    """Scenario 2: the endpoint verifies, journals and queues (``BILLING_WEBHOOK_MODE=async``,
+    Redis broker); ``billing worker`` starts when the load ends and applies the batch."""
+    factory = prepare(url)
+    orders = pending_orders(factory, f"as{storage[:2]}", args.events + WARMUP)
+    factory.engine.dispose()
+    env = {
+        "BILLING_WEBHOOK_MODE": "async",
+        "BILLING_TASK_BROKER": REDIS_URL,
+        "BILLING_TASK_NAMESPACE": NAMESPACE,
+    }
+    name = f"webhooks-async-{storage}"
+    resources = _fixtures()
+    now = int(time.time())
+    requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
+    try:
+        with billing_server(url, "stripe", workdir, args.workers, name, env) as server:
+            profile = f"webhook-async-{storage}" if args.profile else None
+            result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+            statuses = result["statuses"]
+            if any(s not in (None, 200) for s in statuses):
+                raise BenchFailure(f"webhook async: statuses {result['by_status']}")
+            sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
+            queued = count_paid(url, sent)  # the endpoint applies nothing itself
+            started = time.monotonic()
+            with billing_worker(billing_env(url, "stripe", workdir, name, env), workdir, name):
+                while (paid := count_paid(url, sent)) < len(sent):
+                    if time.monotonic() - started > ASYNC_DRAIN_TIMEOUT:
+                        raise BenchFailure(
+                            f"webhook async: {paid} of {len(sent)} orders paid after "
+                            f"{ASYNC_DRAIN_TIMEOUT:.0f} s of billing worker"
+                        )
+                    time.sleep(0.2)
+                drained = time.monotonic() - started
+            server.read_peak_rss()
+    finally:
+        forget_queued_jobs()  # the render jobs the worker had not reached yet
+    check_paid(url, sent)
+    if queued:
+        raise BenchFailure(f"webhook async: {queued} orders paid before any worker ran")
+    row = row_from("2 webhook async", storage, result, ceiling)
+    row.note = (
+        f"{len(sent) - WARMUP} distinct events (+{WARMUP} warm-up) answered 200 and queued; "
+        f"`billing worker` started after the load paid all {len(sent)} in {drained:.1f} s "
+        f"({len(sent) / drained:.0f} events/s), one invoice number each"
+    )
+    return [row], server.peak_rss_mb
 
-    return any(a.name == "webhook_mode" for a in Settings.__attrs_attrs__)  # type: ignore[attr-defined]
+
+def count_paid(url: str, order_ids: Sequence[str]) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = select(func.count()).where(
+                t.orders.c.id.in_(order_ids), t.orders.c.status == "paid"
+            )
+            return int(connection.execute(query).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def run_render(count: int) -> Row:
@@ -795,10 +886,12 @@ def main() -> None:
                 rows += found
                 peak_rss = max(peak_rss, rss)
             if "2" in args.only and storage == "postgresql":
-                note = "async mode (BILLING_WEBHOOK_MODE) not in the code yet"
-                if async_mode_available():
-                    note = "async mode landed: scenario not written yet"
-                rows.append(Row("2 webhook async", storage, note=note))
+                if not redis_available():
+                    raise BenchFailure(f"scenario 2 needs Redis at {REDIS_URL}")
+                with database() as url:
+                    found, rss = run_async_scenario(storage, url, workdir, args, ceiling)
+                rows += found
+                peak_rss = max(peak_rss, rss)
             if "4" in args.only:
                 with database() as url:
                     found, rss = run_checkout_scenario(storage, url, workdir, args, ceiling)
