@@ -2,9 +2,10 @@
 
 Each delivery runs in one transaction: journal the event (insert-on-conflict on its id), claim
 it (an atomic status change that only one delivery can win), lock the order, apply, and record
-the outcome. A duplicate finds the event settled or held and changes nothing. An event that
-cannot apply yet is parked, and re-run when its order moves; one whose order we do not know
-yet is answered with a retryable error so the provider delivers it again.
+the outcome. A duplicate finds the event settled or held and changes nothing; the redelivery of
+an event already settled is answered from one read of its status, before any transaction. An
+event that cannot apply yet is parked, and re-run when its order moves; one whose order we do
+not know yet is answered with a retryable error so the provider delivers it again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from billing.domain.order import Order
 from billing.domain.outbox import OutboxJob
 from billing.domain.provider_event import EventKind, ProviderEvent
 from billing.domain.state import PAID_STATES, PAYABLE_STATES
-from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
+from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.metrics import Metrics
 from billing.ports.payments import PaymentProvider
@@ -100,7 +101,10 @@ class WebhookService:
             self._metrics.increment(PROCESSED_METRIC, labels)
             log.warning("webhook delivery rejected: %s", error.code, extra={"code": error.code})
             raise
-        written, outcome = self._journal_and_queue(event)
+        written: list[OutboxJob] = []
+        outcome = DUPLICATE
+        if not self._settled_already(event.id):
+            written, outcome = self._journal_and_queue(event)
         self._jobs.publish(written)
         self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome})
         return WebhookOutcome(event.id, outcome, event.order_id)
@@ -112,6 +116,11 @@ class WebhookService:
         if outcome.retryable:
             raise RetryLater(f"event {event_id}: {outcome.outcome} ({outcome.code})")
         return outcome
+
+    def _settled_already(self, event_id: str) -> bool:
+        """A redelivery of a settled event is a duplicate: known from one read, without a
+        transaction (settled is final). Any other event takes the journaled, claimed path."""
+        return self._uow_factory.journaled_status(event_id) in SETTLED
 
     @retry_on_conflict
     def _journal_and_queue(self, event: ProviderEvent) -> tuple[list[OutboxJob], str]:
@@ -145,6 +154,10 @@ class WebhookService:
 
     def process(self, event: ProviderEvent) -> WebhookOutcome:
         started = time.perf_counter()
+        if self._settled_already(event.id):
+            outcome = WebhookOutcome(event.id, DUPLICATE)
+            self._report(event, outcome, started)
+            return outcome
         try:
             outcome, order, jobs = self._process_once(event)
         except BillingError as error:

@@ -11,11 +11,14 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing.domain.order import Order
+from billing.domain.webhook import WebhookStatus
 
+from . import tables
+from .engine import AUTOCOMMIT
 from .errors import translated
 from .outbox import SqlOutbox
 from .repositories import (
@@ -120,3 +123,13 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
+
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        """One indexed ``SELECT status`` on a connection in autocommit: no ``BEGIN`` (on
+        SQLite no write lock), no ``COMMIT``, no ORM session."""
+        c = tables.webhook_events.c
+        query = select(c.status).where(c.id == event_id)
+        with translated(connecting=True), self.engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level=AUTOCOMMIT)
+            status = autocommit.execute(query).scalar()
+        return None if status is None else WebhookStatus(status)
