@@ -108,6 +108,8 @@ class Row:
     p50: float | None = None
     p99: float | None = None
     ratio: float | None = None
+    ceiling: float | None = None
+    cpu_ms: float | None = None
     note: str = ""
     target: str = ""
     met: str = ""
@@ -349,6 +351,15 @@ class Server:
             return [int(pid) for pid in path.read_text().split()]
         return []
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU its workers have used so far."""
+        total = 0
+        for pid in self.workers():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def read_peak_rss(self) -> float:
         for pid in self.workers():
             with contextlib.suppress(OSError, ValueError):
@@ -422,6 +433,31 @@ def billing_worker(env: dict[str, str], workdir: Path, name: str) -> Iterator[No
                 process.wait()
 
 
+class Ceiling:
+    """The bare app, kept running through the run and measured again for a few seconds before
+    and after each scenario's load: on a shared machine the capacity moves within minutes, and
+    a scenario is compared with what the machine gave the ceiling around it."""
+
+    def __init__(self, server: Server, workdir: Path) -> None:
+        now = int(time.time())
+        body = json.dumps({"id": "evt_ceiling", **_fixtures()["event"]}).encode()
+        self.server = server
+        self.requests = [signed_webhook(body, now)] * 200
+        self.workdir = workdir
+        self.measured: list[float] = []
+
+    def load(self, duration: float) -> dict[str, Any]:
+        result = load(self.server, self.requests, self.workdir, duration, cycle=True, warmup=WARMUP)
+        self.measured.append(result["rps"])
+        return result
+
+
+#: The running ceiling (scenario 0), when the run measures it.
+CEILING: Ceiling | None = None
+#: Seconds of ceiling load before and after each scenario's own load.
+PAIRED_SECONDS = 3.0
+
+
 def ceiling_server(workdir: Path, workers: int) -> Server:
     env = {**os.environ, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
     # The same gunicorn command line as `billing serve`, on the bare app.
@@ -444,7 +480,12 @@ def load(
     cycle: bool = False,
     warmup: int = 0,
     profile: str | None = None,
+    paired: bool = False,
 ) -> dict[str, Any]:
+    """Run the load generator against ``server``; with ``paired``, measure the ceiling just
+    before and just after (``ceiling_rps``: their mean). ``cpu_ms``: the server's workers' CPU
+    per request answered (warm-up included)."""
+    before = CEILING.load(PAIRED_SECONDS)["rps"] if paired and CEILING is not None else None
     path = workdir / "requests.pickle"
     path.write_bytes(pickle.dumps(requests))
     argv = [
@@ -456,7 +497,9 @@ def load(
     spy = None
     if profile is not None:
         spy = start_profile(server, profile, min(duration, 10.0))
+    cpu = server.cpu_seconds()
     done = subprocess.run(argv, capture_output=True, check=False)  # noqa: S603
+    cpu = server.cpu_seconds() - cpu
     if spy is not None:
         spy.wait(timeout=60)
         summarise_profile(PROFILES / f"{profile}.txt")
@@ -467,6 +510,11 @@ def load(
     warm_errors = [s for s in result["warmup_statuses"] if s is not None and s >= 500]
     if errors or warm_errors:
         raise BenchFailure(f"{server.name}: server errors {errors or warm_errors}")
+    answered = result["requests"] + sum(1 for s in result["warmup_statuses"] if s is not None)
+    result["cpu_ms"] = round(1000 * cpu / answered, 2) if answered else None
+    if before is not None:
+        assert CEILING is not None
+        result["ceiling_rps"] = (before + CEILING.load(PAIRED_SECONDS)["rps"]) / 2
     return result
 
 
@@ -514,7 +562,9 @@ def summarise_profile(raw: Path, top: int = 40) -> None:
     raw.with_suffix(".top.txt").write_text("\n".join(lines) + "\n")
 
 
-def row_from(name: str, storage: str, result: dict[str, Any], ceiling: float | None) -> Row:
+def row_from(name: str, storage: str, result: dict[str, Any]) -> Row:
+    """A scenario's row: its ratio is to the ceiling measured around it (``paired`` load)."""
+    ceiling = result.get("ceiling_rps")
     return Row(
         scenario=name,
         storage=storage,
@@ -523,6 +573,8 @@ def row_from(name: str, storage: str, result: dict[str, Any], ceiling: float | N
         p50=result["p50_ms"],
         p99=result["p99_ms"],
         ratio=result["rps"] / ceiling if ceiling else None,
+        ceiling=ceiling,
+        cpu_ms=result.get("cpu_ms"),
     )
 
 
@@ -613,7 +665,7 @@ def check_checkouts(url: str, expected: int, prefix_count: int) -> None:
 
 
 def run_webhook_scenarios(
-    storage: str, url: str, workdir: Path, args: argparse.Namespace, ceiling: float | None
+    storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
     rows: list[Row] = []
     factory = prepare(url)
@@ -626,7 +678,7 @@ def run_webhook_scenarios(
         # The embedded default (BILLING_TASK_BROKER=inline): the invoice renders in the request.
         name = f"webhooks-inline-{storage}"
         with billing_server(url, "stripe", workdir, args.workers, name, {}) as server:
-            row = sync_webhooks(server, url, inline, workdir, args, ceiling, storage, "inline")
+            row = sync_webhooks(server, url, inline, workdir, args, storage, "inline")
             rows.append(row)
         peak = server.peak_rss_mb
         print(table(rows), flush=True)
@@ -635,7 +687,7 @@ def run_webhook_scenarios(
     with billing_server(url, "stripe", workdir, args.workers, f"webhooks-{storage}", env) as server:
         if "1" in args.only and queued:
             try:
-                row = sync_webhooks(server, url, orders, workdir, args, ceiling, storage, "redis")
+                row = sync_webhooks(server, url, orders, workdir, args, storage, "redis")
             finally:
                 forget_queued_jobs()
             rows.append(row)
@@ -649,14 +701,14 @@ def run_webhook_scenarios(
             load(server, [once], workdir, args.duration)
             before = order_footprint(url, order.id)
             profile = f"duplicate-storm-{storage}" if args.profile else None
-            result = load(server, [once] * STORM, workdir, 300.0, profile=profile)  # all sent
+            result = load(server, [once] * STORM, workdir, 300.0, profile=profile, paired=True)
             after = order_footprint(url, order.id)
             if result["requests"] != STORM or set(result["by_status"]) != {"200"}:
                 raise BenchFailure(f"duplicate storm: {result['requests']} sent, "
                                    f"statuses {result['by_status']}")  # fmt: skip
             if before != after or before[0] != ("processed", 1):
                 raise BenchFailure(f"duplicate storm: event/order changed {before} → {after}")
-            row = row_from("3 duplicate storm", storage, result, ceiling)
+            row = row_from("3 duplicate storm", storage, result)
             row.note = f"{STORM} x one event: processed once (attempts 1), nothing changed"
             rows.append(row)
         if queued:
@@ -671,7 +723,6 @@ def sync_webhooks(
     orders: list[Order],
     workdir: Path,
     args: argparse.Namespace,
-    ceiling: float | None,
     storage: str,
     jobs: str,
 ) -> Row:
@@ -680,24 +731,26 @@ def sync_webhooks(
     now = int(time.time())
     requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
     profile = f"webhook-sync-{jobs}-{storage}" if args.profile else None
-    result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+    result = load(
+        server, requests, workdir, args.duration, warmup=WARMUP, profile=profile, paired=True
+    )
     statuses = result["statuses"]
     sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
     if any(s not in (None, 200) for s in statuses):
         raise BenchFailure(f"webhook sync: statuses {result['by_status']}")
     check_paid(url, sent)
     if jobs == "redis":
-        row = row_from("1 webhook sync", storage, result, ceiling)
+        row = row_from("1 webhook sync", storage, result)
         how = "render job queued (Redis broker)"
     else:
-        row = row_from("1b webhook sync, inline jobs", storage, result, ceiling)
+        row = row_from("1b webhook sync, inline jobs", storage, result)
         how = "invoice PDF rendered in the request (BILLING_TASK_BROKER=inline)"
     row.note = f"{len(sent) - WARMUP} distinct events, all paid, one invoice number each; {how}"
     return row
 
 
 def run_checkout_scenario(
-    storage: str, url: str, workdir: Path, args: argparse.Namespace, ceiling: float | None
+    storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
     factory = prepare(url)
     factory.engine.dispose()
@@ -705,19 +758,21 @@ def run_checkout_scenario(
         prefix = f"bench-{storage}"
         requests = [guest_checkout(n, prefix) for n in range(args.events + WARMUP)]
         profile = f"checkout-{storage}" if args.profile else None
-        result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+        result = load(
+            server, requests, workdir, args.duration, warmup=WARMUP, profile=profile, paired=True
+        )
         answered = [s for s in result["statuses"] if s is not None]
         if any(s != 201 for s in answered):
             raise BenchFailure(f"checkout: statuses {result['by_status']}")
         check_checkouts(url, len(answered), 0)
-        row = row_from("4 guest checkout", storage, result, ceiling)
+        row = row_from("4 guest checkout", storage, result)
         row.note = f"{result['requests']} orders pending with a sandbox PaymentIntent"
         server.read_peak_rss()
     return [row], server.peak_rss_mb
 
 
 def run_async_scenario(
-    storage: str, url: str, workdir: Path, args: argparse.Namespace, ceiling: float | None
+    storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
     """Scenario 2: the endpoint verifies, journals and queues (``BILLING_WEBHOOK_MODE=async``,
     Redis broker); ``billing worker`` starts when the load ends and applies the batch."""
@@ -736,7 +791,15 @@ def run_async_scenario(
     try:
         with billing_server(url, "stripe", workdir, args.workers, name, env) as server:
             profile = f"webhook-async-{storage}" if args.profile else None
-            result = load(server, requests, workdir, args.duration, warmup=WARMUP, profile=profile)
+            result = load(
+                server,
+                requests,
+                workdir,
+                args.duration,
+                warmup=WARMUP,
+                profile=profile,
+                paired=True,
+            )
             statuses = result["statuses"]
             if any(s not in (None, 200) for s in statuses):
                 raise BenchFailure(f"webhook async: statuses {result['by_status']}")
@@ -758,7 +821,7 @@ def run_async_scenario(
     check_paid(url, sent)
     if queued:
         raise BenchFailure(f"webhook async: {queued} orders paid before any worker ran")
-    row = row_from("2 webhook async", storage, result, ceiling)
+    row = row_from("2 webhook async", storage, result)
     row.note = (
         f"{len(sent) - WARMUP} distinct events (+{WARMUP} warm-up) answered 200 and queued; "
         f"`billing worker` started after the load paid all {len(sent)} in {drained:.1f} s "
@@ -819,9 +882,10 @@ def judge(row: Row) -> None:
 
 def table(rows: list[Row]) -> str:
     head = (
-        "| scenario | storage | requests | req/s | p50 ms | p99 ms | ratio | target | met | note |"
+        "| scenario | storage | requests | req/s | p50 ms | p99 ms | ceiling req/s | ratio "
+        "| target | met | worker CPU ms/req | note |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 12]
 
     def num(value: float | None, digits: int = 1) -> str:
         return "—" if value is None else f"{value:.{digits}f}"
@@ -829,7 +893,8 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.storage} | {r.requests or '—'} | {num(r.rps)} | {num(r.p50)} "
-            f"| {num(r.p99)} | {num(r.ratio, 2)} | {r.target} | {r.met} | {r.note} |"
+            f"| {num(r.p99)} | {num(r.ceiling, 0)} | {num(r.ratio, 2)} | {r.target} | {r.met} "
+            f"| {num(r.cpu_ms, 2)} | {r.note} |"
         )
     return "\n".join(lines)
 
@@ -856,22 +921,22 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     args.only = set(args.only.split(","))
+    global CEILING
     started = time.monotonic()
     rows: list[Row] = []
     peak_rss = 0.0
 
-    with tempfile.TemporaryDirectory(prefix="billing-bench-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="billing-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         workdir = Path(tmp)
-        ceiling = None
         if "0" in args.only:
-            with ceiling_server(workdir, args.workers) as server:
-                now = int(time.time())
-                body = json.dumps({"id": "evt_ceiling", **_fixtures()["event"]}).encode()
-                requests = [signed_webhook(body, now)] * 200
-                result = load(server, requests, workdir, args.duration, cycle=True, warmup=WARMUP)
-                ceiling = result["rps"]
-                rows.append(row_from("ceiling", "-", result, ceiling))
-                rows[-1].note = "bare Flask: body, HMAC-SHA256, JSON"
+            CEILING = Ceiling(stack.enter_context(ceiling_server(workdir, args.workers)), workdir)
+            result = CEILING.load(args.duration)
+            rows.append(row_from("ceiling", "-", {**result, "ceiling_rps": result["rps"]}))
+            rows[-1].note = "bare Flask: body, HMAC-SHA256, JSON; kept running, measured again "
+            rows[-1].note += f"for {PAIRED_SECONDS:.0f} s before and after each scenario"
             print(table(rows), flush=True)
 
         storages: list[tuple[str, Callable[[], contextlib.AbstractContextManager[str]]]] = [
@@ -882,19 +947,19 @@ def main() -> None:
         for storage, database in storages:
             if args.only & {"1", "3"}:
                 with database() as url:
-                    found, rss = run_webhook_scenarios(storage, url, workdir, args, ceiling)
+                    found, rss = run_webhook_scenarios(storage, url, workdir, args)
                 rows += found
                 peak_rss = max(peak_rss, rss)
             if "2" in args.only and storage == "postgresql":
                 if not redis_available():
                     raise BenchFailure(f"scenario 2 needs Redis at {REDIS_URL}")
                 with database() as url:
-                    found, rss = run_async_scenario(storage, url, workdir, args, ceiling)
+                    found, rss = run_async_scenario(storage, url, workdir, args)
                 rows += found
                 peak_rss = max(peak_rss, rss)
             if "4" in args.only:
                 with database() as url:
-                    found, rss = run_checkout_scenario(storage, url, workdir, args, ceiling)
+                    found, rss = run_checkout_scenario(storage, url, workdir, args)
                 rows += found
                 peak_rss = max(peak_rss, rss)
             print(table(rows), flush=True)
