@@ -36,7 +36,7 @@ from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStat
 
 from . import mapping
 from . import tables as t
-from .errors import translated
+from .errors import DuplicateRecord, translated
 
 
 class _Repository:
@@ -67,8 +67,24 @@ class _Repository:
         return result
 
     def _insert(self, table: Table, records: Sequence[dict[str, Any]]) -> None:
-        """Insert rows in a savepoint: a duplicate raises DuplicateRecord, the transaction lives."""
+        """Insert rows; a duplicate raises DuplicateRecord and the transaction lives on.
+
+        One row (the common case) goes in with ``ON CONFLICT DO NOTHING RETURNING``: no row
+        back means a unique key refused it, with no error to roll back, so no savepoint (two round
+        trips) is needed. Several rows go in together in a savepoint, so that a duplicate among
+        them leaves none of them inserted.
+        """
         if not records:
+            return
+        if len(records) == 1:
+            statement = (
+                self._dialect_insert(table)
+                .values(**records[0])
+                .on_conflict_do_nothing()
+                .returning(*table.primary_key.columns)
+            )
+            if self._write(statement).first() is None:
+                raise DuplicateRecord("a record with the same unique key already exists")
             return
         with translated(), self._session.begin_nested():
             self._execute(table.insert(), list(records))
@@ -89,36 +105,60 @@ class _Repository:
 
 
 class SqlOrders(_Repository):
+    """Orders with their items and (append-only) transitions.
+
+    ``save`` writes the items again only if they changed and appends the new transitions, so it
+    must know what is stored: an order this transaction locked, added or saved cannot change
+    under it (every writer locks the order first), and what was read or written then is kept
+    (``_stored``) instead of being read again; any other order is read again at ``save``.
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        #: order id -> (its item rows, how many transitions), as stored in this transaction.
+        self._stored: dict[str, tuple[list[dict[str, Any]], int]] = {}
+
     def add(self, order: Order) -> None:
+        items = mapping.item_records(order)
         self._insert(t.orders, [mapping.order_record(order)])
-        self._insert(t.order_items, mapping.item_records(order))
+        self._insert(t.order_items, items)
         self._insert(
             t.order_transitions,
             [mapping.transition_record(order.id, i, tr) for i, tr in enumerate(order.transitions)],
         )
+        self._stored[order.id] = (items, len(order.transitions))
 
     def save(self, order: Order) -> None:
+        known = self._stored.pop(order.id, None)  # kept again only if every write succeeds
         record = mapping.order_record(order)
         self._update(t.orders, t.orders.c.id == order.id, record)
+        stored_items, count = known if known is not None else self._read_stored(order.id)
         items = mapping.item_records(order)
-        stored_items = self._rows(
-            select(*t.order_items.c)
-            .where(t.order_items.c.order_id == order.id)
-            .order_by(t.order_items.c.position)
-        )
-        if [dict(row) for row in stored_items] != items:
+        if stored_items != items:
             self._write(t.order_items.delete().where(t.order_items.c.order_id == order.id))
             self._insert(t.order_items, items)
         # Transitions are append-only: store those after the ones already recorded.
-        stored = self._one(
-            select(func.count().label("n")).where(t.order_transitions.c.order_id == order.id)
-        )
-        count = stored["n"] if stored is not None else 0
         new = [
             mapping.transition_record(order.id, seq, order.transitions[seq])
             for seq in range(count, len(order.transitions))
         ]
         self._insert(t.order_transitions, new)
+        self._stored[order.id] = (items, len(order.transitions))
+
+    def forget_stored(self) -> None:
+        """The transaction rolled back: what it wrote or locked is gone."""
+        self._stored.clear()
+
+    def _read_stored(self, order_id: str) -> tuple[list[dict[str, Any]], int]:
+        stored_items = self._rows(
+            select(*t.order_items.c)
+            .where(t.order_items.c.order_id == order_id)
+            .order_by(t.order_items.c.position)
+        )
+        stored = self._one(
+            select(func.count().label("n")).where(t.order_transitions.c.order_id == order_id)
+        )
+        return [dict(row) for row in stored_items], stored["n"] if stored is not None else 0
 
     def get(self, order_id: str) -> Order:
         found = self._load(t.orders.c.id == order_id)
@@ -166,6 +206,11 @@ class SqlOrders(_Repository):
                 .order_by(t.order_transitions.c.order_id, t.order_transitions.c.seq)
             )
         )
+        if for_update:  # locked until the transaction ends: what save() compares with
+            for row in rows:
+                order_items = items.get(row["id"], [])
+                order_transitions = transitions.get(row["id"], [])
+                self._stored[row["id"]] = ([dict(r) for r in order_items], len(order_transitions))
         return [
             mapping.order_from(row, items.get(row["id"], []), transitions.get(row["id"], []))
             for row in rows

@@ -104,6 +104,7 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         with translated():
             self.session.rollback()
+        self.orders.forget_stored()
 
     def lock_order(self, order_id: str) -> Order:
         return self.orders.lock(order_id)
