@@ -159,16 +159,16 @@ class WebhookService:
             self._report(event, outcome, started)
             return outcome
         try:
-            outcome, order, jobs = self._process_once(event)
+            outcome, parked, jobs = self._process_once(event)
         except BillingError as error:
-            outcome, order, jobs = self._record_failure(event, error), None, []
+            outcome, parked, jobs = self._record_failure(event, error), [], []
         except Exception as error:  # unexpected: keep the trace, let the provider retry
             self._report(event, self._record_failure(event, error), started)
             raise
         self._report(event, outcome, started)
         self._jobs.publish(jobs)
-        if order is not None:
-            self._rerun_parked(order.id)
+        for waiting in parked:  # the events that waited for the order this one moved
+            self.process(self._provider.parse_event(waiting.payload.encode()))
         return outcome
 
     def _report(self, event: ProviderEvent, outcome: WebhookOutcome, started: float) -> None:
@@ -193,27 +193,34 @@ class WebhookService:
     @retry_on_conflict
     def _process_once(
         self, event: ProviderEvent
-    ) -> tuple[WebhookOutcome, Order | None, list[OutboxJob]]:
+    ) -> tuple[WebhookOutcome, list[WebhookEvent], list[OutboxJob]]:
+        """Journal, claim, apply and settle the event in one transaction. Returns its outcome,
+        the parked events of the order it moved (to run again after commit: read under the
+        order's lock, so none parked before it is missed) and the jobs to hand over."""
         now = self._clock.now()
         with self._uow_factory() as uow:
             uow.webhook_events.add_if_absent(_journal_entry(event, now))
             claimed = uow.webhook_events.claim(event.id)
             if claimed is None:
                 uow.commit()
-                return WebhookOutcome(event.id, DUPLICATE), None, []
+                return WebhookOutcome(event.id, DUPLICATE), [], []
             applied = self._apply(uow, event, now)
-            jobs: list[OutboxJob] = []
             if applied.order is not None:
-                uow.orders.save(applied.order)
-                reactions = self._reactions.apply(uow, applied.order, applied.events)
-                jobs = self._jobs.write(uow, reactions, now)
                 claimed.order_id = applied.order.id
             claimed.settle(applied.status, now, error=applied.code)
             uow.webhook_events.save(claimed)
+            jobs: list[OutboxJob] = []
+            parked: list[WebhookEvent] = []
+            if applied.order is not None:
+                uow.orders.save(applied.order)
+                if applied.events:
+                    parked = uow.webhook_events.list_parked_for_order(applied.order.id)
+                # Last: an invoice number holds the series' counter row until COMMIT.
+                reactions = self._reactions.apply(uow, applied.order, applied.events)
+                jobs = self._jobs.write(uow, reactions, now)
             uow.commit()
-        moved = applied.order if applied.events else None
         outcome = WebhookOutcome(event.id, str(applied.status), claimed.order_id, applied.code)
-        return outcome, moved, jobs
+        return outcome, parked, jobs
 
     def _apply(self, uow: UnitOfWork, event: ProviderEvent, at: datetime) -> _Applied:
         if event.kind is EventKind.UNHANDLED or not event.concerns_an_order:
@@ -303,12 +310,6 @@ class WebhookService:
         except Exception:
             log.exception("could not journal the failure of event %s", event.id)
         return WebhookOutcome(event.id, str(status), event.order_id, code, retryable)
-
-    def _rerun_parked(self, order_id: str) -> None:
-        with self._uow_factory() as uow:
-            parked = uow.webhook_events.list_parked_for_order(order_id)
-        for stored in parked:
-            self.process(self._provider.parse_event(stored.payload.encode()))
 
 
 def _journal_entry(event: ProviderEvent, at: datetime) -> WebhookEvent:
