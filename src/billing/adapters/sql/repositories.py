@@ -8,14 +8,15 @@ leaves the transaction usable on PostgreSQL as on SQLite.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
@@ -77,31 +78,61 @@ class _Repository:
         if not records:
             return
         if len(records) == 1:
-            statement = (
-                self._dialect_insert(table)
-                .values(**records[0])
-                .on_conflict_do_nothing()
-                .returning(*table.primary_key.columns)
-            )
-            if self._write(statement).first() is None:
+            statement = _insert_unless_present(self._dialect(), table)
+            if self._write(statement, records[0]).first() is None:
                 raise DuplicateRecord("a record with the same unique key already exists")
             return
         with translated(), self._session.begin_nested():
             self._execute(table.insert(), list(records))
 
-    def _update(self, table: Table, key: ColumnElement[bool], record: dict[str, Any]) -> None:
-        result = self._write(update(table).where(key).values(**record))
+    def _update(self, table: Table, row_id: str, record: dict[str, Any]) -> None:
+        """``UPDATE`` the row whose ``id`` is ``row_id`` with ``record`` (InvalidInput if none)."""
+        result = self._write(_update_by_id(table), {**record, _ROW_ID: row_id})
         if result.rowcount == 0:
             raise InvalidInput(f"no row in {table.name} to update", table=table.name)
 
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
     def _dialect_insert(self, table: Table) -> Insert:
         """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (PostgreSQL and SQLite)."""
-        name = self._session.get_bind().dialect.name
-        if name == "postgresql":
-            return postgresql.insert(table)
-        if name == "sqlite":
-            return sqlite.insert(table)
-        raise NotImplementedError(f"no insert-on-conflict for {name}")
+        return _dialect_insert(self._dialect(), table)
+
+
+# Statements whose values are all parameters, built once: building a statement with
+# ``values(...)`` on every call, and computing its cache key (which walks every value), took
+# about a quarter of a paying webhook's CPU.
+_ROW_ID = "_row_id"
+
+
+def _dialect_insert(dialect: str, table: Table) -> Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no insert-on-conflict for {dialect}")
+
+
+@functools.cache
+def _insert_unless_present(dialect: str, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>``, values as parameters."""
+    insert = _dialect_insert(dialect, table).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    statement: Insert = insert.returning(*table.primary_key.columns)
+    return statement
+
+
+@functools.cache
+def _update_by_id(table: Table) -> Update:
+    """``UPDATE <table> SET … WHERE id = :_row_id``, the columns set given as parameters."""
+    return update(table).where(table.c.id == bindparam(_ROW_ID))
+
+
+@functools.cache
+def _journal_unless_present(dialect: str) -> Insert:
+    c = t.webhook_events.c
+    insert = _dialect_insert(dialect, t.webhook_events)
+    statement: Insert = insert.on_conflict_do_nothing(index_elements=[c.id]).returning(c.id)  # type: ignore[attr-defined]
+    return statement
 
 
 class SqlOrders(_Repository):
@@ -131,7 +162,7 @@ class SqlOrders(_Repository):
     def save(self, order: Order) -> None:
         known = self._stored.pop(order.id, None)  # kept again only if every write succeeds
         record = mapping.order_record(order)
-        self._update(t.orders, t.orders.c.id == order.id, record)
+        self._update(t.orders, order.id, record)
         stored_items, count = known if known is not None else self._read_stored(order.id)
         items = mapping.item_records(order)
         if stored_items != items:
@@ -232,8 +263,7 @@ class SqlPaymentAttempts(_Repository):
         self._insert(t.payment_attempts, [mapping.attempt_record(attempt)])
 
     def save(self, attempt: PaymentAttempt) -> None:
-        c = t.payment_attempts.c
-        self._update(t.payment_attempts, c.id == attempt.id, mapping.attempt_record(attempt))
+        self._update(t.payment_attempts, attempt.id, mapping.attempt_record(attempt))
 
     def find_by_key(self, idempotency_key: str) -> PaymentAttempt | None:
         c = t.payment_attempts.c
@@ -251,7 +281,7 @@ class SqlRefunds(_Repository):
         self._insert(t.refunds, [mapping.refund_record(refund)])
 
     def save(self, refund: Refund) -> None:
-        self._update(t.refunds, t.refunds.c.id == refund.id, mapping.refund_record(refund))
+        self._update(t.refunds, refund.id, mapping.refund_record(refund))
 
     def get(self, refund_id: str) -> Refund:
         refund = self.find(refund_id)
@@ -280,10 +310,7 @@ class SqlEntitlements(_Repository):
         self._insert(t.entitlements, [mapping.entitlement_record(entitlement)])
 
     def save(self, entitlement: Entitlement) -> None:
-        c = t.entitlements.c
-        self._update(
-            t.entitlements, c.id == entitlement.id, mapping.entitlement_record(entitlement)
-        )
+        self._update(t.entitlements, entitlement.id, mapping.entitlement_record(entitlement))
 
     def list_for_order(self, order_id: str) -> list[Entitlement]:
         return self._list(t.entitlements.c.order_id == order_id)
@@ -306,8 +333,7 @@ class SqlCustomers(_Repository):
         self._insert(t.customers, [mapping.customer_record(profile)])
 
     def save(self, profile: CustomerProfile) -> None:
-        c = t.customers.c
-        self._update(t.customers, c.id == profile.id, mapping.customer_record(profile))
+        self._update(t.customers, profile.id, mapping.customer_record(profile))
 
     def find_by_user(self, user_id: str) -> CustomerProfile | None:
         row = self._one(select(*t.customers.c).where(t.customers.c.user_id == user_id))
@@ -336,8 +362,7 @@ class SqlInvoices(_Repository):
         self._insert(t.invoice_artifacts, [mapping.invoice_record(artifact)])
 
     def save(self, artifact: InvoiceArtifact) -> None:
-        c = t.invoice_artifacts.c
-        self._update(t.invoice_artifacts, c.id == artifact.id, mapping.invoice_record(artifact))
+        self._update(t.invoice_artifacts, artifact.id, mapping.invoice_record(artifact))
 
     def get(self, artifact_id: str) -> InvoiceArtifact:
         found = self._list(t.invoice_artifacts.c.id == artifact_id)
@@ -371,13 +396,8 @@ class SqlWebhookEvents(_Repository):
     def add_if_absent(self, event: WebhookEvent) -> bool:
         """``INSERT … ON CONFLICT (id) DO NOTHING``; a concurrent insert of the same id waits
         for the first one's transaction and then finds the row."""
-        statement = (
-            self._dialect_insert(t.webhook_events)
-            .values(**mapping.webhook_record(event))
-            .on_conflict_do_nothing(index_elements=[t.webhook_events.c.id])  # type: ignore[attr-defined]
-            .returning(t.webhook_events.c.id)
-        )
-        return self._write(statement).first() is not None
+        statement = _journal_unless_present(self._dialect())
+        return self._write(statement, mapping.webhook_record(event)).first() is not None
 
     def claim(self, event_id: str) -> WebhookEvent | None:
         """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,
@@ -393,8 +413,7 @@ class SqlWebhookEvents(_Repository):
         return mapping.webhook_from(row) if row is not None else None
 
     def save(self, event: WebhookEvent) -> None:
-        c = t.webhook_events.c
-        self._update(t.webhook_events, c.id == event.id, mapping.webhook_state_record(event))
+        self._update(t.webhook_events, event.id, mapping.webhook_state_record(event))
 
     def get(self, event_id: str) -> WebhookEvent:
         event = self.find(event_id)
