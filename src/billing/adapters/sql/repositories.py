@@ -53,13 +53,13 @@ class _Repository:
         """
         return self._session.connection().execute(statement, params)
 
-    def _rows(self, statement: Any) -> list[RowMapping]:
+    def _rows(self, statement: Any, params: Any = None) -> list[RowMapping]:
         with translated():
-            return list(self._execute(statement).mappings())
+            return list(self._execute(statement, params).mappings())
 
-    def _one(self, statement: Any) -> RowMapping | None:
+    def _one(self, statement: Any, params: Any = None) -> RowMapping | None:
         with translated():
-            return self._execute(statement).mappings().first()
+            return self._execute(statement, params).mappings().first()
 
     def _write(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         with translated():
@@ -192,7 +192,7 @@ class SqlOrders(_Repository):
         return [dict(row) for row in stored_items], stored["n"] if stored is not None else 0
 
     def get(self, order_id: str) -> Order:
-        found = self._load(t.orders.c.id == order_id)
+        found = self._load(_orders_by("id"), order_id)
         if not found:
             raise OrderNotFound(f"no order {order_id}", order_id=order_id)
         return found[0]
@@ -200,43 +200,30 @@ class SqlOrders(_Repository):
     def lock(self, order_id: str) -> Order:
         """``SELECT … FOR UPDATE`` on the order's row (SQLite: already holds the write lock),
         reading the row in the same statement: its items and transitions follow the lock."""
-        found = self._load(t.orders.c.id == order_id, for_update=True)
+        found = self._load(_orders_by("id", for_update=True), order_id, for_update=True)
         if not found:
             raise OrderNotFound(f"no order {order_id}", order_id=order_id)
         return found[0]
 
     def find_by_payment(self, provider_payment_id: str) -> Order | None:
-        found = self._load(t.orders.c.provider_payment_id == provider_payment_id)
+        found = self._load(_orders_by("provider_payment_id"), provider_payment_id)
         return found[0] if found else None
 
     def list_for_guest(self, email: str) -> list[Order]:
-        return self._load(
-            and_(t.orders.c.customer_user_id.is_(None), t.orders.c.customer_email == email)
-        )
+        return self._load(_orders_of_guest(), email)
 
     def list_for_user(self, user_id: str) -> list[Order]:
-        return self._load(t.orders.c.customer_user_id == user_id)
+        return self._load(_orders_by("customer_user_id"), user_id)
 
-    def _load(self, where: ColumnElement[bool], *, for_update: bool = False) -> list[Order]:
-        statement = select(*t.orders.c).where(where).order_by(*_by_time(t.orders))
-        rows = self._rows(statement.with_for_update() if for_update else statement)
+    def _load(self, orders: Select[Any], value: str, *, for_update: bool = False) -> list[Order]:
+        """The orders ``orders`` selects (its one parameter: ``value``), with their items and
+        transitions."""
+        rows = self._rows(orders, {_VALUE: value})
         if not rows:
             return []
         ids = [row["id"] for row in rows]
-        items = mapping.group_by_order(
-            self._rows(
-                select(*t.order_items.c)
-                .where(_of_orders(t.order_items.c.order_id, ids))
-                .order_by(t.order_items.c.order_id, t.order_items.c.position)
-            )
-        )
-        transitions = mapping.group_by_order(
-            self._rows(
-                select(*t.order_transitions.c)
-                .where(_of_orders(t.order_transitions.c.order_id, ids))
-                .order_by(t.order_transitions.c.order_id, t.order_transitions.c.seq)
-            )
-        )
+        items = mapping.group_by_order(self._of_orders(t.order_items, ids))
+        transitions = mapping.group_by_order(self._of_orders(t.order_transitions, ids))
         if for_update:  # locked until the transaction ends: what save() compares with
             for row in rows:
                 order_items = items.get(row["id"], [])
@@ -247,15 +234,44 @@ class SqlOrders(_Repository):
             for row in rows
         ]
 
+    def _of_orders(self, table: Table, ids: Sequence[str]) -> list[RowMapping]:
+        """The items or transitions of these orders: one order (the common case) by a statement
+        built once, several by ``IN (…)`` (rendered anew for every call)."""
+        if len(ids) == 1:
+            return self._rows(_rows_of_one_order(table), {_VALUE: ids[0]})
+        by = table.c.position if "position" in table.c else table.c.seq
+        return self._rows(
+            select(*table.c).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, by)
+        )
+
 
 def _by_time(table: Table) -> tuple[Any, ...]:
     return (table.c.created_at, table.c.id)
 
 
-def _of_orders(column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
-    """``column = :id`` for one order (the common case: a plain, cached statement), else
-    ``column IN (…)`` (an expanding parameter, rendered anew for every call)."""
-    return column == ids[0] if len(ids) == 1 else column.in_(ids)
+_VALUE = "value"
+
+
+@functools.cache
+def _orders_by(column: str, *, for_update: bool = False) -> Select[Any]:
+    """``SELECT`` the orders whose ``column`` is ``:value``, oldest first; built once."""
+    statement = select(*t.orders.c).where(t.orders.c[column] == bindparam(_VALUE))
+    statement = statement.order_by(*_by_time(t.orders))
+    return statement.with_for_update() if for_update else statement
+
+
+@functools.cache
+def _orders_of_guest() -> Select[Any]:
+    c = t.orders.c
+    guest = and_(c.customer_user_id.is_(None), c.customer_email == bindparam(_VALUE))
+    return select(*c).where(guest).order_by(*_by_time(t.orders))
+
+
+@functools.cache
+def _rows_of_one_order(table: Table) -> Select[Any]:
+    """An order's items or transitions (``order_id = :value``) in their order; built once."""
+    by = table.c.position if "position" in table.c else table.c.seq
+    return select(*table.c).where(table.c.order_id == bindparam(_VALUE)).order_by(by)
 
 
 class SqlPaymentAttempts(_Repository):
@@ -313,7 +329,8 @@ class SqlEntitlements(_Repository):
         self._update(t.entitlements, entitlement.id, mapping.entitlement_record(entitlement))
 
     def list_for_order(self, order_id: str) -> list[Entitlement]:
-        return self._list(t.entitlements.c.order_id == order_id)
+        rows = self._rows(_ENTITLEMENTS_OF_ORDER, {_VALUE: order_id})
+        return [mapping.entitlement_from(row) for row in rows]
 
     def list_for_user(self, user_id: str) -> list[Entitlement]:
         return self._list(t.entitlements.c.customer_user_id == user_id)
@@ -373,10 +390,10 @@ class SqlInvoices(_Repository):
     def find(
         self, order_id: str, kind: DocumentKind, refund_id: str | None = None
     ) -> InvoiceArtifact | None:
-        c = t.invoice_artifacts.c
-        refund = c.refund_id.is_(None) if refund_id is None else c.refund_id == refund_id
-        found = self._list(and_(c.order_id == order_id, c.kind == str(kind), refund))
-        return found[0] if found else None
+        params = {"order_id": order_id, "kind": str(kind), "refund_id": refund_id}
+        statement = _DOCUMENT_OF_ORDER if refund_id is None else _DOCUMENT_OF_REFUND
+        row = self._one(statement, params)
+        return mapping.invoice_from(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
         return self._list(t.invoice_artifacts.c.order_id == order_id)
@@ -402,14 +419,7 @@ class SqlWebhookEvents(_Repository):
     def claim(self, event_id: str) -> WebhookEvent | None:
         """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,
         exactly one changes the row; the others find it no longer claimable."""
-        c = t.webhook_events.c
-        statement = (
-            update(t.webhook_events)
-            .where(c.id == event_id, c.status.in_([str(s) for s in sorted(CLAIMABLE)]))
-            .values(status=str(WebhookStatus.PROCESSING), attempts=c.attempts + 1)
-            .returning(*c)
-        )
-        row = self._write(statement).mappings().first()
+        row = self._write(_CLAIM, {_VALUE: event_id}).mappings().first()
         return mapping.webhook_from(row) if row is not None else None
 
     def save(self, event: WebhookEvent) -> None:
@@ -450,13 +460,8 @@ class SqlWebhookEvents(_Repository):
         )
 
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
-        c = t.webhook_events.c
-        statement = (
-            select(*c)
-            .where(c.order_id == order_id, c.status == str(WebhookStatus.PARKED))
-            .order_by(c.received_at, c.id)
-        )
-        return [mapping.webhook_from(row) for row in self._rows(statement)]
+        rows = self._rows(_PARKED_OF_ORDER, {_VALUE: order_id})
+        return [mapping.webhook_from(row) for row in rows]
 
 
 class SqlCatalog(_Repository):
@@ -483,3 +488,47 @@ class SqlCatalog(_Repository):
             )
         )
         self._write(statement)
+
+
+# -- statements of the paying path, built once ------------------------------------------------
+
+_ENTITLEMENTS_OF_ORDER = (
+    select(*t.entitlements.c)
+    .where(t.entitlements.c.order_id == bindparam(_VALUE))
+    .order_by(t.entitlements.c.granted_at, t.entitlements.c.id)
+)
+_DOCUMENTS = t.invoice_artifacts.c
+#: An order's document of a kind (the first by number), without or with a refund.
+_DOCUMENT_OF_ORDER = (
+    select(*_DOCUMENTS)
+    .where(
+        _DOCUMENTS.order_id == bindparam("order_id"),
+        _DOCUMENTS.kind == bindparam("kind"),
+        _DOCUMENTS.refund_id.is_(None),
+    )
+    .order_by(_DOCUMENTS.number)
+    .limit(1)
+)
+_DOCUMENT_OF_REFUND = (
+    select(*_DOCUMENTS)
+    .where(
+        _DOCUMENTS.order_id == bindparam("order_id"),
+        _DOCUMENTS.kind == bindparam("kind"),
+        _DOCUMENTS.refund_id == bindparam("refund_id"),
+    )
+    .order_by(_DOCUMENTS.number)
+    .limit(1)
+)
+_EVENTS = t.webhook_events.c
+#: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``.
+_CLAIM = (
+    update(t.webhook_events)
+    .where(_EVENTS.id == bindparam(_VALUE), _EVENTS.status.in_(sorted(map(str, CLAIMABLE))))
+    .values(status=str(WebhookStatus.PROCESSING), attempts=_EVENTS.attempts + 1)
+    .returning(*_EVENTS)
+)
+_PARKED_OF_ORDER = (
+    select(*_EVENTS)
+    .where(_EVENTS.order_id == bindparam(_VALUE), _EVENTS.status == str(WebhookStatus.PARKED))
+    .order_by(_EVENTS.received_at, _EVENTS.id)
+)
