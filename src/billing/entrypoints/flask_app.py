@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from importlib import import_module
 
 from flask import Flask, Response, g, jsonify, request
 
@@ -96,14 +97,18 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
 def serve_app() -> Flask:
     """The app of one ``billing serve`` worker: ``create_app()`` with the services a request
-    uses built at start (imports, templates, clients), not during the worker's first requests.
+    uses built at start (imports, templates, clients; WeasyPrint too when the worker renders
+    documents itself, with the inline broker), not during the worker's first requests.
     Best effort: a service that cannot be built now reports its error on the request again."""
     app = create_app()
     container: Container = app.extensions["billing.container"]
+    settings = container.settings()
     try:
         for service in (container.webhooks, container.checkout, container.access):
             service()
         container.job_publisher()
+        if settings.task_broker.lower() == "inline" and settings.invoice_renderer == "pdf":
+            import_module("billing.adapters.invoices.pdf_renderer")  # this worker renders
     except Exception:
         log.warning("warming the services up at start failed", exc_info=True)
     return app

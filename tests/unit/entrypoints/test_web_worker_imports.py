@@ -47,7 +47,9 @@ def test_the_app_and_its_services_start_without_weasyprint() -> None:
     assert _printed(START_A_WORKER) == "[]"
 
 
-def test_a_served_worker_builds_its_services_at_start_without_weasyprint() -> None:
+def test_a_served_worker_loads_weasyprint_at_start_only_if_it_renders_itself() -> None:
     env = {"PATH": "/usr/bin:/bin", "BILLING_STORAGE": "memory", "BILLING_SECRET_KEY": "x" * 32}
+    queued = {**env, "BILLING_TASK_BROKER": "redis://127.0.0.1:1/0"}  # connects on first send
 
-    assert _printed(SERVE_A_WORKER, env) == "[]"
+    assert _printed(SERVE_A_WORKER, queued) == "[]"
+    assert _printed(SERVE_A_WORKER, env) == "['fontTools', 'pydyf', 'weasyprint']"
