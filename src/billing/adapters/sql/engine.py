@@ -66,6 +66,12 @@ def _serialise_sqlite_writers(engine: Engine, *, wal: bool) -> None:
         finally:
             cursor.close()
 
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        # Returning from an AUTOCOMMIT read, the pool resets the isolation level, which hands
+        # transactions back to the driver: take them back.
+        dbapi_connection.isolation_level = None
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         # A reader in autocommit (each statement its own read snapshot) takes no write lock.
