@@ -249,6 +249,23 @@ def test_a_locked_sqlite_database_is_a_transient_conflict(tmp_path: Path) -> Non
     assert isinstance(busy.value, StorageUnavailable)
 
 
+def test_the_journaled_status_is_read_while_another_writer_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'billing.db'}"
+    upgrade(url)
+    holder = SqlUnitOfWorkFactory.from_url(url)
+    with holder() as uow:
+        uow.webhook_events.add_if_absent(WebhookEvent("evt_1", "t", "{}", NOW))
+        uow.commit()
+    impatient = SqlUnitOfWorkFactory(make_engine(url, sqlite_busy_timeout=0.05))
+    _hold_write_lock(holder, 0.5)
+
+    assert impatient.journaled_status("evt_1") == "received"
+    with pytest.raises(TransientConflict):  # a unit of work waits for the lock
+        impatient().__enter__()
+
+
 def test_a_use_case_runs_again_until_the_lock_is_released(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'billing.db'}"
     upgrade(url)

@@ -505,6 +505,30 @@ def test_a_claim_is_won_once_until_the_event_fails(uow_factory: UnitOfWorkFactor
     assert settled.processed_at == NOW + timedelta(seconds=1)
 
 
+def test_the_journaled_status_is_the_committed_one(uow_factory: UnitOfWorkFactory) -> None:
+    assert uow_factory.journaled_status("evt_1") is None
+    with uow_factory() as uow:
+        uow.webhook_events.add_if_absent(an_event())
+        uow.commit()
+    assert uow_factory.journaled_status("evt_1") is WebhookStatus.RECEIVED
+
+    with uow_factory() as uow:
+        held = uow.webhook_events.claim("evt_1")
+        assert held is not None
+        held.settle(WebhookStatus.PROCESSED, NOW)
+        uow.webhook_events.save(held)
+    assert uow_factory.journaled_status("evt_1") is WebhookStatus.RECEIVED  # rolled back
+
+    with uow_factory() as uow:
+        held = uow.webhook_events.claim("evt_1")
+        assert held is not None
+        held.settle(WebhookStatus.PROCESSED, NOW)
+        uow.webhook_events.save(held)
+        uow.commit()
+    assert uow_factory.journaled_status("evt_1") is WebhookStatus.PROCESSED
+    assert uow_factory.journaled_status("evt_other") is None
+
+
 def test_a_claim_without_commit_is_released(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         uow.webhook_events.add_if_absent(an_event())

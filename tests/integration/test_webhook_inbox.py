@@ -324,6 +324,9 @@ class LetsAnotherDeliveryIn:
             self._meanwhile()
         return self._factory()
 
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        return self._factory.journaled_status(event_id)
+
 
 def test_a_failure_does_not_overwrite_what_another_delivery_applied_meanwhile(
     inbox: Inbox,

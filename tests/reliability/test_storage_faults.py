@@ -223,8 +223,9 @@ def test_a_serialization_failure_on_a_webhook_is_run_again_with_one_outcome(
     fired: list[str] = []
 
     def concurrent_update(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        """After our snapshot is taken, another transaction commits a change to the order."""
-        if not fired:
+        """After our snapshot is taken (by the transaction's first statement, the journal's
+        INSERT), another transaction commits a change to the order."""
+        if not fired and statement.startswith("INSERT INTO billing_webhook_events"):
             fired.append(statement)
             with direct.begin() as other:
                 touch = t.orders.update().where(t.orders.c.id == order_id)

@@ -92,7 +92,7 @@ def serve(host: str, port: int, workers: int) -> None:
         str(workers),
         "--access-logfile",
         "-",
-        "billing.entrypoints.flask_app:create_app()",
+        "billing.entrypoints.flask_app:serve_app()",
     ]
     sys.stdout.flush()
     os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, fixed arguments

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 
-from billing.adapters.invoices.pdf_renderer import WeasyPrintInvoiceRenderer
+from billing.adapters.invoices.deferred import DeferredPdfRenderer
 from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.memory import FakePaymentProvider, MemoryUnitOfWorkFactory
 from billing.adapters.metrics import PrometheusMetrics
@@ -173,7 +173,7 @@ class Container(containers.DeclarativeContainer):
     artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
     renderer = providers.Selector(
         settings.provided.invoice_renderer,
-        pdf=providers.Singleton(WeasyPrintInvoiceRenderer),
+        pdf=providers.Singleton(DeferredPdfRenderer),  # WeasyPrint loads on the first render
         text=providers.Singleton(TextRenderer),
     )
 

@@ -1,10 +1,12 @@
-"""The Flask application: ``create_app()`` wires the container and mounts ``/billing/``."""
+"""The Flask application: ``create_app()`` wires the container and mounts ``/billing/``;
+``serve_app()`` is the same, warmed up, for a gunicorn worker."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -98,6 +100,25 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.register_blueprint(sandbox.blueprint, url_prefix="/billing")
     if container.settings().demo_catalog:
         load_demo_catalog(container)
+    return app
+
+
+def serve_app() -> Flask:
+    """The app of one ``billing serve`` worker: ``create_app()`` with the services a request
+    uses built at start (imports, templates, clients; WeasyPrint too when the worker renders
+    documents itself, with the inline broker), not during the worker's first requests.
+    Best effort: a service that cannot be built now reports its error on the request again."""
+    app = create_app()
+    container: Container = app.extensions["billing.container"]
+    settings = container.settings()
+    try:
+        for service in (container.webhooks, container.checkout, container.access):
+            service()
+        container.job_publisher()
+        if settings.task_broker.lower() == "inline" and settings.invoice_renderer == "pdf":
+            import_module("billing.adapters.invoices.pdf_renderer")  # this worker renders
+    except Exception:
+        log.warning("warming the services up at start failed", exc_info=True)
     return app
 
 

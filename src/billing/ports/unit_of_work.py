@@ -150,3 +150,8 @@ class UnitOfWork(Protocol):
 @runtime_checkable
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        """The committed status of a journaled event, None if it is not journaled; read
+        outside any unit of work (no write transaction, no lock). A snapshot: only a status
+        that can no longer change (``SETTLED``) may be acted upon without a transaction."""
+        ...

@@ -24,7 +24,7 @@ import attrs
 from billing.domain.errors import BillingError, DuplicateRecord, InvalidInput, OrderNotFound
 from billing.domain.identity import Caller
 from billing.domain.order import Customer, Order
-from billing.domain.payment import PaymentMode, ProviderPayment
+from billing.domain.payment import PaymentAttempt, PaymentMode, ProviderPayment
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
@@ -132,17 +132,23 @@ class CheckoutService:
         """Create (or find again, for a retried request key) the order, then its payment."""
         customer = customer_of(caller, request.email)
         try:
-            order = self._order(customer, request)
+            order, attempt = self._order(customer, request)
         except DuplicateRecord:  # a concurrent retry of this request inserted the order first
-            order = self._order(customer, request)
-        result = self._payments.checkout(order.id, request.mode, self._urls(order.id))
+            order, attempt = self._order(customer, request)
+        recorded = (attempt, order) if attempt is not None else None
+        urls = self._urls(order.id)
+        result = self._payments.checkout(order.id, request.mode, urls, recorded)
         token = self._tokens.token_for(order.id) if customer.is_guest else None
         return CheckoutReceipt(
             result.order, result.payment, self._provider_name, self._publishable_key, token
         )
 
     @retry_on_conflict
-    def _order(self, customer: Customer, request: CheckoutRequest) -> Order:
+    def _order(
+        self, customer: Customer, request: CheckoutRequest
+    ) -> tuple[Order, PaymentAttempt | None]:
+        """The order of this request: found again (its attempt is then looked up under its
+        lock), or added together with its payment attempt in one transaction."""
         if request.request_key is None:
             order_id = self._ids.new_id("ord")
         else:
@@ -156,7 +162,7 @@ class CheckoutService:
                         "this Idempotency-Key was used for another checkout",
                         field="Idempotency-Key",
                     )
-                return existing
+                return existing, None
             order = priced_order(
                 uow,
                 customer,
@@ -167,8 +173,9 @@ class CheckoutService:
                 access_token=self._tokens.token_for(order_id) if customer.is_guest else None,
             )
             uow.orders.add(order)
+            attempt = self._payments.first_attempt(uow, order, request.mode)
             uow.commit()
-        return order
+        return order, attempt
 
     def _urls(self, order_id: str) -> ReturnUrls:
         base = self._public_base_url.rstrip("/")

@@ -15,7 +15,7 @@ from billing.domain.payment import PaymentAttempt, PaymentMode, ProviderPayment,
 from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
-from billing.ports.unit_of_work import UnitOfWorkFactory
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from billing.services.transactions import retry_on_conflict
 
 
@@ -39,9 +39,16 @@ class PaymentService:
     _ids: IdGenerator
 
     def checkout(
-        self, order_id: str, mode: PaymentMode, urls: ReturnUrls | None = None
+        self,
+        order_id: str,
+        mode: PaymentMode,
+        urls: ReturnUrls | None = None,
+        recorded: tuple[PaymentAttempt, Order] | None = None,
     ) -> CheckoutResult:
-        attempt, order = self._record_attempt(order_id, mode)
+        """The order's payment at the provider, created once. ``recorded``: the attempt and
+        order a caller committed together with ``first_attempt``; otherwise the attempt is
+        found or recorded here, under the order's lock."""
+        attempt, order = recorded or self._record_attempt(order_id, mode)
         try:
             payment = self._provider_payment(order, attempt, urls)
         except ProviderError as error:
@@ -65,16 +72,28 @@ class PaymentService:
                         order_id=order_id,
                         mode=str(other[0].mode),
                     )
-                attempt = PaymentAttempt(
-                    id=self._ids.new_id("att"),
-                    order_id=order_id,
-                    mode=mode,
-                    idempotency_key=key,
-                    created_at=self._clock.now(),
-                )
+                attempt = self._new_attempt(order_id, mode, key)
                 uow.payment_attempts.add(attempt)
                 uow.commit()
             return attempt, order
+
+    def first_attempt(self, uow: UnitOfWork, order: Order, mode: PaymentMode) -> PaymentAttempt:
+        """Record the payment attempt of an order added in the caller's transaction (which
+        commits both, before ``checkout`` calls the provider): a new order has no attempt."""
+        if order.status not in PAYABLE_STATES:
+            raise OrderNotPayable(f"order {order.id} is {order.status}", order_id=order.id)
+        attempt = self._new_attempt(order.id, mode, payment_key(mode, order.idempotency_key))
+        uow.payment_attempts.add(attempt)
+        return attempt
+
+    def _new_attempt(self, order_id: str, mode: PaymentMode, key: str) -> PaymentAttempt:
+        return PaymentAttempt(
+            id=self._ids.new_id("att"),
+            order_id=order_id,
+            mode=mode,
+            idempotency_key=key,
+            created_at=self._clock.now(),
+        )
 
     def _provider_payment(
         self, order: Order, attempt: PaymentAttempt, urls: ReturnUrls | None

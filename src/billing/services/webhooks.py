@@ -2,9 +2,10 @@
 
 Each delivery runs in one transaction: journal the event (insert-on-conflict on its id), claim
 it (an atomic status change that only one delivery can win), lock the order, apply, and record
-the outcome. A duplicate finds the event settled or held and changes nothing. An event that
-cannot apply yet is parked, and re-run when its order moves; one whose order we do not know
-yet is answered with a retryable error so the provider delivers it again.
+the outcome. A duplicate finds the event settled or held and changes nothing; the redelivery of
+an event already settled is answered from one read of its status, before any transaction. An
+event that cannot apply yet is parked, and re-run when its order moves; one whose order we do
+not know yet is answered with a retryable error so the provider delivers it again.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from billing.domain.order import Order
 from billing.domain.outbox import OutboxJob
 from billing.domain.provider_event import EventKind, ProviderEvent
 from billing.domain.state import PAID_STATES, PAYABLE_STATES
-from billing.domain.webhook import CLAIMABLE, WebhookEvent, WebhookStatus
+from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.metrics import Metrics
 from billing.ports.payments import PaymentProvider
@@ -100,7 +101,10 @@ class WebhookService:
             self._metrics.increment(PROCESSED_METRIC, labels)
             log.warning("webhook delivery rejected: %s", error.code, extra={"code": error.code})
             raise
-        written, outcome = self._journal_and_queue(event)
+        written: list[OutboxJob] = []
+        outcome = DUPLICATE
+        if not self._settled_already(event.id):
+            written, outcome = self._journal_and_queue(event)
         self._jobs.publish(written)
         self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome})
         return WebhookOutcome(event.id, outcome, event.order_id)
@@ -112,6 +116,11 @@ class WebhookService:
         if outcome.retryable:
             raise RetryLater(f"event {event_id}: {outcome.outcome} ({outcome.code})")
         return outcome
+
+    def _settled_already(self, event_id: str) -> bool:
+        """A redelivery of a settled event is a duplicate: known from one read, without a
+        transaction (settled is final). Any other event takes the journaled, claimed path."""
+        return self._uow_factory.journaled_status(event_id) in SETTLED
 
     @retry_on_conflict
     def _journal_and_queue(self, event: ProviderEvent) -> tuple[list[OutboxJob], str]:
@@ -145,17 +154,21 @@ class WebhookService:
 
     def process(self, event: ProviderEvent) -> WebhookOutcome:
         started = time.perf_counter()
+        if self._settled_already(event.id):
+            outcome = WebhookOutcome(event.id, DUPLICATE)
+            self._report(event, outcome, started)
+            return outcome
         try:
-            outcome, order, jobs = self._process_once(event)
+            outcome, parked, jobs = self._process_once(event)
         except BillingError as error:
-            outcome, order, jobs = self._record_failure(event, error), None, []
+            outcome, parked, jobs = self._record_failure(event, error), [], []
         except Exception as error:  # unexpected: keep the trace, let the provider retry
             self._report(event, self._record_failure(event, error), started)
             raise
         self._report(event, outcome, started)
         self._jobs.publish(jobs)
-        if order is not None:
-            self._rerun_parked(order.id)
+        for waiting in parked:  # the events that waited for the order this one moved
+            self.process(self._provider.parse_event(waiting.payload.encode()))
         return outcome
 
     def _report(self, event: ProviderEvent, outcome: WebhookOutcome, started: float) -> None:
@@ -180,27 +193,34 @@ class WebhookService:
     @retry_on_conflict
     def _process_once(
         self, event: ProviderEvent
-    ) -> tuple[WebhookOutcome, Order | None, list[OutboxJob]]:
+    ) -> tuple[WebhookOutcome, list[WebhookEvent], list[OutboxJob]]:
+        """Journal, claim, apply and settle the event in one transaction. Returns its outcome,
+        the parked events of the order it moved (to run again after commit: read under the
+        order's lock, so none parked before it is missed) and the jobs to hand over."""
         now = self._clock.now()
         with self._uow_factory() as uow:
             uow.webhook_events.add_if_absent(_journal_entry(event, now))
             claimed = uow.webhook_events.claim(event.id)
             if claimed is None:
                 uow.commit()
-                return WebhookOutcome(event.id, DUPLICATE), None, []
+                return WebhookOutcome(event.id, DUPLICATE), [], []
             applied = self._apply(uow, event, now)
-            jobs: list[OutboxJob] = []
             if applied.order is not None:
-                uow.orders.save(applied.order)
-                reactions = self._reactions.apply(uow, applied.order, applied.events)
-                jobs = self._jobs.write(uow, reactions, now)
                 claimed.order_id = applied.order.id
             claimed.settle(applied.status, now, error=applied.code)
             uow.webhook_events.save(claimed)
+            jobs: list[OutboxJob] = []
+            parked: list[WebhookEvent] = []
+            if applied.order is not None:
+                uow.orders.save(applied.order)
+                if applied.events:
+                    parked = uow.webhook_events.list_parked_for_order(applied.order.id)
+                # Last: an invoice number holds the series' counter row until COMMIT.
+                reactions = self._reactions.apply(uow, applied.order, applied.events)
+                jobs = self._jobs.write(uow, reactions, now)
             uow.commit()
-        moved = applied.order if applied.events else None
         outcome = WebhookOutcome(event.id, str(applied.status), claimed.order_id, applied.code)
-        return outcome, moved, jobs
+        return outcome, parked, jobs
 
     def _apply(self, uow: UnitOfWork, event: ProviderEvent, at: datetime) -> _Applied:
         if event.kind is EventKind.UNHANDLED or not event.concerns_an_order:
@@ -290,12 +310,6 @@ class WebhookService:
         except Exception:
             log.exception("could not journal the failure of event %s", event.id)
         return WebhookOutcome(event.id, str(status), event.order_id, code, retryable)
-
-    def _rerun_parked(self, order_id: str) -> None:
-        with self._uow_factory() as uow:
-            parked = uow.webhook_events.list_parked_for_order(order_id)
-        for stored in parked:
-            self.process(self._provider.parse_event(stored.payload.encode()))
 
 
 def _journal_entry(event: ProviderEvent, at: datetime) -> WebhookEvent:

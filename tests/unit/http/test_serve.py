@@ -23,7 +23,7 @@ def test_serve_runs_gunicorn_on_the_app_factory(
     [argv] = ran
     assert argv[1:3] == ["-m", "gunicorn"]
     assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
-    assert argv[-1] == "billing.entrypoints.flask_app:create_app()"
+    assert argv[-1] == "billing.entrypoints.flask_app:serve_app()"
     assert "http://127.0.0.1:8123/billing/openapi.json" in result.output
 
 

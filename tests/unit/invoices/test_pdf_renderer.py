@@ -7,13 +7,15 @@ import io
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
 import pypdf
 import pytest
 
-from billing.adapters.invoices.errors import InvoiceRenderingFailed
+from billing.adapters.invoices.deferred import DeferredPdfRenderer
+from billing.adapters.invoices.errors import InvoiceRenderingFailed, UnknownTemplateVersion
 from billing.adapters.invoices.pdf_renderer import (
     PackagedAssetFetcher,
     WeasyPrintInvoiceRenderer,
@@ -85,6 +87,33 @@ def test_the_same_document_gives_the_same_bytes(rendered: dict[str, RenderedDocu
 
     assert again == rendered["EUR"]
     assert hashlib.sha256(again.pdf).digest() == hashlib.sha256(rendered["EUR"].pdf).digest()
+
+
+def test_threads_rendering_at_once_give_the_same_bytes(
+    rendered: dict[str, RenderedDocument],
+) -> None:
+    """Each thread draws with its own font configuration, reused from one PDF to the next."""
+    documents = [EUR_INVOICE, KWD_INVOICE, CREDIT_NOTE, JPY_INVOICE] * 2
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(RENDERER.render, documents))
+
+    expected = [rendered[key] for key in ("EUR", "KWD", "CN", "JPY")] * 2
+    assert results == expected
+
+
+def test_the_deferred_renderer_draws_the_same_files(rendered: dict[str, RenderedDocument]) -> None:
+    deferred = DeferredPdfRenderer()
+
+    assert isinstance(deferred, InvoiceRenderer)
+    assert deferred.template_version == RENDERER.template_version
+    assert deferred.render(KWD_INVOICE) == rendered["KWD"]
+    assert deferred.render(EUR_INVOICE) == rendered["EUR"]
+
+
+def test_the_deferred_renderer_refuses_an_unknown_template_version_at_once() -> None:
+    with pytest.raises(UnknownTemplateVersion):
+        DeferredPdfRenderer("version-two")
 
 
 def test_another_document_gives_other_bytes(rendered: dict[str, RenderedDocument]) -> None:

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Self
 
 from billing.domain.order import Order
+from billing.domain.webhook import WebhookEvent, WebhookStatus
 
 from .database import MemoryDatabase, Tables
 from .outbox import MemoryOutbox
@@ -79,3 +80,8 @@ class MemoryUnitOfWorkFactory:
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.database)
+
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        with self.database.lock:
+            event: WebhookEvent | None = self.database.tables.webhook_events.get(event_id)
+            return None if event is None else event.status

@@ -2,9 +2,10 @@
 
 SQLite: SQLAlchemy emits ``BEGIN IMMEDIATE`` itself (the pysqlite recipe: the driver's own
 transaction handling is switched off), so every unit of work takes the write lock when it
-starts and writers serialise; a busy timeout makes them wait for each other instead of failing.
-Foreign keys are enforced and the journal is write-ahead. PostgreSQL: psycopg 3, READ
-COMMITTED, connections checked before use; row locks come from ``SELECT … FOR UPDATE``.
+starts and writers serialise (a connection in ``AUTOCOMMIT`` only reads, and takes none); a
+busy timeout makes them wait for each other instead of failing. Foreign keys are enforced and
+the journal is write-ahead. PostgreSQL: psycopg 3, READ COMMITTED, connections checked before
+use; row locks come from ``SELECT … FOR UPDATE``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from sqlalchemy.pool import StaticPool
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/billing.db"
 SQLITE_BUSY_TIMEOUT = 30.0  # seconds a writer waits for another writer's lock
+#: The isolation level of a connection that only reads, one statement at a time.
+AUTOCOMMIT = "AUTOCOMMIT"
 
 
 def make_engine(
@@ -63,6 +66,14 @@ def _serialise_sqlite_writers(engine: Engine, *, wal: bool) -> None:
         finally:
             cursor.close()
 
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
+        # Returning from an AUTOCOMMIT read, the pool resets the isolation level, which hands
+        # transactions back to the driver: take them back.
+        dbapi_connection.isolation_level = None
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader in autocommit (each statement its own read snapshot) takes no write lock.
+        if connection.get_execution_options().get("isolation_level") != AUTOCOMMIT:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

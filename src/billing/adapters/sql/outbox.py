@@ -26,7 +26,7 @@ class SqlOutbox(_Repository):
     def save(self, job: OutboxJob) -> None:
         record = mapping.outbox_record(job)
         del record["id"], record["task"], record["params"], record["created_at"]
-        self._update(t.outbox_jobs, t.outbox_jobs.c.id == job.id, record)
+        self._update(t.outbox_jobs, job.id, record)
 
     def get(self, job_id: str) -> OutboxJob:
         job = self.find(job_id)

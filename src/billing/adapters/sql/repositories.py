@@ -8,14 +8,15 @@ leaves the transaction usable on PostgreSQL as on SQLite.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
@@ -36,7 +37,7 @@ from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStat
 
 from . import mapping
 from . import tables as t
-from .errors import translated
+from .errors import DuplicateRecord, translated
 
 
 class _Repository:
@@ -52,13 +53,13 @@ class _Repository:
         """
         return self._session.connection().execute(statement, params)
 
-    def _rows(self, statement: Any) -> list[RowMapping]:
+    def _rows(self, statement: Any, params: Any = None) -> list[RowMapping]:
         with translated():
-            return list(self._execute(statement).mappings())
+            return list(self._execute(statement, params).mappings())
 
-    def _one(self, statement: Any) -> RowMapping | None:
+    def _one(self, statement: Any, params: Any = None) -> RowMapping | None:
         with translated():
-            return self._execute(statement).mappings().first()
+            return self._execute(statement, params).mappings().first()
 
     def _write(self, statement: Any, params: Any = None) -> CursorResult[Any]:
         with translated():
@@ -67,61 +68,131 @@ class _Repository:
         return result
 
     def _insert(self, table: Table, records: Sequence[dict[str, Any]]) -> None:
-        """Insert rows in a savepoint: a duplicate raises DuplicateRecord, the transaction lives."""
+        """Insert rows; a duplicate raises DuplicateRecord and the transaction lives on.
+
+        One row (the common case) goes in with ``ON CONFLICT DO NOTHING RETURNING``: no row
+        back means a unique key refused it, with no error to roll back, so no savepoint (two round
+        trips) is needed. Several rows go in together in a savepoint, so that a duplicate among
+        them leaves none of them inserted.
+        """
         if not records:
+            return
+        if len(records) == 1:
+            statement = _insert_unless_present(self._dialect(), table)
+            if self._write(statement, records[0]).first() is None:
+                raise DuplicateRecord("a record with the same unique key already exists")
             return
         with translated(), self._session.begin_nested():
             self._execute(table.insert(), list(records))
 
-    def _update(self, table: Table, key: ColumnElement[bool], record: dict[str, Any]) -> None:
-        result = self._write(update(table).where(key).values(**record))
+    def _update(self, table: Table, row_id: str, record: dict[str, Any]) -> None:
+        """``UPDATE`` the row whose ``id`` is ``row_id`` with ``record`` (InvalidInput if none)."""
+        result = self._write(_update_by_id(table), {**record, _ROW_ID: row_id})
         if result.rowcount == 0:
             raise InvalidInput(f"no row in {table.name} to update", table=table.name)
 
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
     def _dialect_insert(self, table: Table) -> Insert:
         """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (PostgreSQL and SQLite)."""
-        name = self._session.get_bind().dialect.name
-        if name == "postgresql":
-            return postgresql.insert(table)
-        if name == "sqlite":
-            return sqlite.insert(table)
-        raise NotImplementedError(f"no insert-on-conflict for {name}")
+        return _dialect_insert(self._dialect(), table)
+
+
+# Statements whose values are all parameters, built once: building a statement with
+# ``values(...)`` on every call, and computing its cache key (which walks every value), took
+# about a quarter of a paying webhook's CPU.
+_ROW_ID = "_row_id"
+
+
+def _dialect_insert(dialect: str, table: Table) -> Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no insert-on-conflict for {dialect}")
+
+
+@functools.cache
+def _insert_unless_present(dialect: str, table: Table) -> Insert:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>``, values as parameters."""
+    insert = _dialect_insert(dialect, table).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    statement: Insert = insert.returning(*table.primary_key.columns)
+    return statement
+
+
+@functools.cache
+def _update_by_id(table: Table) -> Update:
+    """``UPDATE <table> SET … WHERE id = :_row_id``, the columns set given as parameters."""
+    return update(table).where(table.c.id == bindparam(_ROW_ID))
+
+
+@functools.cache
+def _journal_unless_present(dialect: str) -> Insert:
+    c = t.webhook_events.c
+    insert = _dialect_insert(dialect, t.webhook_events)
+    statement: Insert = insert.on_conflict_do_nothing(index_elements=[c.id]).returning(c.id)  # type: ignore[attr-defined]
+    return statement
 
 
 class SqlOrders(_Repository):
+    """Orders with their items and (append-only) transitions.
+
+    ``save`` writes the items again only if they changed and appends the new transitions, so it
+    must know what is stored: an order this transaction locked, added or saved cannot change
+    under it (every writer locks the order first), and what was read or written then is kept
+    (``_stored``) instead of being read again; any other order is read again at ``save``.
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        #: order id -> (its item rows, how many transitions), as stored in this transaction.
+        self._stored: dict[str, tuple[list[dict[str, Any]], int]] = {}
+
     def add(self, order: Order) -> None:
+        items = mapping.item_records(order)
         self._insert(t.orders, [mapping.order_record(order)])
-        self._insert(t.order_items, mapping.item_records(order))
+        self._insert(t.order_items, items)
         self._insert(
             t.order_transitions,
             [mapping.transition_record(order.id, i, tr) for i, tr in enumerate(order.transitions)],
         )
+        self._stored[order.id] = (items, len(order.transitions))
 
     def save(self, order: Order) -> None:
+        known = self._stored.pop(order.id, None)  # kept again only if every write succeeds
         record = mapping.order_record(order)
-        self._update(t.orders, t.orders.c.id == order.id, record)
+        self._update(t.orders, order.id, record)
+        stored_items, count = known if known is not None else self._read_stored(order.id)
         items = mapping.item_records(order)
-        stored_items = self._rows(
-            select(*t.order_items.c)
-            .where(t.order_items.c.order_id == order.id)
-            .order_by(t.order_items.c.position)
-        )
-        if [dict(row) for row in stored_items] != items:
+        if stored_items != items:
             self._write(t.order_items.delete().where(t.order_items.c.order_id == order.id))
             self._insert(t.order_items, items)
         # Transitions are append-only: store those after the ones already recorded.
-        stored = self._one(
-            select(func.count().label("n")).where(t.order_transitions.c.order_id == order.id)
-        )
-        count = stored["n"] if stored is not None else 0
         new = [
             mapping.transition_record(order.id, seq, order.transitions[seq])
             for seq in range(count, len(order.transitions))
         ]
         self._insert(t.order_transitions, new)
+        self._stored[order.id] = (items, len(order.transitions))
+
+    def forget_stored(self) -> None:
+        """The transaction rolled back: what it wrote or locked is gone."""
+        self._stored.clear()
+
+    def _read_stored(self, order_id: str) -> tuple[list[dict[str, Any]], int]:
+        stored_items = self._rows(
+            select(*t.order_items.c)
+            .where(t.order_items.c.order_id == order_id)
+            .order_by(t.order_items.c.position)
+        )
+        stored = self._one(
+            select(func.count().label("n")).where(t.order_transitions.c.order_id == order_id)
+        )
+        return [dict(row) for row in stored_items], stored["n"] if stored is not None else 0
 
     def get(self, order_id: str) -> Order:
-        found = self._load(t.orders.c.id == order_id)
+        found = self._load(_orders_by("id"), order_id)
         if not found:
             raise OrderNotFound(f"no order {order_id}", order_id=order_id)
         return found[0]
@@ -129,57 +200,78 @@ class SqlOrders(_Repository):
     def lock(self, order_id: str) -> Order:
         """``SELECT … FOR UPDATE`` on the order's row (SQLite: already holds the write lock),
         reading the row in the same statement: its items and transitions follow the lock."""
-        found = self._load(t.orders.c.id == order_id, for_update=True)
+        found = self._load(_orders_by("id", for_update=True), order_id, for_update=True)
         if not found:
             raise OrderNotFound(f"no order {order_id}", order_id=order_id)
         return found[0]
 
     def find_by_payment(self, provider_payment_id: str) -> Order | None:
-        found = self._load(t.orders.c.provider_payment_id == provider_payment_id)
+        found = self._load(_orders_by("provider_payment_id"), provider_payment_id)
         return found[0] if found else None
 
     def list_for_guest(self, email: str) -> list[Order]:
-        return self._load(
-            and_(t.orders.c.customer_user_id.is_(None), t.orders.c.customer_email == email)
-        )
+        return self._load(_orders_of_guest(), email)
 
     def list_for_user(self, user_id: str) -> list[Order]:
-        return self._load(t.orders.c.customer_user_id == user_id)
+        return self._load(_orders_by("customer_user_id"), user_id)
 
-    def _load(self, where: ColumnElement[bool], *, for_update: bool = False) -> list[Order]:
-        statement = select(*t.orders.c).where(where).order_by(*_by_time(t.orders))
-        rows = self._rows(statement.with_for_update() if for_update else statement)
+    def _load(self, orders: Select[Any], value: str, *, for_update: bool = False) -> list[Order]:
+        """The orders ``orders`` selects (its one parameter: ``value``), with their items and
+        transitions."""
+        rows = self._rows(orders, {_VALUE: value})
         if not rows:
             return []
         ids = [row["id"] for row in rows]
-        items = mapping.group_by_order(
-            self._rows(
-                select(*t.order_items.c)
-                .where(_of_orders(t.order_items.c.order_id, ids))
-                .order_by(t.order_items.c.order_id, t.order_items.c.position)
-            )
-        )
-        transitions = mapping.group_by_order(
-            self._rows(
-                select(*t.order_transitions.c)
-                .where(_of_orders(t.order_transitions.c.order_id, ids))
-                .order_by(t.order_transitions.c.order_id, t.order_transitions.c.seq)
-            )
-        )
+        items = mapping.group_by_order(self._of_orders(t.order_items, ids))
+        transitions = mapping.group_by_order(self._of_orders(t.order_transitions, ids))
+        if for_update:  # locked until the transaction ends: what save() compares with
+            for row in rows:
+                order_items = items.get(row["id"], [])
+                order_transitions = transitions.get(row["id"], [])
+                self._stored[row["id"]] = ([dict(r) for r in order_items], len(order_transitions))
         return [
             mapping.order_from(row, items.get(row["id"], []), transitions.get(row["id"], []))
             for row in rows
         ]
+
+    def _of_orders(self, table: Table, ids: Sequence[str]) -> list[RowMapping]:
+        """The items or transitions of these orders: one order (the common case) by a statement
+        built once, several by ``IN (…)`` (rendered anew for every call)."""
+        if len(ids) == 1:
+            return self._rows(_rows_of_one_order(table), {_VALUE: ids[0]})
+        by = table.c.position if "position" in table.c else table.c.seq
+        return self._rows(
+            select(*table.c).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, by)
+        )
 
 
 def _by_time(table: Table) -> tuple[Any, ...]:
     return (table.c.created_at, table.c.id)
 
 
-def _of_orders(column: Any, ids: Sequence[str]) -> ColumnElement[bool]:
-    """``column = :id`` for one order (the common case: a plain, cached statement), else
-    ``column IN (…)`` (an expanding parameter, rendered anew for every call)."""
-    return column == ids[0] if len(ids) == 1 else column.in_(ids)
+_VALUE = "value"
+
+
+@functools.cache
+def _orders_by(column: str, *, for_update: bool = False) -> Select[Any]:
+    """``SELECT`` the orders whose ``column`` is ``:value``, oldest first; built once."""
+    statement = select(*t.orders.c).where(t.orders.c[column] == bindparam(_VALUE))
+    statement = statement.order_by(*_by_time(t.orders))
+    return statement.with_for_update() if for_update else statement
+
+
+@functools.cache
+def _orders_of_guest() -> Select[Any]:
+    c = t.orders.c
+    guest = and_(c.customer_user_id.is_(None), c.customer_email == bindparam(_VALUE))
+    return select(*c).where(guest).order_by(*_by_time(t.orders))
+
+
+@functools.cache
+def _rows_of_one_order(table: Table) -> Select[Any]:
+    """An order's items or transitions (``order_id = :value``) in their order; built once."""
+    by = table.c.position if "position" in table.c else table.c.seq
+    return select(*table.c).where(table.c.order_id == bindparam(_VALUE)).order_by(by)
 
 
 class SqlPaymentAttempts(_Repository):
@@ -187,8 +279,7 @@ class SqlPaymentAttempts(_Repository):
         self._insert(t.payment_attempts, [mapping.attempt_record(attempt)])
 
     def save(self, attempt: PaymentAttempt) -> None:
-        c = t.payment_attempts.c
-        self._update(t.payment_attempts, c.id == attempt.id, mapping.attempt_record(attempt))
+        self._update(t.payment_attempts, attempt.id, mapping.attempt_record(attempt))
 
     def find_by_key(self, idempotency_key: str) -> PaymentAttempt | None:
         c = t.payment_attempts.c
@@ -206,7 +297,7 @@ class SqlRefunds(_Repository):
         self._insert(t.refunds, [mapping.refund_record(refund)])
 
     def save(self, refund: Refund) -> None:
-        self._update(t.refunds, t.refunds.c.id == refund.id, mapping.refund_record(refund))
+        self._update(t.refunds, refund.id, mapping.refund_record(refund))
 
     def get(self, refund_id: str) -> Refund:
         refund = self.find(refund_id)
@@ -235,13 +326,11 @@ class SqlEntitlements(_Repository):
         self._insert(t.entitlements, [mapping.entitlement_record(entitlement)])
 
     def save(self, entitlement: Entitlement) -> None:
-        c = t.entitlements.c
-        self._update(
-            t.entitlements, c.id == entitlement.id, mapping.entitlement_record(entitlement)
-        )
+        self._update(t.entitlements, entitlement.id, mapping.entitlement_record(entitlement))
 
     def list_for_order(self, order_id: str) -> list[Entitlement]:
-        return self._list(t.entitlements.c.order_id == order_id)
+        rows = self._rows(_ENTITLEMENTS_OF_ORDER, {_VALUE: order_id})
+        return [mapping.entitlement_from(row) for row in rows]
 
     def list_for_user(self, user_id: str) -> list[Entitlement]:
         return self._list(t.entitlements.c.customer_user_id == user_id)
@@ -261,8 +350,7 @@ class SqlCustomers(_Repository):
         self._insert(t.customers, [mapping.customer_record(profile)])
 
     def save(self, profile: CustomerProfile) -> None:
-        c = t.customers.c
-        self._update(t.customers, c.id == profile.id, mapping.customer_record(profile))
+        self._update(t.customers, profile.id, mapping.customer_record(profile))
 
     def find_by_user(self, user_id: str) -> CustomerProfile | None:
         row = self._one(select(*t.customers.c).where(t.customers.c.user_id == user_id))
@@ -291,8 +379,7 @@ class SqlInvoices(_Repository):
         self._insert(t.invoice_artifacts, [mapping.invoice_record(artifact)])
 
     def save(self, artifact: InvoiceArtifact) -> None:
-        c = t.invoice_artifacts.c
-        self._update(t.invoice_artifacts, c.id == artifact.id, mapping.invoice_record(artifact))
+        self._update(t.invoice_artifacts, artifact.id, mapping.invoice_record(artifact))
 
     def get(self, artifact_id: str) -> InvoiceArtifact:
         found = self._list(t.invoice_artifacts.c.id == artifact_id)
@@ -303,10 +390,10 @@ class SqlInvoices(_Repository):
     def find(
         self, order_id: str, kind: DocumentKind, refund_id: str | None = None
     ) -> InvoiceArtifact | None:
-        c = t.invoice_artifacts.c
-        refund = c.refund_id.is_(None) if refund_id is None else c.refund_id == refund_id
-        found = self._list(and_(c.order_id == order_id, c.kind == str(kind), refund))
-        return found[0] if found else None
+        params = {"order_id": order_id, "kind": str(kind), "refund_id": refund_id}
+        statement = _DOCUMENT_OF_ORDER if refund_id is None else _DOCUMENT_OF_REFUND
+        row = self._one(statement, params)
+        return mapping.invoice_from(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
         return self._list(t.invoice_artifacts.c.order_id == order_id)
@@ -326,30 +413,17 @@ class SqlWebhookEvents(_Repository):
     def add_if_absent(self, event: WebhookEvent) -> bool:
         """``INSERT … ON CONFLICT (id) DO NOTHING``; a concurrent insert of the same id waits
         for the first one's transaction and then finds the row."""
-        statement = (
-            self._dialect_insert(t.webhook_events)
-            .values(**mapping.webhook_record(event))
-            .on_conflict_do_nothing(index_elements=[t.webhook_events.c.id])  # type: ignore[attr-defined]
-            .returning(t.webhook_events.c.id)
-        )
-        return self._write(statement).first() is not None
+        statement = _journal_unless_present(self._dialect())
+        return self._write(statement, mapping.webhook_record(event)).first() is not None
 
     def claim(self, event_id: str) -> WebhookEvent | None:
         """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,
         exactly one changes the row; the others find it no longer claimable."""
-        c = t.webhook_events.c
-        statement = (
-            update(t.webhook_events)
-            .where(c.id == event_id, c.status.in_([str(s) for s in sorted(CLAIMABLE)]))
-            .values(status=str(WebhookStatus.PROCESSING), attempts=c.attempts + 1)
-            .returning(*c)
-        )
-        row = self._write(statement).mappings().first()
+        row = self._write(_CLAIM, {_VALUE: event_id}).mappings().first()
         return mapping.webhook_from(row) if row is not None else None
 
     def save(self, event: WebhookEvent) -> None:
-        c = t.webhook_events.c
-        self._update(t.webhook_events, c.id == event.id, mapping.webhook_state_record(event))
+        self._update(t.webhook_events, event.id, mapping.webhook_state_record(event))
 
     def get(self, event_id: str) -> WebhookEvent:
         event = self.find(event_id)
@@ -386,13 +460,8 @@ class SqlWebhookEvents(_Repository):
         )
 
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
-        c = t.webhook_events.c
-        statement = (
-            select(*c)
-            .where(c.order_id == order_id, c.status == str(WebhookStatus.PARKED))
-            .order_by(c.received_at, c.id)
-        )
-        return [mapping.webhook_from(row) for row in self._rows(statement)]
+        rows = self._rows(_PARKED_OF_ORDER, {_VALUE: order_id})
+        return [mapping.webhook_from(row) for row in rows]
 
 
 class SqlCatalog(_Repository):
@@ -419,3 +488,47 @@ class SqlCatalog(_Repository):
             )
         )
         self._write(statement)
+
+
+# -- statements of the paying path, built once ------------------------------------------------
+
+_ENTITLEMENTS_OF_ORDER = (
+    select(*t.entitlements.c)
+    .where(t.entitlements.c.order_id == bindparam(_VALUE))
+    .order_by(t.entitlements.c.granted_at, t.entitlements.c.id)
+)
+_DOCUMENTS = t.invoice_artifacts.c
+#: An order's document of a kind (the first by number), without or with a refund.
+_DOCUMENT_OF_ORDER = (
+    select(*_DOCUMENTS)
+    .where(
+        _DOCUMENTS.order_id == bindparam("order_id"),
+        _DOCUMENTS.kind == bindparam("kind"),
+        _DOCUMENTS.refund_id.is_(None),
+    )
+    .order_by(_DOCUMENTS.number)
+    .limit(1)
+)
+_DOCUMENT_OF_REFUND = (
+    select(*_DOCUMENTS)
+    .where(
+        _DOCUMENTS.order_id == bindparam("order_id"),
+        _DOCUMENTS.kind == bindparam("kind"),
+        _DOCUMENTS.refund_id == bindparam("refund_id"),
+    )
+    .order_by(_DOCUMENTS.number)
+    .limit(1)
+)
+_EVENTS = t.webhook_events.c
+#: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``.
+_CLAIM = (
+    update(t.webhook_events)
+    .where(_EVENTS.id == bindparam(_VALUE), _EVENTS.status.in_(sorted(map(str, CLAIMABLE))))
+    .values(status=str(WebhookStatus.PROCESSING), attempts=_EVENTS.attempts + 1)
+    .returning(*_EVENTS)
+)
+_PARKED_OF_ORDER = (
+    select(*_EVENTS)
+    .where(_EVENTS.order_id == bindparam(_VALUE), _EVENTS.status == str(WebhookStatus.PARKED))
+    .order_by(_EVENTS.received_at, _EVENTS.id)
+)

@@ -8,14 +8,18 @@ committed and closes the session. Repositories never commit.
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing.domain.order import Order
+from billing.domain.webhook import SETTLED, WebhookStatus
 
+from . import tables
+from .engine import AUTOCOMMIT
 from .errors import translated
 from .outbox import SqlOutbox
 from .repositories import (
@@ -100,6 +104,7 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         with translated():
             self.session.rollback()
+        self.orders.forget_stored()
 
     def lock_order(self, order_id: str) -> Order:
         return self.orders.lock(order_id)
@@ -111,6 +116,8 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        self._settled: dict[str, WebhookStatus] = {}  # event id -> final status, oldest first
+        self._settled_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, database_url: str) -> SqlUnitOfWorkFactory:
@@ -120,3 +127,28 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
+
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        """One indexed ``SELECT status`` on a connection in autocommit: no ``BEGIN`` (on
+        SQLite no write lock), no ``COMMIT``, no ORM session. A settled status is final, so the
+        last ``SETTLED_MEMO`` ones read are remembered and answered without a round trip."""
+        known = self._settled.get(event_id)
+        if known is not None:
+            return known
+        with translated(connecting=True), self.engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level=AUTOCOMMIT)
+            found = autocommit.execute(_JOURNALED_STATUS, {"event_id": event_id}).scalar()
+        status = None if found is None else WebhookStatus(found)
+        if status in SETTLED:
+            with self._settled_lock:
+                self._settled[event_id] = status
+                if len(self._settled) > SETTLED_MEMO:
+                    del self._settled[next(iter(self._settled))]  # the oldest
+        return status
+
+
+#: How many settled event ids a factory remembers (a few hundred kB).
+SETTLED_MEMO = 10_000
+_JOURNALED_STATUS = select(tables.webhook_events.c.status).where(
+    tables.webhook_events.c.id == bindparam("event_id")
+)
