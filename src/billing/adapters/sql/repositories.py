@@ -1,8 +1,9 @@
 """Repositories over the tables, in SQLAlchemy 2.0 Core style, inside one session.
 
 Every read builds fresh domain objects (``mapping``); every write states its columns. Nothing
-here commits: the unit of work does. Inserts run in a savepoint so that a refused duplicate
-leaves the transaction usable on PostgreSQL as on SQLite.
+here commits: the unit of work does. A refused duplicate (``DuplicateRecord``) leaves the
+transaction usable on PostgreSQL as on SQLite (``_insert``). The statements of the hot paths
+are built once, with bound parameters: building them per call cost more than running them.
 """
 
 from __future__ import annotations
