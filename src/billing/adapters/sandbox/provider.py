@@ -21,9 +21,8 @@ from datetime import datetime, timedelta
 
 from billing.adapters.stripe import (
     WebhookVerifier,
-    parse_json,
-    read_event,
-    translate_event,
+    event_from_body,
+    event_from_text,
     webhook_secret_list,
 )
 from billing.domain.errors import InvalidPayload
@@ -151,18 +150,13 @@ class SandboxPaymentProvider:
         return self._verifier.configured
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
-        text = self._verifier.verify(payload, signature_header)
-        event = read_event(parse_json(text))
+        event, translated = event_from_text(self._verifier.verify(payload, signature_header))
         if event.livemode:
             raise InvalidPayload("a live mode event reached the sandbox", event_id=event.id)
-        return translate_event(event, text)
+        return translated
 
     def parse_event(self, payload: bytes) -> ProviderEvent:
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise InvalidPayload("the body is not UTF-8") from error
-        return translate_event(read_event(parse_json(text)), text)
+        return event_from_body(payload)
 
     def list_events(
         self, since: datetime, types: Sequence[str] | None = None

@@ -3,7 +3,8 @@
 Besides ``StripePaymentProvider``, the pieces another adapter may reuse to read Stripe-shaped
 JSON exactly as this one does (the sandbox provider serves Stripe's objects and events):
 ``read`` with the ``*Record`` classes, the ``payment_from_*`` / ``refund_from_record``
-mappings, ``parse_json`` / ``read_event`` / ``translate_event`` for events, and
+mappings, ``event_from_text`` / ``event_from_body`` (and their parts ``parse_json`` /
+``read_event`` / ``translate_event``) for events, and
 ``WebhookVerifier`` for the ``Stripe-Signature`` header.
 """
 
@@ -16,6 +17,8 @@ from .records import CheckoutSessionRecord, PaymentIntentRecord, RefundRecord, r
 from .signature import WebhookVerifier
 from .translate import (
     HANDLED_EVENT_TYPES,
+    event_from_body,
+    event_from_text,
     parse_json,
     payment_from_intent,
     payment_from_session,
@@ -35,6 +38,8 @@ __all__ = [
     "StripeConfig",
     "StripePaymentProvider",
     "WebhookVerifier",
+    "event_from_body",
+    "event_from_text",
     "map_stripe_error",
     "parse_json",
     "payment_from_intent",

@@ -30,10 +30,10 @@ from .errors import stripe_errors, unexpected_response
 from .records import CheckoutSessionRecord, EventRecord, PaymentIntentRecord, RefundRecord, read
 from .signature import WebhookVerifier
 from .translate import (
-    parse_json,
+    event_from_body,
+    event_from_text,
     payment_from_intent,
     payment_from_session,
-    read_event,
     refund_from_record,
     translate_event,
 )
@@ -206,22 +206,17 @@ class StripePaymentProvider:
         return self._verifier.configured
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> ProviderEvent:
-        text = self._verifier.verify(payload, signature_header)
-        event = read_event(parse_json(text))
+        event, translated = event_from_text(self._verifier.verify(payload, signature_header))
         if event.livemode != self._livemode:
             raise InvalidPayload(
                 f"a {'live' if event.livemode else 'test'} mode event reached a "
                 f"{'live' if self._livemode else 'test'} mode endpoint",
                 event_id=event.id,
             )
-        return translate_event(event, text)
+        return translated
 
     def parse_event(self, payload: bytes) -> ProviderEvent:
-        try:
-            text = payload.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise InvalidPayload("the body is not UTF-8") from error
-        return translate_event(read_event(parse_json(text)), text)
+        return event_from_body(payload)
 
     # -- reconciliation ----------------------------------------------------------------------
 

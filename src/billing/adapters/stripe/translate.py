@@ -161,6 +161,22 @@ def read_event(data: object) -> EventRecord:
     return event
 
 
+def event_from_text(text: str) -> tuple[EventRecord, ProviderEvent]:
+    """A Stripe event's JSON text, read and translated (the record is for the mode check)."""
+    event = read_event(parse_json(text))
+    return event, translate_event(event, text)
+
+
+def event_from_body(payload: bytes) -> ProviderEvent:
+    """An event body that needs no signature check (it came from the provider's API or
+    store), read like a webhook's."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidPayload("the body is not UTF-8") from error
+    return event_from_text(text)[1]
+
+
 def _read(kind: type[T], data: object, what: str) -> T:
     try:
         return read(kind, data)
