@@ -12,7 +12,6 @@ import json
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 import attrs
 import pytest
@@ -30,19 +29,18 @@ from billing.adapters.sandbox import (
 from billing.adapters.sql import make_engine, upgrade
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.domain.errors import InvalidSignature, ProviderError, ProviderRejected
-from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.order import Order
 from billing.domain.payment import PaymentMode
 from billing.domain.provider_event import EventKind
-from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.ports.payments import PaymentProvider
 
+from .provider_objects import NOW, make_order, make_refund
 from .stripe_emulator import API_BASE, StripeEmulator, sign, stripe_event
 
 # stripe-python's HTTPXClient hands httpx the form body as ``data=str``.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 SUCCESS_URL = "https://shop.example/billing/success/"
 CANCEL_URL = "https://shop.example/billing/cancel/"
 
@@ -157,31 +155,6 @@ def harness(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     yield from HARNESSES[request.param](FixedClock(NOW))
-
-
-def make_order(order_id: str = "ord_000001", quantity: int = 2, key: str = "key-1") -> Order:
-    return Order.create(
-        id=order_id,
-        customer=Customer(email="buyer@example.com"),
-        items=(OrderItem("book", "A book", quantity, 1250, "library:book"),),
-        currency="EUR",
-        idempotency_key=key,
-        at=NOW,
-    )
-
-
-def make_refund(refund_id: str, amount: int, order_id: str = "ord_000001") -> Refund:
-    return Refund(
-        id=refund_id,
-        order_id=order_id,
-        amount=amount,
-        currency="EUR",
-        status=RefundStatus.PENDING,
-        origin=RefundOrigin.APP,
-        created_at=NOW,
-        updated_at=NOW,
-        reason="requested_by_customer",
-    )
 
 
 def create(harness: Harness, mode: PaymentMode, order: Order, key: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
@@ -22,11 +21,8 @@ from billing.adapters.sandbox import (
     SqlSandboxStore,
 )
 from billing.adapters.sql import make_engine, upgrade
-from billing.domain.order import Customer, Order, OrderItem
-from billing.domain.refund import Refund, RefundOrigin
-from billing.domain.refund_status import RefundStatus
+from tests.contract.provider_objects import NOW
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 WEBHOOK_SECRET = "whsec_sandbox_unit"
 BASE_URL = "https://shop.example"
 SUCCESS_URL = f"{BASE_URL}/billing/success/"
@@ -93,28 +89,3 @@ def provider(
     store: SandboxStore, clock: FixedClock, tasks: RecordingTasks
 ) -> SandboxPaymentProvider:
     return SandboxPaymentProvider(store, clock, tasks, WEBHOOK_SECRET, BASE_URL)
-
-
-def make_order(order_id: str = "ord_000001", quantity: int = 2, key: str = "key-1") -> Order:
-    return Order.create(
-        id=order_id,
-        customer=Customer(email="buyer@example.com"),
-        items=(OrderItem("book", "A book", quantity, 1250, "library:book"),),
-        currency="EUR",
-        idempotency_key=key,
-        at=NOW,
-    )
-
-
-def make_refund(refund_id: str, amount: int, order_id: str = "ord_000001") -> Refund:
-    return Refund(
-        id=refund_id,
-        order_id=order_id,
-        amount=amount,
-        currency="EUR",
-        status=RefundStatus.PENDING,
-        origin=RefundOrigin.APP,
-        created_at=NOW,
-        updated_at=NOW,
-        reason="requested_by_customer",
-    )

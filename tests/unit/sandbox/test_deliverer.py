@@ -24,8 +24,9 @@ from billing.adapters.sandbox import (
     cards,
 )
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
+from tests.contract.provider_objects import make_order
 
-from .conftest import WEBHOOK_SECRET, RecordingTasks, make_order
+from .conftest import WEBHOOK_SECRET, RecordingTasks
 
 URL = "http://127.0.0.1:8000/billing/webhooks/stripe/"
 

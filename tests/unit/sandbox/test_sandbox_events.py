@@ -16,15 +16,9 @@ from billing.domain.errors import InvalidSignature, PaymentDeclined
 from billing.domain.money import Money
 from billing.domain.provider_event import EventKind
 from billing.domain.refund_status import RefundStatus
+from tests.contract.provider_objects import make_order, make_refund
 
-from .conftest import (
-    CANCEL_URL,
-    SUCCESS_URL,
-    WEBHOOK_SECRET,
-    RecordingTasks,
-    make_order,
-    make_refund,
-)
+from .conftest import CANCEL_URL, SUCCESS_URL, WEBHOOK_SECRET, RecordingTasks
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "src/billing/adapters/sandbox/stripe_examples.json"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures/stripe/fixtures3.json"

@@ -12,8 +12,9 @@ from billing.adapters.sandbox import DELIVER_EVENT, SandboxPaymentProvider, card
 from billing.domain.errors import IdempotencyKeyReused, PaymentDeclined, ProviderRejected
 from billing.domain.money import Money
 from billing.domain.payment import PaymentMode
+from tests.contract.provider_objects import make_order
 
-from .conftest import BASE_URL, CANCEL_URL, SUCCESS_URL, RecordingTasks, make_order
+from .conftest import BASE_URL, CANCEL_URL, SUCCESS_URL, RecordingTasks
 
 
 def emitted(provider: SandboxPaymentProvider, tasks: RecordingTasks) -> list[dict[str, Any]]:

@@ -10,8 +10,9 @@ from billing.adapters.sandbox import SandboxPaymentProvider, cards
 from billing.domain.errors import IdempotencyKeyReused, ProviderRejected
 from billing.domain.money import Money
 from billing.domain.refund_status import RefundStatus
+from tests.contract.provider_objects import make_order, make_refund
 
-from .conftest import CANCEL_URL, SUCCESS_URL, RecordingTasks, make_order, make_refund
+from .conftest import CANCEL_URL, SUCCESS_URL, RecordingTasks
 
 
 def paid_intent(provider: SandboxPaymentProvider) -> str:
