@@ -137,6 +137,7 @@ def shop_on_broker(
             "BILLING_TASK_NAMESPACE": namespace,
             "BILLING_MEDIA_ROOT": str(media),
             "BILLING_PAYMENT_PROVIDER": "fake",
+            "BILLING_SECRET_KEY": "server-secret-worker-tests",  # else ./var/secret_key is made
             **settings,
         }
         container = build_container(Settings.from_env(env))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from billing.domain.webhook import WebhookStatus
 from .cli_tasks import TASK_COMMANDS
 from .container import build_container
 from .demo import load_demo_catalog, run_demo
+from .installation import use_installation_secret
 from .ops.commands import COMMANDS as OPS_COMMANDS
 from .settings import Settings
 
@@ -41,15 +41,6 @@ def demo() -> None:
     click.echo(f"final status: {status}")
 
 
-def _local_secret(path: Path) -> str:
-    """The secret kept in ``path`` (made once, readable by its owner only)."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip()
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -62,10 +53,7 @@ def _local_secret(path: Path) -> str:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API under /billing/ with gunicorn."""
-    if not os.environ.get("BILLING_SECRET_KEY"):
-        # Guest tokens, request-keyed orders and the sandbox's webhook secret derive from it:
-        # keep one per installation so they survive restarts and agree across workers.
-        os.environ["BILLING_SECRET_KEY"] = _local_secret(Path("var") / "secret_key")
+    use_installation_secret()
     settings = Settings.from_env()  # refuse bad settings before starting anything
     container = build_container(settings)
     if isinstance(container.uow_factory(), SqlUnitOfWorkFactory):

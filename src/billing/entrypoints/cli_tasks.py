@@ -23,6 +23,7 @@ from billing.domain.errors import BillingError
 from billing.domain.outbox import OutboxStatus
 
 from .container import build_container
+from .installation import use_installation_secret
 from .settings import Settings
 
 #: Two cores: one process per core, each with a few threads (jobs mostly wait on the database
@@ -50,6 +51,7 @@ CHILD = "from billing.entrypoints.cli import main; main()"
 )
 def worker(processes: int, threads: int, relay_every: float) -> None:
     """Run deferred jobs: Dramatiq workers on BILLING_TASK_BROKER and the outbox relay."""
+    use_installation_secret()  # the same as `billing serve`'s: the sandbox signs with it
     settings = Settings.from_env()  # refuse bad settings before starting anything
     if processes > 1:
         _supervise(processes, threads, relay_every)
