@@ -43,9 +43,15 @@ def amqp_url() -> str:
 
 
 @pytest.fixture(autouse=True)
-def no_correlation_id_leaks() -> Iterator[None]:
-    """Each test starts and ends outside any request or job: a correlation id left behind
-    would be carried into the next test's logs and outgoing headers."""
+def nothing_leaks_into_the_next_test() -> Iterator[None]:
+    """Each test starts and ends outside any request or job, with the ``BILLING_*`` environment
+    it found: a correlation id or a setting left behind would change the next test."""
     assert correlation_id.get() is None, "a previous test left a correlation id behind"
+    settings = _billing_environment()
     yield
     assert correlation_id.get() is None, "this test left a correlation id behind"
+    assert _billing_environment() == settings, "this test changed the BILLING_* environment"
+
+
+def _billing_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith("BILLING_")}
