@@ -28,6 +28,7 @@ from billing.adapters.sandbox import DELIVER_EVENT
 from billing.adapters.sql import metadata
 from billing.adapters.sql.migrate import upgrade
 from billing.domain.outbox import WAITING, OutboxStatus
+from billing.entrypoints.container import shutdown
 from billing.entrypoints.ops.smoke import TEST_CARD
 from billing.services.jobs import PROCESS_WEBHOOK_EVENT, RENDER_DOCUMENT
 
@@ -66,10 +67,8 @@ def web(engine: Engine, redis_url: str, namespace: str, tmp_path: Path) -> Itera
         secret_key=SECRET,
     )
     yield app
-    broker = getattr(app.container.job_publisher(), "broker", None)
     app.stop()
-    if broker is not None:
-        broker.close()
+    shutdown(app.container)
     app.container.database_engine().dispose()
 
 

@@ -31,7 +31,6 @@ from werkzeug.test import TestResponse
 
 from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.memory import FixedClock, MemoryArtifactStore
-from billing.adapters.tasks import InlineJobPublisher
 from billing.domain.catalog import Product
 from billing.domain.entitlement import Entitlement
 from billing.domain.identity import Caller
@@ -40,7 +39,7 @@ from billing.domain.money import Money
 from billing.domain.order import Order
 from billing.domain.refund import Refund
 from billing.domain.webhook import WebhookEvent
-from billing.entrypoints.container import Container, build_container
+from billing.entrypoints.container import Container, build_container, shutdown
 from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
 from billing.ports.unit_of_work import UnitOfWorkFactory
@@ -114,10 +113,7 @@ class Inbox:
             uow.commit()
 
     def close(self) -> None:
-        publisher = self.container.job_publisher()
-        if isinstance(publisher, InlineJobPublisher):
-            publisher.close()  # its relay thread would outlive the schema
-        self.container.unwire()
+        shutdown(self.container)  # the inline relay's thread would outlive the schema
         if not self.container.database_engine.overridden:
             self.container.database_engine().dispose()
 

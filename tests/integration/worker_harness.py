@@ -28,7 +28,7 @@ from billing.adapters.sql import tables as t
 from billing.domain.order import Customer
 from billing.domain.outbox import OutboxStatus
 from billing.domain.payment import PaymentMode
-from billing.entrypoints.container import Container, build_container
+from billing.entrypoints.container import Container, build_container, shutdown
 from billing.entrypoints.demo import load_demo_catalog
 from billing.entrypoints.settings import Settings
 from billing.services.orders import CartLine
@@ -118,10 +118,7 @@ def pay_orders(container: Container, count: int) -> list[str]:
 
 def close(container: Container) -> None:
     """Close the broker's connections and the database pool."""
-    broker = getattr(container.job_publisher(), "broker", None)
-    if broker is not None:
-        broker.close()
-    container.unwire()
+    shutdown(container)
     container.database_engine().dispose()
 
 

@@ -36,7 +36,7 @@ from billing.adapters.memory import (
 from billing.adapters.memory.database import Tables
 from billing.domain.catalog import Product
 from billing.domain.money import Money
-from billing.entrypoints.container import Container, build_container
+from billing.entrypoints.container import Container, build_container, shutdown
 from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
 from billing.ports.unit_of_work import UnitOfWorkFactory
@@ -243,4 +243,4 @@ def router() -> Iterator[respx.MockRouter]:
 def shop(router: respx.MockRouter) -> Iterator[StripeShop]:
     made = make_stripe_shop(router)
     yield made
-    made.container.unwire()
+    shutdown(made.container)

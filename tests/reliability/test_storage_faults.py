@@ -26,6 +26,7 @@ from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
 from billing.adapters.sql import tables as t
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
+from billing.entrypoints.container import shutdown
 from tests.contract.sql_backends import postgres_schema
 
 from .conftest import QUIET_HTTPX, StripeShop, make_stripe_shop
@@ -145,7 +146,7 @@ def behind_proxy(
     )
     shop = make_stripe_shop(router, uow_factory=SqlUnitOfWorkFactory(proxied))
     yield shop, proxy
-    shop.container.unwire()
+    shutdown(shop.container)  # the inline relay's thread would outlive the proxy
     proxy.stop()
     proxied.dispose()
 

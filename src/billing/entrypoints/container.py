@@ -302,3 +302,10 @@ class Container(containers.DeclarativeContainer):
 def build_container(settings: Settings | None = None) -> Container:
     container = Container(settings=settings or Settings.from_env())
     return container
+
+
+def shutdown(container: Container) -> None:
+    """Stop what the container started (the inline relay's thread, the broker's connections)
+    and unwire it: for a host application that stops, and for tests."""
+    container.job_publisher().close()
+    container.unwire()

@@ -34,6 +34,10 @@ class JobPublisher(Protocol):
         raises for a broker that is down: the relay hands the jobs over later."""
         ...
 
+    def close(self) -> None:
+        """Stop handing jobs over: background threads end, connections close."""
+        ...
+
 
 @runtime_checkable
 class OutboxRepository(Protocol):

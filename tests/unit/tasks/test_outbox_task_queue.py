@@ -24,6 +24,9 @@ class Publisher:
             raise ConnectionError("broker unreachable")
         self.sent += [job.id for job in jobs]
 
+    def close(self) -> None:
+        pass
+
 
 def queue(publisher: Publisher) -> tuple[OutboxTaskQueue, MemoryUnitOfWorkFactory, FixedClock]:
     uow_factory, clock = MemoryUnitOfWorkFactory(), FixedClock()

@@ -96,6 +96,10 @@ class DramatiqJobPublisher:
             max_retries=0,
         )
 
+    def close(self) -> None:
+        """Close the broker's connections (shutdown, tests)."""
+        self.broker.close()
+
     def publish(self, jobs: Sequence[OutboxJob]) -> None:
         for job in jobs:
             try:
