@@ -128,14 +128,6 @@ def _update_by_id(table: Table) -> Update:
     return update(table).where(table.c.id == bindparam(_ROW_ID))
 
 
-@functools.cache
-def _journal_unless_present(dialect: str) -> Insert:
-    c = t.webhook_events.c
-    insert = _dialect_insert(dialect, t.webhook_events)
-    statement: Insert = insert.on_conflict_do_nothing(index_elements=[c.id]).returning(c.id)  # type: ignore[attr-defined]
-    return statement
-
-
 class SqlOrders(_Repository):
     """Orders with their items and (append-only) transitions.
 
@@ -240,10 +232,8 @@ class SqlOrders(_Repository):
         built once, several by ``IN (…)`` (rendered anew for every call)."""
         if len(ids) == 1:
             return self._rows(_rows_of_one_order(table), {_VALUE: ids[0]})
-        by = table.c.position if "position" in table.c else table.c.seq
-        return self._rows(
-            select(*table.c).where(table.c.order_id.in_(ids)).order_by(table.c.order_id, by)
-        )
+        statement = select(*table.c).where(table.c.order_id.in_(ids))
+        return self._rows(statement.order_by(table.c.order_id, _place_in_order(table)))
 
 
 def _by_time(table: Table) -> tuple[Any, ...]:
@@ -271,8 +261,13 @@ def _orders_of_guest() -> Select[Any]:
 @functools.cache
 def _rows_of_one_order(table: Table) -> Select[Any]:
     """An order's items or transitions (``order_id = :value``) in their order; built once."""
-    by = table.c.position if "position" in table.c else table.c.seq
-    return select(*table.c).where(table.c.order_id == bindparam(_VALUE)).order_by(by)
+    of_order = select(*table.c).where(table.c.order_id == bindparam(_VALUE))
+    return of_order.order_by(_place_in_order(table))
+
+
+def _place_in_order(table: Table) -> ColumnElement[Any]:
+    """Where a row stands among its order's: an item's position, a transition's sequence."""
+    return table.c.position if "position" in table.c else table.c.seq
 
 
 class SqlPaymentAttempts(_Repository):
@@ -414,7 +409,7 @@ class SqlWebhookEvents(_Repository):
     def add_if_absent(self, event: WebhookEvent) -> bool:
         """``INSERT … ON CONFLICT (id) DO NOTHING``; a concurrent insert of the same id waits
         for the first one's transaction and then finds the row."""
-        statement = _journal_unless_present(self._dialect())
+        statement = _insert_unless_present(self._dialect(), t.webhook_events)  # id: its one key
         return self._write(statement, mapping.webhook_record(event)).first() is not None
 
     def claim(self, event_id: str) -> WebhookEvent | None:
@@ -499,27 +494,17 @@ _ENTITLEMENTS_OF_ORDER = (
     .order_by(t.entitlements.c.granted_at, t.entitlements.c.id)
 )
 _DOCUMENTS = t.invoice_artifacts.c
-#: An order's document of a kind (the first by number), without or with a refund.
-_DOCUMENT_OF_ORDER = (
-    select(*_DOCUMENTS)
-    .where(
-        _DOCUMENTS.order_id == bindparam("order_id"),
-        _DOCUMENTS.kind == bindparam("kind"),
-        _DOCUMENTS.refund_id.is_(None),
-    )
-    .order_by(_DOCUMENTS.number)
-    .limit(1)
-)
-_DOCUMENT_OF_REFUND = (
-    select(*_DOCUMENTS)
-    .where(
-        _DOCUMENTS.order_id == bindparam("order_id"),
-        _DOCUMENTS.kind == bindparam("kind"),
-        _DOCUMENTS.refund_id == bindparam("refund_id"),
-    )
-    .order_by(_DOCUMENTS.number)
-    .limit(1)
-)
+
+
+def _document_of(refund: ColumnElement[bool]) -> Select[Any]:
+    """An order's document of a kind (the first by number) whose refund is ``refund``."""
+    of_order = _DOCUMENTS.order_id == bindparam("order_id")
+    kind = _DOCUMENTS.kind == bindparam("kind")
+    return select(*_DOCUMENTS).where(of_order, kind, refund).order_by(_DOCUMENTS.number).limit(1)
+
+
+_DOCUMENT_OF_ORDER = _document_of(_DOCUMENTS.refund_id.is_(None))
+_DOCUMENT_OF_REFUND = _document_of(_DOCUMENTS.refund_id == bindparam("refund_id"))
 _EVENTS = t.webhook_events.c
 #: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``.
 _CLAIM = (
