@@ -76,31 +76,14 @@ class WebhookService:
     def receive(self, payload: bytes, signature: str | None) -> WebhookOutcome:
         """Verify a delivery, then journal and apply it. Raises InvalidSignature/InvalidPayload
         (nothing is stored for those)."""
-        try:
-            event = self._provider.parse_webhook(payload, signature)
-        except BillingError as error:
-            labels = {"type": "unverified", "outcome": REJECTED, "code": error.code}
-            self._metrics.increment(PROCESSED_METRIC, labels)
-            log.warning(
-                "webhook delivery rejected: %s",
-                error.code,
-                extra={"outcome": REJECTED, "code": error.code},
-            )
-            raise
-        return self.process(event)
+        return self.process(self._verified(payload, signature))
 
     def accept(self, payload: bytes, signature: str | None) -> WebhookOutcome:
         """Async mode: verify, journal (``received``) and queue ``process_webhook_event`` in one
         transaction; a worker applies it later (``process_journaled``). A duplicate of an event
         already queued or settled changes nothing; one that failed or is parked is queued again.
         """
-        try:
-            event = self._provider.parse_webhook(payload, signature)
-        except BillingError as error:
-            labels = {"type": "unverified", "outcome": REJECTED, "code": error.code}
-            self._metrics.increment(PROCESSED_METRIC, labels)
-            log.warning("webhook delivery rejected: %s", error.code, extra={"code": error.code})
-            raise
+        event = self._verified(payload, signature)
         written: list[OutboxJob] = []
         outcome = DUPLICATE
         if not self._settled_already(event.id):
@@ -116,6 +99,20 @@ class WebhookService:
         if outcome.retryable:
             raise RetryLater(f"event {event_id}: {outcome.outcome} ({outcome.code})")
         return outcome
+
+    def _verified(self, payload: bytes, signature: str | None) -> ProviderEvent:
+        """The delivery's event; a bad signature or payload is counted, logged and raised."""
+        try:
+            return self._provider.parse_webhook(payload, signature)
+        except BillingError as error:
+            labels = {"type": "unverified", "outcome": REJECTED, "code": error.code}
+            self._metrics.increment(PROCESSED_METRIC, labels)
+            log.warning(
+                "webhook delivery rejected: %s",
+                error.code,
+                extra={"outcome": REJECTED, "code": error.code},
+            )
+            raise
 
     def _settled_already(self, event_id: str) -> bool:
         """A redelivery of a settled event is a duplicate: known from one read, without a
@@ -139,7 +136,8 @@ class WebhookService:
         """Run a journaled event again (failed or parked ones; settled ones are duplicates)."""
         with self._uow_factory() as uow:
             stored = uow.webhook_events.get(event_id)
-        return self.process(self._provider.parse_event(stored.payload.encode()))
+        event = self._provider.parse_event(stored.payload.encode())
+        return self._process(event, settled=stored.status in SETTLED)
 
     def journal(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]:
         """The journaled events, newest first, of one status or all."""
@@ -153,8 +151,14 @@ class WebhookService:
         return {str(status): counts.get(str(status), 0) for status in BACKLOG}
 
     def process(self, event: ProviderEvent) -> WebhookOutcome:
+        """Apply a verified event once: a redelivery of a settled one is answered from one read
+        of its status, anything else goes through the journaled, claimed transaction."""
+        return self._process(event, settled=self._settled_already(event.id))
+
+    def _process(self, event: ProviderEvent, *, settled: bool) -> WebhookOutcome:
+        """``process`` for an event whose journaled status the caller already knows."""
         started = time.perf_counter()
-        if self._settled_already(event.id):
+        if settled:
             outcome = WebhookOutcome(event.id, DUPLICATE)
             self._report(event, outcome, started)
             return outcome
@@ -168,7 +172,7 @@ class WebhookService:
         self._report(event, outcome, started)
         self._jobs.publish(jobs)
         for waiting in parked:  # the events that waited for the order this one moved
-            self.process(self._provider.parse_event(waiting.payload.encode()))
+            self._process(self._provider.parse_event(waiting.payload.encode()), settled=False)
         return outcome
 
     def _report(self, event: ProviderEvent, outcome: WebhookOutcome, started: float) -> None:
