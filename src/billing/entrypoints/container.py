@@ -76,13 +76,9 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
     }
 
 
-def _inline_jobs(settings: Settings) -> bool:
-    return settings.task_broker.lower() == "inline"
-
-
 def _job_publisher(settings: Settings, jobs: JobService, container: Container) -> JobPublisher:
     """Inline (the embedded default) or Dramatiq on the broker at ``BILLING_TASK_BROKER``."""
-    if _inline_jobs(settings):
+    if settings.jobs_inline:
         return InlineJobPublisher(jobs.run, relay=lambda: container.job_relay().relay_all())
     from billing.adapters.tasks.broker import DramatiqJobPublisher, RedisTimeouts, make_broker
 
@@ -133,7 +129,7 @@ def _sandbox_deliveries(settings: Settings, container: Container) -> TaskQueue:
     """Without a broker, a thread of the serving process (delivering from inside the paying
     request would deadlock a single-threaded worker on its own webhook); with one, outbox jobs
     that ``billing worker`` runs (and its sweep sends what they missed)."""
-    if not _inline_jobs(settings):
+    if not settings.jobs_inline:
         return OutboxTaskQueue(container.uow_factory(), container.job_outbox(), container.clock())
     deliverer = container.sandbox_deliverer()
     return ThreadTaskQueue(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Iterator
@@ -115,7 +116,7 @@ def serve_app() -> Flask:
         for service in (container.webhooks, container.checkout, container.access):
             service()
         container.job_publisher()
-        if settings.task_broker.lower() == "inline" and settings.invoice_renderer == "pdf":
+        if settings.jobs_inline and settings.invoice_renderer == "pdf":
             import_module("billing.adapters.invoices.pdf_renderer")  # this worker renders
     except Exception:
         log.warning("warming the services up at start failed", exc_info=True)
@@ -142,14 +143,13 @@ def _refuse_nul_characters(app: Flask) -> None:
     def refuse_nul() -> None:
         if request.endpoint == "billing_webhooks.stripe_webhook":
             return
-        strings: list[Iterator[str]] = [
-            iter([request.path]),
+        texts = itertools.chain(
+            [request.path],
             request.args.values(),
             request.form.values(),
-        ]
-        if request.is_json:
-            strings.append(_strings_in(request.get_json(silent=True)))
-        if any("\x00" in text for source in strings for text in source):
+            _strings_in(request.get_json(silent=True)) if request.is_json else (),
+        )
+        if any("\x00" in text for text in texts):
             raise InvalidInput("a request may not carry a NUL character", field="request")
 
 

@@ -97,6 +97,11 @@ class Settings:
     sandbox_delivery_delay_ms: int = 0
     sandbox_failure_percent: int = 0
 
+    @property
+    def jobs_inline(self) -> bool:
+        """Deferred jobs run in the serving process (no broker, no ``billing worker``)."""
+        return self.task_broker.lower() == "inline"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
