@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 import pytest
 import respx
 import stripe
@@ -18,11 +18,11 @@ import stripe
 from billing.adapters.memory import FixedClock
 from billing.adapters.stripe import StripeConfig, StripePaymentProvider
 from billing.domain.order import Customer, Order, OrderItem
-from billing.domain.refund import Refund, RefundOrigin
-from billing.domain.refund_status import RefundStatus
+from billing.domain.refund import Refund
+from tests.contract import provider_objects
 from tests.contract.stripe_emulator import API_BASE
 
-NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+NOW = provider_objects.NOW
 SECRET_KEY = "sk_test_unit"
 WEBHOOK_SECRET = "whsec_unit"
 
@@ -92,14 +92,4 @@ def order() -> Order:
 
 
 def make_refund(amount: int = 1000, reason: str | None = "requested_by_customer") -> Refund:
-    return Refund(
-        id="ref_000007",
-        order_id="ord_000001",
-        amount=amount,
-        currency="EUR",
-        status=RefundStatus.PENDING,
-        origin=RefundOrigin.APP,
-        created_at=NOW,
-        updated_at=NOW,
-        reason=reason,
-    )
+    return attrs.evolve(provider_objects.make_refund("ref_000007", amount), reason=reason)
