@@ -38,8 +38,8 @@ def test_db_upgrade_reports_an_unreachable_database() -> None:
 
     result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
 
-    assert result.exit_code == 1
-    assert "cannot be reached" in result.output
+    assert result.exit_code == 2
+    assert "BILLING_DATABASE_URL: nothing answers on 127.0.0.1:9" in result.output
     assert "hunter2" not in result.output
 
 
@@ -82,12 +82,16 @@ def test_catalog_load_needs_a_file_or_demo(env: dict[str, str]) -> None:
     assert CliRunner().invoke(main, ["catalog", "load"], env=env).exit_code == 2
 
 
-def test_the_container_serves_sql_storage_from_the_environment(env: dict[str, str]) -> None:
+def test_settings_in_code_and_from_the_environment_share_their_defaults(
+    env: dict[str, str],
+) -> None:
     from_env = build_container(Settings.from_env(env)).uow_factory()
-    in_code = build_container(Settings()).uow_factory()
+    in_code = build_container(Settings(database_url=env["BILLING_DATABASE_URL"])).uow_factory()
     in_memory = build_container(Settings.from_env(env | {"BILLING_STORAGE": "memory"}))
 
     assert isinstance(from_env, SqlUnitOfWorkFactory)
-    assert isinstance(in_code, MemoryUnitOfWorkFactory)
+    assert isinstance(in_code, SqlUnitOfWorkFactory)
     assert isinstance(in_memory.uow_factory(), MemoryUnitOfWorkFactory)
+    assert Settings() == Settings.from_env({})
     from_env.engine.dispose()
+    in_code.engine.dispose()

@@ -62,7 +62,7 @@ class Shop:
     def __init__(self, engine: Engine) -> None:
         self.workers = 20 if engine.dialect.name == "postgresql" else 6
         self.uow_factory = SqlUnitOfWorkFactory(engine)
-        self.container: Container = build_container(Settings(enabled=True))
+        self.container: Container = build_container(Settings.in_memory(enabled=True))
         self.container.uow_factory.override(providers.Object(self.uow_factory))
         self.container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
         self.container.renderer.override(providers.Singleton(TextRenderer))

@@ -135,6 +135,7 @@ def test_billing_webhooks_lists_and_replays_from_the_environment(
         "BILLING_PAYMENT_PROVIDER": "stripe",
         "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "BILLING_SECRET_KEY": inbox.container.settings().secret_key,
         "BILLING_MEDIA_ROOT": str(tmp_path / "media"),
     }
     runner = CliRunner()

@@ -77,7 +77,7 @@ def settings(database_url: str, **overrides: Any) -> Settings:
         "stripe_webhook_secrets": (WEBHOOK_SECRET,),
         "stripe_max_network_retries": 0,
         "admin_token": ADMIN_TOKEN,
-        "secret_key": "server-secret-webhook-inbox",
+        "secret_key": "server-secret-webhook-inbox-0123456789",
         "public_base_url": "https://shop.test",
         **overrides,
     }

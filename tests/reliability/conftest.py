@@ -66,6 +66,7 @@ QUIET_HTTPX = pytest.mark.filterwarnings("ignore:Use 'content=<...>':Deprecation
 def stripe_settings(**overrides: Any) -> Settings:
     fields: dict[str, Any] = {
         "enabled": True,
+        "storage": "memory",
         "payment_provider": "stripe",
         "stripe_secret_key": STRIPE_KEY,
         "stripe_webhook_secrets": (WEBHOOK_SECRET,),

@@ -79,7 +79,7 @@ quarters = st.integers(min_value=1, max_value=4)
 class OrderLife(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        container = build_container(Settings(enabled=True, payment_provider="fake"))
+        container = build_container(Settings.in_memory(enabled=True))
         self.clock = FixedClock()
         container.clock.override(providers.Object(self.clock))
         container.ids.override(providers.Object(SequentialIds()))

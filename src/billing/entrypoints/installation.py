@@ -1,25 +1,36 @@
-"""The installation's own secret, for processes started without ``BILLING_SECRET_KEY``.
+"""The installation's own secret, for the embedded default started without ``BILLING_SECRET_KEY``.
 
 Guest order tokens, request-keyed order ids and the sandbox's webhook signing secret derive
-from ``BILLING_SECRET_KEY``. Set it in production. Without it, ``billing serve`` and
-``billing worker`` started in the same directory agree on one kept in ``./var/secret_key``
-(made once, readable by its owner only), so tokens survive restarts and the events a worker's
-sandbox signs are accepted by the web process.
+from ``BILLING_SECRET_KEY``. Without it, ``billing serve`` and ``billing worker`` started in
+the same directory agree on one kept in ``./var/secret_key`` (made once, readable by its owner
+only), so tokens survive restarts and the events a worker's sandbox signs are accepted by the
+web process. Never with real payments: the Stripe provider refuses to start without a
+``BILLING_SECRET_KEY`` of the deployment's, which every host must share.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
+from collections.abc import MutableMapping
 from pathlib import Path
 
+from .settings import Settings
+
 SECRET_FILE = Path("var") / "secret_key"
+SECRET_VARIABLE = "BILLING_SECRET_KEY"  # noqa: S105 - its name, not its value
 
 
-def use_installation_secret(path: Path = SECRET_FILE) -> None:
-    """Put the installation's secret in ``BILLING_SECRET_KEY`` unless one is set already."""
-    if not os.environ.get("BILLING_SECRET_KEY"):
-        os.environ["BILLING_SECRET_KEY"] = local_secret(path)
+def installation_settings(
+    environment: MutableMapping[str, str], path: Path = SECRET_FILE
+) -> Settings:
+    """The settings of ``environment``; when it sets no secret (and payments are not real,
+    else the settings are refused), the installation's is put into it for the processes
+    started from it."""
+    settings = Settings.from_env(environment)
+    if settings.secret_key:
+        return settings
+    environment[SECRET_VARIABLE] = local_secret(path)
+    return Settings.from_env(environment)
 
 
 def local_secret(path: Path) -> str:

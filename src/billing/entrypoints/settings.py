@@ -1,149 +1,174 @@
-"""Settings, read from the environment only, validated once, secrets kept out of ``repr``."""
+"""Every setting of the service, declared once: variable, default, parser, secrecy.
+
+``Settings.from_env()`` reads the environment (a host application passes its ``app.config``
+the same way); ``Settings(...)`` in code takes the same names, parsed and checked alike, with
+the same defaults: the embedded default (a SQLite file, the sandbox provider, inline jobs).
+``Settings.in_memory()`` is the variant that keeps nothing (tests, ``billing demo``).
+
+Settings that cannot work together are refused when the object is made (``safety.py``), so no
+process ever starts on them; each refusal is one ``ConfigurationError`` line naming the variable.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 
-from billing.domain.errors import InvalidInput
+from .configuration import checked, choice, flag, integer, read, setting, shown, text, text_list
+from .database_url import database_url
+from .safety import refuse_unsafe
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value not in _TRUE | _FALSE:
-        raise InvalidInput(f"{name} must be true or false, not {raw!r}", setting=name)
-    return value in _TRUE
+PROVIDERS = ("fake", "sandbox", "stripe")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be an integer, not {raw!r}", setting=name) from None
-    if not low <= value <= high:
-        raise InvalidInput(f"{name} must be between {low} and {high}", setting=name)
-    return value
+def _web_url(value: Any) -> str:
+    """An absolute http(s) URL without query or fragment, kept without its trailing slash."""
+    url = text(value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"must be an http:// or https:// address, not {shown(value)}")
+    return url
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, choices: set[str]) -> str:
-    value = env.get(name, default).strip().lower()
-    if value not in choices:
-        raise InvalidInput(f"{name} must be one of {sorted(choices)}, not {value!r}", setting=name)
-    return value
+def _optional_web_url(value: Any) -> str | None:
+    return None if value is None or text(value) == "" else _web_url(value)
+
+
+def _broker(value: Any) -> str:
+    broker = text(value)
+    if broker.lower() == "inline":
+        return "inline"
+    if urlsplit(broker).scheme not in ("redis", "rediss", "amqp", "amqps"):
+        raise ValueError(f"must be inline, redis://… or amqp://…, not {shown(value)}")
+    return broker
+
+
+def _prefixed(*prefixes: str) -> Any:
+    def check(value: str) -> str | None:
+        if value == "" or value.startswith(prefixes):
+            return None
+        return f"must start with {' or '.join(prefixes)}"
+
+    return check
+
+
+def _header_name(value: str) -> str | None:
+    return None if value == "" or _HEADER_NAME.match(value) else "must be an HTTP header name"
+
+
+def _webhook_secrets(values: tuple[str, ...]) -> str | None:
+    wrong = [secret for secret in values if not secret.startswith("whsec_")]
+    return "each secret must start with whsec_ (the endpoint's signing secret)" if wrong else None
+
+
+def _default_provider(settings: Settings) -> str:
+    """Never the sandbox when a Stripe secret key is configured."""
+    return "stripe" if settings.stripe_secret_key else "sandbox"
 
 
 @attrs.frozen
 class Settings:
-    """Every setting of the service; ``Settings.from_env()`` is the only way they are read."""
+    """Every setting of the service (see the README's table for what each one means)."""
 
-    enabled: bool = False
-    database_url: str = "sqlite:///./var/billing.db"
-    #: ``sql`` (the database at ``database_url``; the default from the environment) or
-    #: ``memory`` (nothing kept; the default of settings built in code, as tests do).
-    storage: str = "memory"
-    #: ``sandbox`` from the environment (the embedded default); ``fake`` for settings built in code.
-    payment_provider: str = "fake"
+    enabled: bool = setting("BILLING_ENABLED", False, flag)
+    database_url: str = setting("BILLING_DATABASE_URL", "sqlite:///./var/billing.db", database_url)
+    #: ``sql`` (the database at ``database_url``) or ``memory`` (nothing kept: tests, demo).
+    storage: str = setting("BILLING_STORAGE", "sql", choice("sql", "memory"))
+    stripe_secret_key: str = setting(
+        "STRIPE_SECRET_KEY",
+        "",
+        checked(text, _prefixed("sk_live_", "sk_test_", "rk_live_", "rk_test_")),
+        secret=True,
+    )
+    stripe_webhook_secrets: tuple[str, ...] = setting(
+        "STRIPE_WEBHOOK_SECRET", (), checked(text_list, _webhook_secrets), secret=True
+    )
+    stripe_publishable_key: str = setting(
+        "STRIPE_PUBLISHABLE_KEY", "", checked(text, _prefixed("pk_live_", "pk_test_"))
+    )
+    stripe_api_base: str | None = setting("BILLING_STRIPE_API_BASE", None, _optional_web_url)
+    stripe_max_network_retries: int = setting(
+        "BILLING_STRIPE_MAX_NETWORK_RETRIES", 2, integer(0, 10)
+    )
+    #: ``stripe`` when a Stripe secret key is set, else ``sandbox`` (Stripe's test mode,
+    #: offline); ``fake`` is the in-process provider of tests.
+    payment_provider: str = setting(
+        "BILLING_PAYMENT_PROVIDER",
+        attrs.Factory(_default_provider, takes_self=True),
+        choice(*PROVIDERS),
+    )
     #: ``inline`` (jobs run in the serving process after commit) or a Dramatiq broker URL:
     #: ``redis://host:6379/0`` or ``amqp://user:pass@host:5672/vhost``.
-    task_broker: str = "inline"
+    task_broker: str = setting("BILLING_TASK_BROKER", "inline", _broker)
     #: Prefix of the broker's keys and queues, so deployments (and test runs) can share one.
-    task_namespace: str = "billing"
+    task_namespace: str = setting("BILLING_TASK_NAMESPACE", "billing", text)
     #: A job handed to a worker and not done after this many seconds is handed over again.
-    task_stale_seconds: int = 60
+    task_stale_seconds: int = setting("BILLING_TASK_STALE_SECONDS", 60, integer(1, 86_400))
     #: Redis: a worker silent this many seconds is dead and its fetched messages are re-queued,
     #: by the broker commands that check (this many per million; Dramatiq's default).
-    task_heartbeat_seconds: int = 15
-    task_maintenance_per_million: int = 1_000
+    task_heartbeat_seconds: int = setting("BILLING_TASK_HEARTBEAT_SECONDS", 15, integer(1, 3600))
+    task_maintenance_per_million: int = setting(
+        "BILLING_TASK_MAINTENANCE_PER_MILLION", 1_000, integer(1, 1_000_000)
+    )
     #: ``sync``: the webhook endpoint applies each event; ``async``: it verifies, journals and
     #: queues it, and a worker applies it.
-    webhook_mode: str = "sync"
+    webhook_mode: str = setting("BILLING_WEBHOOK_MODE", "sync", choice("sync", "async"))
     #: ``pdf`` (WeasyPrint) or ``text`` (plain files; fast, for tests and rehearsals).
-    invoice_renderer: str = "pdf"
-    media_root: str = "./var/media"
-    stripe_secret_key: str = attrs.field(default="", repr=False)
-    stripe_webhook_secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
-    stripe_publishable_key: str = ""
-    stripe_api_base: str | None = None
-    stripe_max_network_retries: int = 2
-    seller_name: str = "Example Seller SAS"
-    seller_address: str = ""
-    seller_tax_id: str = ""
-    seller_email: str = ""
-    admin_token: str = attrs.field(default="", repr=False)
-    public_base_url: str = "http://127.0.0.1:8000"
+    invoice_renderer: str = setting("BILLING_INVOICE_RENDERER", "pdf", choice("pdf", "text"))
+    media_root: str = setting("BILLING_MEDIA_ROOT", "./var/media", text)
+    seller_name: str = setting("BILLING_SELLER_NAME", "Example Seller SAS", text)
+    seller_address: str = setting("BILLING_SELLER_ADDRESS", "", text)
+    seller_tax_id: str = setting("BILLING_SELLER_TAX_ID", "", text)
+    seller_email: str = setting("BILLING_SELLER_EMAIL", "", text)
+    admin_token: str = setting("BILLING_ADMIN_TOKEN", "", text, secret=True)
+    public_base_url: str = setting("BILLING_PUBLIC_BASE_URL", "http://127.0.0.1:8000", _web_url)
     #: Signs guest order tokens and request-keyed order ids (see ``services/checkout.py``).
-    secret_key: str = attrs.field(default="", repr=False)
+    secret_key: str = setting("BILLING_SECRET_KEY", "", text, secret=True)
     #: A trusted header set by the host's gateway with the logged-in user id; off when empty.
-    user_header: str = ""
+    user_header: str = setting("BILLING_USER_HEADER", "", checked(text, _header_name))
     #: Load the demo catalog at start when the catalog is empty (the embedded local run).
-    demo_catalog: bool = False
-    #: Where the sandbox provider POSTs its events; empty: this app's own webhook endpoint.
-    sandbox_webhook_url: str = ""
+    demo_catalog: bool = setting("BILLING_DEMO_CATALOG", False, flag)
+    #: Where the sandbox provider POSTs its events; None: this app's own webhook endpoint.
+    sandbox_webhook_url: str | None = setting(
+        "BILLING_SANDBOX_WEBHOOK_URL", None, _optional_web_url
+    )
     #: Sandbox rehearsal knobs: send every event twice; in a random order; each held back up
     #: to this many milliseconds; drop this percentage of attempts.
-    sandbox_duplicate_deliveries: bool = False
-    sandbox_shuffle_deliveries: bool = False
-    sandbox_delivery_delay_ms: int = 0
-    sandbox_failure_percent: int = 0
+    sandbox_duplicate_deliveries: bool = setting(
+        "BILLING_SANDBOX_DUPLICATE_DELIVERIES", False, flag
+    )
+    sandbox_shuffle_deliveries: bool = setting("BILLING_SANDBOX_SHUFFLE_DELIVERIES", False, flag)
+    sandbox_delivery_delay_ms: int = setting(
+        "BILLING_SANDBOX_DELIVERY_DELAY_MS", 0, integer(0, 60_000)
+    )
+    sandbox_failure_percent: int = setting("BILLING_SANDBOX_FAILURE_PERCENT", 0, integer(0, 100))
+
+    def __attrs_post_init__(self) -> None:
+        refuse_unsafe(self)
 
     @property
     def jobs_inline(self) -> bool:
         """Deferred jobs run in the serving process (no broker, no ``billing worker``)."""
-        return self.task_broker.lower() == "inline"
+        return self.task_broker == "inline"
+
+    @property
+    def production(self) -> bool:
+        """Real payments: the Stripe provider (with a live or a test key)."""
+        return self.payment_provider == "stripe"
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        default = cls()
-        secrets = env.get("STRIPE_WEBHOOK_SECRET", "")
-        return cls(
-            enabled=_flag(env, "BILLING_ENABLED", False),
-            database_url=env.get("BILLING_DATABASE_URL", default.database_url),
-            storage=_choice(env, "BILLING_STORAGE", "sql", {"sql", "memory"}),
-            payment_provider=_choice(
-                env,
-                "BILLING_PAYMENT_PROVIDER",
-                "sandbox",  # the embedded default: Stripe-like, offline
-                {"fake", "sandbox", "stripe"},
-            ),
-            task_broker=env.get("BILLING_TASK_BROKER", default.task_broker).strip(),
-            task_namespace=env.get("BILLING_TASK_NAMESPACE", default.task_namespace).strip(),
-            task_stale_seconds=_int(env, "BILLING_TASK_STALE_SECONDS", 60, 1, 86400),
-            task_heartbeat_seconds=_int(env, "BILLING_TASK_HEARTBEAT_SECONDS", 15, 1, 3600),
-            task_maintenance_per_million=_int(
-                env, "BILLING_TASK_MAINTENANCE_PER_MILLION", 1_000, 1, 1_000_000
-            ),
-            webhook_mode=_choice(env, "BILLING_WEBHOOK_MODE", "sync", {"sync", "async"}),
-            invoice_renderer=_choice(env, "BILLING_INVOICE_RENDERER", "pdf", {"pdf", "text"}),
-            media_root=env.get("BILLING_MEDIA_ROOT", default.media_root),
-            stripe_secret_key=env.get("STRIPE_SECRET_KEY", ""),
-            stripe_webhook_secrets=tuple(s.strip() for s in secrets.split(",") if s.strip()),
-            stripe_publishable_key=env.get("STRIPE_PUBLISHABLE_KEY", ""),
-            stripe_api_base=env.get("BILLING_STRIPE_API_BASE") or None,
-            stripe_max_network_retries=_int(env, "BILLING_STRIPE_MAX_NETWORK_RETRIES", 2, 0, 10),
-            seller_name=env.get("BILLING_SELLER_NAME", default.seller_name),
-            seller_address=env.get("BILLING_SELLER_ADDRESS", ""),
-            seller_tax_id=env.get("BILLING_SELLER_TAX_ID", ""),
-            seller_email=env.get("BILLING_SELLER_EMAIL", ""),
-            admin_token=env.get("BILLING_ADMIN_TOKEN", ""),
-            public_base_url=env.get("BILLING_PUBLIC_BASE_URL", default.public_base_url),
-            secret_key=env.get("BILLING_SECRET_KEY", ""),
-            user_header=env.get("BILLING_USER_HEADER", "").strip(),
-            demo_catalog=_flag(env, "BILLING_DEMO_CATALOG", False),
-            sandbox_webhook_url=env.get("BILLING_SANDBOX_WEBHOOK_URL", "").strip(),
-            sandbox_duplicate_deliveries=_flag(env, "BILLING_SANDBOX_DUPLICATE_DELIVERIES", False),
-            sandbox_shuffle_deliveries=_flag(env, "BILLING_SANDBOX_SHUFFLE_DELIVERIES", False),
-            sandbox_delivery_delay_ms=_int(env, "BILLING_SANDBOX_DELIVERY_DELAY_MS", 0, 0, 60_000),
-            sandbox_failure_percent=_int(env, "BILLING_SANDBOX_FAILURE_PERCENT", 0, 0, 100),
-        )
+    def from_env(cls, env: Mapping[str, Any] | None = None, **given: Any) -> Settings:
+        """The settings of the variables present in ``env`` (default: the process's
+        environment); ``given`` fields take precedence."""
+        return read(cls, os.environ if env is None else env, **given)
+
+    @classmethod
+    def in_memory(cls, **given: Any) -> Settings:
+        """Nothing kept and nothing external: memory storage and the fake provider."""
+        return cls(**{"storage": "memory", "payment_provider": "fake", **given})

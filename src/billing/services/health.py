@@ -1,4 +1,5 @@
-"""What ``/billing/health/`` reports: the toggle, the database, the provider, the webhook journal.
+"""What ``/billing/health/`` reports: the toggle, the database, the provider, the webhook journal,
+and one status summing them up.
 
 Nothing secret is ever part of the report: only whether secrets are configured.
 """
@@ -42,7 +43,17 @@ class HealthReport:
 
     @property
     def status(self) -> str:
-        return "ok" if self.database_ok else "unavailable"
+        """``unavailable``: the database does not answer; ``degraded``: payments cannot work
+        as configured (the provider or its webhook secret is missing); else ``ok``."""
+        if not self.database_ok:
+            return "unavailable"
+        if not (self.provider.configured and self.provider.webhook_secret_configured):
+            return "degraded"
+        return "ok"
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == "ok"
 
 
 @attrs.frozen

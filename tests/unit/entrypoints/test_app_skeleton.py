@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import billing
+from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
 
 
 def test_health_reports_the_toggle_when_disabled() -> None:
-    client = create_app(Settings(enabled=False)).test_client()
+    client = create_app(Settings.in_memory(enabled=False)).test_client()
 
     response = client.get("/billing/health/")
 
@@ -59,7 +58,7 @@ def test_health_answers_503_when_the_database_is_unreachable() -> None:
     ],
 )
 def test_every_other_billing_route_is_closed_while_disabled(method: str, path: str) -> None:
-    client = create_app(Settings(enabled=False)).test_client()
+    client = create_app(Settings.in_memory(enabled=False)).test_client()
 
     response = getattr(client, method)(path)
 
@@ -68,31 +67,36 @@ def test_every_other_billing_route_is_closed_while_disabled(method: str, path: s
 
 
 def test_the_gate_opens_when_enabled() -> None:
-    client = create_app(Settings(enabled=True)).test_client()
+    client = create_app(Settings.in_memory(enabled=True)).test_client()
 
     response = client.get("/billing/no-such-route")
 
     assert response.status_code == 404
 
 
-def test_the_stripe_provider_is_chosen_by_settings_and_fails_closed_without_a_secret() -> None:
-    settings = Settings(enabled=True, payment_provider="stripe", stripe_secret_key="sk_test_x")
+def test_health_is_degraded_while_the_stripe_webhook_secret_is_missing() -> None:
+    settings = Settings.in_memory(
+        enabled=True,
+        payment_provider="stripe",
+        stripe_secret_key="sk_test_x",
+        secret_key="s" * 32,
+    )
     client = create_app(settings).test_client()
 
-    body = client.get("/billing/health/").json
+    response = client.get("/billing/health/")
 
-    assert body["provider"] == {
+    assert response.status_code == 503
+    assert response.json["status"] == "degraded"
+    assert response.json["provider"] == {
         "name": "stripe",
         "configured": True,
         "webhook_secret_configured": False,
     }
 
 
-def test_a_malformed_stripe_key_shows_as_not_configured() -> None:
-    settings = Settings(enabled=True, payment_provider="stripe", stripe_secret_key="oops")
-    client = create_app(settings).test_client()
+def test_a_malformed_stripe_key_stops_the_app_naming_the_setting_not_the_key() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(Settings.in_memory(enabled=True, stripe_secret_key="oops-secret"))
 
-    body = client.get("/billing/health/").json
-
-    assert body["provider"]["configured"] is False
-    assert "oops" not in json.dumps(body)
+    assert refused.value.variable == "STRIPE_SECRET_KEY"
+    assert "oops-secret" not in str(refused.value)

@@ -12,7 +12,7 @@ START_A_WORKER = textwrap.dedent(
     from billing.entrypoints.flask_app import create_app
     from billing.entrypoints.settings import Settings
 
-    app = create_app(Settings(enabled=True, storage="memory", invoice_renderer="pdf"))
+    app = create_app(Settings.in_memory(enabled=True, invoice_renderer="pdf"))
     container = app.extensions["billing.container"]
     container.webhooks(), container.invoices(), container.checkout()
     assert app.test_client().get("/billing/health/").status_code == 200

@@ -35,7 +35,7 @@ PRODUCTS = (
     Product("course", "A course", Money(7500, "EUR"), "course:stripe"),
     Product("manga", "A manga", Money(900, "JPY"), "library:manga"),
 )
-SETTINGS = Settings(
+SETTINGS = Settings.in_memory(
     enabled=True,
     payment_provider="fake",
     admin_token=ADMIN_TOKEN,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from billing.adapters.sandbox import Rehearsal
-from billing.domain.errors import InvalidInput
+from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.container import build_container
 from billing.entrypoints.settings import Settings
 
@@ -46,7 +46,7 @@ def test_the_rehearsal_knobs_reach_the_deliverer() -> None:
     ],
 )
 def test_a_malformed_knob_is_refused(name: str, value: str) -> None:
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(ConfigurationError) as refused:
         Settings.from_env({name: value})
 
-    assert refused.value.details["setting"] == name
+    assert refused.value.variable == name

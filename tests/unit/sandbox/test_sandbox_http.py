@@ -40,7 +40,7 @@ from billing.entrypoints.settings import Settings
 
 BASE_URL = "http://shop.test"
 ADMIN = {"Authorization": "Bearer admin-token-for-sandbox-tests-0123"}
-SETTINGS = Settings(
+SETTINGS = Settings.in_memory(
     enabled=True,
     payment_provider="sandbox",
     admin_token=ADMIN["Authorization"].removeprefix("Bearer "),

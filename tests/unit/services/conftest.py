@@ -72,7 +72,7 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    container = build_container(Settings(enabled=True, payment_provider="fake"))
+    container = build_container(Settings.in_memory(enabled=True))
     clock, ids = FixedClock(), SequentialIds()
     container.clock.override(providers.Object(clock))
     container.ids.override(providers.Object(ids))

@@ -11,8 +11,8 @@ from dramatiq.brokers.redis import RedisBroker
 from billing.adapters.memory.clock import FixedClock
 from billing.adapters.tasks import InlineJobPublisher
 from billing.adapters.tasks.broker import DramatiqJobPublisher
-from billing.domain.errors import InvalidInput
 from billing.domain.outbox import OutboxJob
+from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.container import build_container
 from billing.entrypoints.settings import Settings
 
@@ -89,7 +89,7 @@ def test_the_relay_hands_over_again_after_the_stale_setting() -> None:
     ],
 )
 def test_a_malformed_task_setting_is_refused(name: str, value: str) -> None:
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(ConfigurationError) as refused:
         _publisher(**{name: value})
 
-    assert refused.value.details["setting"] == name
+    assert refused.value.variable == name

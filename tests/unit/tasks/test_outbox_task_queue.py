@@ -79,7 +79,7 @@ def test_the_job_runs_its_handler_once_and_is_done() -> None:
 
 def test_a_job_handed_over_after_commit_is_relayed_again_only_once_stale() -> None:
     container = build_container(
-        Settings(task_broker="redis://127.0.0.1:9/0", task_stale_seconds=60)
+        Settings.in_memory(task_broker="redis://127.0.0.1:9/0", task_stale_seconds=60)
     )
     clock, publisher = FixedClock(), Publisher()
     container.clock.override(providers.Object(clock))

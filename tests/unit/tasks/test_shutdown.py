@@ -14,7 +14,7 @@ def relay_threads() -> list[threading.Thread]:
 
 def test_shutdown_ends_the_inline_relay_thread() -> None:
     before = relay_threads()
-    container = build_container(Settings(task_broker="inline"))
+    container = build_container(Settings.in_memory(task_broker="inline"))
     container.job_publisher().publish([])  # first use starts its relay thread
     started = [t for t in relay_threads() if t not in before]
 

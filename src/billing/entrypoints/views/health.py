@@ -1,5 +1,5 @@
-"""``GET /billing/health/``: always served, even when billing is disabled; 503 when the
-database cannot be reached."""
+"""``GET /billing/health/``: always served, even when billing is disabled; 503 unless its
+status is ``ok`` (the database cannot be reached, or payments are not configured)."""
 
 from __future__ import annotations
 
@@ -44,4 +44,4 @@ def health_json(report: HealthReport) -> dict[str, Any]:
 @inject
 def health(service: HealthService = Provide[Container.health]) -> tuple[Response, int]:
     report = service.report()
-    return jsonify(health_json(report)), 200 if report.database_ok else 503
+    return jsonify(health_json(report)), 200 if report.healthy else 503
