@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	BILLING_ENABLED=$${BILLING_ENABLED:-true} BILLING_DEMO_CATALOG=$${BILLING_DEMO_CATALOG:-true} \
-		$(BIN)/billing serve
+		$(BIN)/billing serve --port $${PORT:-8000}
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

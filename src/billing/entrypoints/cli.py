@@ -1,4 +1,8 @@
-"""The ``billing`` command line."""
+"""The ``billing`` command line.
+
+A misconfiguration is one line on stderr naming the setting (exit 2) and a refused operation
+one line with its reason (exit 1): never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,53 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from dependency_injector import providers
 from sqlalchemy.engine import make_url
 
-from billing.adapters.memory import MemoryArtifactStore, MemoryUnitOfWorkFactory
+from billing.adapters.memory import MemoryArtifactStore
 from billing.adapters.sql import SqlUnitOfWorkFactory, demo_catalog_path, load_catalog, upgrade
 from billing.domain.errors import BillingError
 from billing.domain.webhook import WebhookStatus
 
 from .cli_tasks import TASK_COMMANDS
+from .configuration import ConfigurationError
 from .container import build_container
 from .demo import load_demo_catalog, run_demo
-from .installation import use_installation_secret
+from .installation import installation_settings
 from .ops.commands import COMMANDS as OPS_COMMANDS
 from .settings import Settings
+from .startup import check_database, check_port_free
+
+PUBLIC_BASE_URL = "BILLING_PUBLIC_BASE_URL"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0", "::"})  # noqa: S104
 
 
-@click.group()
+class Misconfigured(click.ClickException):
+    """A setting the command cannot run with: ``billing: VARIABLE: problem; fix``, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"billing: {self.message}", err=True)
+
+
+class Commands(click.Group):
+    """The ``billing`` group: turns configuration and domain errors into one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as error:
+            raise Misconfigured(str(error)) from None
+        except BillingError as error:
+            raise click.ClickException(error.message) from None
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """Payments for orders through Stripe."""
 
@@ -32,17 +64,17 @@ def main() -> None:
 @main.command()
 def demo() -> None:
     """Run one guest order through payment, a duplicate event and two refunds, in memory."""
-    settings = Settings.from_env({"BILLING_ENABLED": "true", "BILLING_PAYMENT_PROVIDER": "fake"})
-    container = build_container(settings)
     # Everything in memory: the demo leaves nothing behind and can run again and again.
-    container.uow_factory.override(providers.Singleton(MemoryUnitOfWorkFactory))
+    container = build_container(Settings.in_memory(enabled=True))
     container.artifact_store.override(providers.Singleton(MemoryArtifactStore))
     status = run_demo(container, click.echo)
     click.echo(f"final status: {status}")
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all)."
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--workers",
@@ -53,16 +85,18 @@ def demo() -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API under /billing/ with gunicorn."""
-    use_installation_secret()
-    settings = Settings.from_env()  # refuse bad settings before starting anything
+    environment = {**os.environ, **_public_base_url(host, port)}  # what the workers read
+    settings = installation_settings(environment)  # refused here, before anything starts
+    check_port_free(host, port)
+    check_database(settings)
     container = build_container(settings)
     if isinstance(container.uow_factory(), SqlUnitOfWorkFactory):
         upgrade(settings.database_url)  # the embedded SQLite file is made and migrated
         if settings.demo_catalog:
             load_demo_catalog(container)  # once, before the workers start
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if workers > 1 and not environment.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics from every worker: prometheus-client reads this before the workers start.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="billing-metrics-")
+        environment["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="billing-metrics-")
     base = f"http://{host}:{port}/billing"
     click.echo(
         f"billing {'enabled' if settings.enabled else 'DISABLED (BILLING_ENABLED=false)'}, "
@@ -83,7 +117,25 @@ def serve(host: str, port: int, workers: int) -> None:
         "billing.entrypoints.flask_app:serve_app()",
     ]
     sys.stdout.flush()
-    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, fixed arguments
+    os.execve(sys.executable, argv, environment)  # noqa: S606 - our own interpreter
+
+
+def _public_base_url(host: str, port: int) -> dict[str, str]:
+    """Where shoppers and the sandbox's webhooks are sent: this server's own address unless
+    ``BILLING_PUBLIC_BASE_URL`` says otherwise (a local one on another port is a mistake).
+    Returns the variable to give the workers when it is not set."""
+    local = "127.0.0.1" if host in _LOOPBACK else host
+    configured = os.environ.get(PUBLIC_BASE_URL, "").strip()
+    if not configured:
+        return {PUBLIC_BASE_URL: f"http://{local}:{port}"}
+    parts = urlsplit(configured)
+    if parts.hostname in _LOOPBACK | {host} and parts.port not in (port, None):
+        click.echo(
+            f"warning: {PUBLIC_BASE_URL} is {configured} but this server listens on "
+            f"{host}:{port}: shoppers and the sandbox's webhooks will be sent to the former",
+            err=True,
+        )
+    return {}
 
 
 @main.group()
@@ -120,10 +172,8 @@ def db() -> None:
 def db_upgrade(revision: str) -> None:
     """Create or migrate the tables with the migrations shipped in the package."""
     settings = Settings.from_env()
-    try:
-        upgrade(settings.database_url, revision)
-    except BillingError as error:
-        raise click.ClickException(error.message) from None
+    check_database(settings)
+    upgrade(settings.database_url, revision)
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     click.echo(f"database {shown} is at revision {revision}")
 
@@ -142,10 +192,7 @@ def catalog_load(file: Path | None, demo: bool) -> None:
     if (file is None) == (not demo):
         raise click.UsageError("give either FILE.json or --demo")
     path = demo_catalog_path() if file is None else file
-    try:
-        products = load_catalog(build_container().uow_factory(), path)
-    except BillingError as error:
-        raise click.ClickException(error.message) from None
+    products = load_catalog(build_container().uow_factory(), path)
     for product in products:
         state = "" if product.active else "\tinactive"
         click.echo(f"{product.sku}\t{product.price}\t{product.entitlement_key or '-'}{state}")
@@ -167,10 +214,7 @@ def webhooks() -> None:
 def webhooks_list(status: str | None, limit: int) -> None:
     """Journaled events, newest first: id, type, status, attempts, order, received, last error."""
     wanted = WebhookStatus(status) if status is not None else None
-    try:
-        events = build_container().webhooks().journal(wanted, limit)
-    except BillingError as error:
-        raise click.ClickException(error.message) from None
+    events = build_container().webhooks().journal(wanted, limit)
     for event in events:
         fields = (
             event.id,
@@ -190,10 +234,7 @@ def webhooks_list(status: str | None, limit: int) -> None:
 def webhooks_replay(event_id: str) -> None:
     """Run a failed or parked event again (a settled one is a duplicate: nothing changes).
     Exits 1 when the event still failed or still waits."""
-    try:
-        outcome = build_container().webhooks().replay(event_id)
-    except BillingError as error:
-        raise click.ClickException(error.message) from None
+    outcome = build_container().webhooks().replay(event_id)
     click.echo(f"{outcome.event_id}\t{outcome.outcome}\t{outcome.code or '-'}")
     if outcome.outcome in (WebhookStatus.FAILED, WebhookStatus.PARKED):
         raise SystemExit(1)

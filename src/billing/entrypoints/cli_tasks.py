@@ -19,12 +19,12 @@ from types import FrameType
 
 import click
 
-from billing.domain.errors import BillingError
 from billing.domain.outbox import OutboxStatus
 
 from .container import build_container
-from .installation import use_installation_secret
+from .installation import installation_settings
 from .settings import Settings
+from .startup import check_database
 
 #: Two cores: one process per core, each with a few threads (jobs mostly wait on the database
 #: and the disk; PDF rendering is the CPU-bound part).
@@ -41,7 +41,13 @@ CHILD = "from billing.entrypoints.cli import main; main()"
     type=click.IntRange(1, 64),
     help="Worker processes (each runs its own threads and relay).",
 )
-@click.option("--threads", default=DEFAULT_THREADS, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--threads",
+    default=DEFAULT_THREADS,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Threads of each process running jobs (jobs mostly wait on the database and disk).",
+)
 @click.option(
     "--relay-every",
     default=1.0,
@@ -51,8 +57,10 @@ CHILD = "from billing.entrypoints.cli import main; main()"
 )
 def worker(processes: int, threads: int, relay_every: float) -> None:
     """Run deferred jobs: Dramatiq workers on BILLING_TASK_BROKER and the outbox relay."""
-    use_installation_secret()  # the same as `billing serve`'s: the sandbox signs with it
-    settings = Settings.from_env()  # refuse bad settings before starting anything
+    # Refused here, before anything starts; the installation secret is `billing serve`'s too
+    # (the sandbox signs with it), and the processes started below inherit it.
+    settings = installation_settings(os.environ)
+    check_database(settings)
     if processes > 1:
         _supervise(processes, threads, relay_every)
         return
@@ -146,7 +154,12 @@ def tasks() -> None:
 
 @tasks.command("list")
 @click.option("--dead", is_flag=True, help="Only jobs that exhausted their retries.")
-@click.option("--status", type=click.Choice([str(status) for status in OutboxStatus]), default=None)
+@click.option(
+    "--status",
+    type=click.Choice([str(status) for status in OutboxStatus]),
+    default=None,
+    help="Only jobs in this status.",
+)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
 def tasks_list(dead: bool, status: str | None, limit: int) -> None:
     """Jobs, newest first: id, task, status, attempts, available at, params, last error."""
@@ -164,10 +177,7 @@ def tasks_list(dead: bool, status: str | None, limit: int) -> None:
 @click.argument("job_id")
 def tasks_retry(job_id: str) -> None:
     """Re-queue a dead (or waiting) job with a fresh set of attempts; the relay hands it over."""
-    try:
-        job = build_container().job_service().retry(job_id)
-    except BillingError as error:
-        raise click.ClickException(error.message) from None
+    job = build_container().job_service().retry(job_id)
     click.echo(f"{job.id}\t{job.task}\t{job.status}")
 
 

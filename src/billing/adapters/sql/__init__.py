@@ -5,6 +5,7 @@ Public API:
 - ``make_engine(url)``, ``SqlUnitOfWorkFactory(engine)`` (or ``.from_url(url)``)
 - ``run_in_transaction(uow_factory, use_case)``, ``retry_transient()``: run again on conflicts
 - ``upgrade(url_or_engine)``: apply the packaged Alembic migrations
+- ``diagnose(url)``: why a database cannot be used (``DatabaseProblem``), or None
 - ``load_catalog(uow_factory, path)``, ``demo_catalog_path()``
 - ``metadata`` and ``UtcDateTime``: for adapters that keep their own tables in the same database
 """
@@ -13,6 +14,7 @@ from .catalog_file import InvalidCatalog, demo_catalog_path, load_catalog, read_
 from .engine import DEFAULT_DATABASE_URL, make_engine
 from .errors import DuplicateRecord, IntegrityViolation, TransientConflict, is_transient
 from .migrate import upgrade
+from .probe import DatabaseProblem, diagnose
 from .retry import Backoff, retry_transient, run_in_transaction
 from .tables import metadata
 from .types import UtcDateTime
@@ -21,6 +23,7 @@ from .unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "Backoff",
+    "DatabaseProblem",
     "DuplicateRecord",
     "IntegrityViolation",
     "InvalidCatalog",
@@ -29,6 +32,7 @@ __all__ = [
     "TransientConflict",
     "UtcDateTime",
     "demo_catalog_path",
+    "diagnose",
     "is_transient",
     "load_catalog",
     "make_engine",
