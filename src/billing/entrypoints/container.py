@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -76,17 +76,30 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
     }
 
 
-def _job_publisher(settings: Settings, jobs: JobService, container: Container) -> JobPublisher:
-    """Inline (the embedded default) or Dramatiq on the broker at ``BILLING_TASK_BROKER``."""
-    if settings.jobs_inline:
-        return InlineJobPublisher(jobs.run, relay=lambda: container.job_relay().relay_all())
+def _inline_publisher(jobs: JobService, container: Container) -> Iterator[JobPublisher]:
+    """The embedded default: jobs run in the serving process after commit; a relay thread
+    re-sends what is due (stopped at shutdown)."""
+    publisher = InlineJobPublisher(run=jobs.run, relay=lambda: container.job_relay().relay_all())
+    yield publisher
+    publisher.close()
+
+
+def _broker_publisher(settings: Settings, jobs: JobService) -> Iterator[JobPublisher]:
+    """Dramatiq on the broker at ``BILLING_TASK_BROKER`` (its connections closed at shutdown)."""
     from billing.adapters.tasks.broker import DramatiqJobPublisher, RedisTimeouts, make_broker
 
     redis = RedisTimeouts(
-        settings.task_heartbeat_seconds * 1000, settings.task_maintenance_per_million
+        heartbeat_timeout_ms=settings.task_heartbeat_seconds * 1000,
+        maintenance_chance=settings.task_maintenance_per_million,
     )
-    broker = make_broker(settings.task_broker, settings.task_namespace, redis)
-    return DramatiqJobPublisher(broker, jobs.run, settings.task_namespace)
+    broker = make_broker(url=settings.task_broker, namespace=settings.task_namespace, redis=redis)
+    publisher = DramatiqJobPublisher(broker=broker, run=jobs.run, namespace=settings.task_namespace)
+    yield publisher
+    publisher.close()
+
+
+def _job_backend(settings: Settings) -> str:
+    return "inline" if settings.jobs_inline else "broker"
 
 
 def _stale_after(settings: Settings) -> timedelta:
@@ -125,18 +138,17 @@ def _sandbox_signer(secrets: tuple[str, ...], clock: Clock) -> WebhookSigner:
     return WebhookSigner(secrets[0], clock)
 
 
-def _sandbox_deliveries(settings: Settings, container: Container) -> TaskQueue:
-    """Without a broker, a thread of the serving process (delivering from inside the paying
-    request would deadlock a single-threaded worker on its own webhook); with one, outbox jobs
-    that ``billing worker`` runs (and its sweep sends what they missed)."""
-    if not settings.jobs_inline:
-        return OutboxTaskQueue(container.uow_factory(), container.job_outbox(), container.clock())
-    deliverer = container.sandbox_deliverer()
-    return ThreadTaskQueue(
-        {DELIVER_EVENT: deliverer.handle},
+def _thread_deliveries(deliverer: WebhookDeliverer) -> Iterator[TaskQueue]:
+    """Without a broker, the sandbox delivers on a thread of the serving process (delivering
+    from inside the paying request would deadlock a single-threaded worker on its own
+    webhook); the thread is stopped at shutdown."""
+    queue = ThreadTaskQueue(
+        handlers={DELIVER_EVENT: deliverer.handle},
         sweep=deliverer.deliver_pending,
         reorder=deliverer.arrange if deliverer.rehearsal.shuffle else None,
     )
+    yield queue
+    queue.stop()
 
 
 def _reconciled_types(settings: Settings) -> tuple[str, ...] | None:
@@ -154,154 +166,200 @@ def _seller(settings: Settings) -> Party:
 
 
 class Container(containers.DeclarativeContainer):
+    """Every provider takes keyword arguments, named as the constructor's parameters.
+
+    Lifetimes, one rule: what a process shares is a ``ThreadSafeSingleton`` (built once even
+    when two threads ask first), what needs stopping is a ``Resource`` (``shutdown(container)``
+    stops it), and what belongs to one request is a ``Factory``.
+    """
+
     __self__ = providers.Self()
     settings = providers.Dependency(instance_of=Settings)
 
-    clock = providers.Singleton(SystemClock)
-    ids = providers.Singleton(RandomIds)
-    metrics = providers.Singleton(PrometheusMetrics)
-    database_engine = providers.ThreadSafeSingleton(make_engine, settings.provided.database_url)
+    clock = providers.ThreadSafeSingleton(SystemClock)
+    ids = providers.ThreadSafeSingleton(RandomIds)
+    metrics = providers.ThreadSafeSingleton(PrometheusMetrics)
+    database_engine = providers.ThreadSafeSingleton(
+        make_engine, database_url=settings.provided.database_url
+    )
     uow_factory = providers.Selector(
         settings.provided.storage,
-        memory=providers.Singleton(MemoryUnitOfWorkFactory),
-        sql=providers.ThreadSafeSingleton(SqlUnitOfWorkFactory, database_engine),
+        memory=providers.ThreadSafeSingleton(MemoryUnitOfWorkFactory),
+        sql=providers.ThreadSafeSingleton(SqlUnitOfWorkFactory, engine=database_engine),
     )
-    artifact_store = providers.Singleton(FilesystemArtifactStore, settings.provided.media_root)
+    artifact_store = providers.ThreadSafeSingleton(
+        FilesystemArtifactStore, root=settings.provided.media_root
+    )
     renderer = providers.Selector(
         settings.provided.invoice_renderer,
-        pdf=providers.Singleton(DeferredPdfRenderer),  # WeasyPrint loads on the first render
-        text=providers.Singleton(TextRenderer),
+        pdf=providers.ThreadSafeSingleton(DeferredPdfRenderer),  # WeasyPrint loads at first use
+        text=providers.ThreadSafeSingleton(TextRenderer),
     )
 
-    entitlements = providers.Singleton(EntitlementService, uow_factory, clock, ids)
-    invoices = providers.Singleton(
+    entitlements = providers.ThreadSafeSingleton(
+        EntitlementService, uow_factory=uow_factory, clock=clock, ids=ids
+    )
+    invoices = providers.ThreadSafeSingleton(
         InvoiceService,
-        uow_factory,
-        renderer,
-        artifact_store,
-        providers.Callable(_seller, settings),
-        clock,
-        ids,
+        uow_factory=uow_factory,
+        renderer=renderer,
+        store=artifact_store,
+        seller=providers.Callable(_seller, settings),
+        clock=clock,
+        ids=ids,
     )
     # Deferred jobs: outbox rows written with the change, handed over after commit, relayed.
     job_service = providers.ThreadSafeSingleton(
-        JobService, uow_factory, clock, providers.Callable(_job_handlers, __self__)
+        JobService,
+        uow_factory=uow_factory,
+        clock=clock,
+        handlers=providers.Callable(_job_handlers, __self__),
     )
-    job_publisher = providers.ThreadSafeSingleton(_job_publisher, settings, job_service, __self__)
+    job_publisher = providers.Selector(
+        providers.Callable(_job_backend, settings),
+        inline=providers.Resource(_inline_publisher, jobs=job_service, container=__self__),
+        broker=providers.Resource(_broker_publisher, settings=settings, jobs=job_service),
+    )
+    stale_after = providers.Callable(_stale_after, settings)
     job_relay = providers.ThreadSafeSingleton(
-        JobRelay, uow_factory, job_publisher, clock, providers.Callable(_stale_after, settings)
+        JobRelay,
+        uow_factory=uow_factory,
+        publisher=job_publisher,
+        clock=clock,
+        stale_after=stale_after,
     )
     # A job handed over after commit is due again for the relay only once stale, like one a
     # worker took: a long queue does not make the relay send every waiting job twice.
-    job_outbox = providers.Singleton(
-        JobOutbox, job_publisher, ids, providers.Callable(_stale_after, settings)
+    job_outbox = providers.ThreadSafeSingleton(
+        JobOutbox, publisher=job_publisher, ids=ids, grace=stale_after
     )
-    reactions = providers.Singleton(Reactions, entitlements, invoices)
+    reactions = providers.ThreadSafeSingleton(
+        Reactions, entitlements=entitlements, invoices=invoices
+    )
 
     # The sandbox provider: its own tables beside ours, deliveries on a thread or the broker.
     sandbox_store = providers.Selector(
         settings.provided.storage,
-        memory=providers.Singleton(MemorySandboxStore),
-        sql=providers.ThreadSafeSingleton(SqlSandboxStore, database_engine),
+        memory=providers.ThreadSafeSingleton(MemorySandboxStore),
+        sql=providers.ThreadSafeSingleton(SqlSandboxStore, engine=database_engine),
     )
     sandbox_secrets = providers.ThreadSafeSingleton(_sandbox_secrets, settings)
     sandbox_deliverer = providers.ThreadSafeSingleton(
         WebhookDeliverer,
-        sandbox_store,
-        providers.Callable(_sandbox_signer, sandbox_secrets, clock),
-        providers.Callable(_sandbox_webhook_url, settings),
-        clock,
+        store=sandbox_store,
+        signer=providers.Callable(_sandbox_signer, sandbox_secrets, clock),
+        url=providers.Callable(_sandbox_webhook_url, settings),
+        clock=clock,
         rehearsal=providers.Callable(_sandbox_rehearsal, settings),
     )
-    sandbox_tasks = providers.ThreadSafeSingleton(_sandbox_deliveries, settings, __self__)
+    sandbox_tasks = providers.Selector(
+        providers.Callable(_job_backend, settings),
+        inline=providers.Resource(_thread_deliveries, deliverer=sandbox_deliverer),
+        # With a broker: outbox jobs that `billing worker` runs (its sweep sends what they missed).
+        broker=providers.ThreadSafeSingleton(
+            OutboxTaskQueue, uow_factory=uow_factory, outbox=job_outbox, clock=clock
+        ),
+    )
 
     payment_provider = providers.Selector(
         settings.provided.payment_provider,
-        fake=providers.Singleton(FakePaymentProvider, clock=clock),
+        fake=providers.ThreadSafeSingleton(FakePaymentProvider, clock=clock),
         sandbox=providers.ThreadSafeSingleton(
             SandboxPaymentProvider,
-            sandbox_store,
-            clock,
-            sandbox_tasks,
-            sandbox_secrets,
-            settings.provided.public_base_url,
+            store=sandbox_store,
+            clock=clock,
+            tasks=sandbox_tasks,
+            webhook_secrets=sandbox_secrets,
+            public_base_url=settings.provided.public_base_url,
         ),
         stripe=providers.ThreadSafeSingleton(
-            StripePaymentProvider, providers.Callable(_stripe_config, settings), clock
+            StripePaymentProvider, config=providers.Callable(_stripe_config, settings), clock=clock
         ),
     )
-    refund_ledger = providers.Singleton(RefundLedger, ids)
+    refund_ledger = providers.ThreadSafeSingleton(RefundLedger, ids=ids)
 
-    orders = providers.Singleton(OrderService, uow_factory, payment_provider, clock, ids)
-    payments = providers.Singleton(PaymentService, uow_factory, payment_provider, clock, ids)
-    refunds = providers.Singleton(
+    orders = providers.ThreadSafeSingleton(
+        OrderService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+    )
+    payments = providers.ThreadSafeSingleton(
+        PaymentService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+    )
+    refunds = providers.ThreadSafeSingleton(
         RefundService,
-        uow_factory,
-        payment_provider,
-        refund_ledger,
-        reactions,
-        job_outbox,
-        clock,
-        ids,
+        uow_factory=uow_factory,
+        provider=payment_provider,
+        ledger=refund_ledger,
+        reactions=reactions,
+        jobs=job_outbox,
+        clock=clock,
+        ids=ids,
     )
-    webhooks = providers.Singleton(
+    webhooks = providers.ThreadSafeSingleton(
         WebhookService,
-        uow_factory,
-        payment_provider,
-        refund_ledger,
-        reactions,
-        job_outbox,
-        metrics,
-        clock,
+        uow_factory=uow_factory,
+        provider=payment_provider,
+        ledger=refund_ledger,
+        reactions=reactions,
+        jobs=job_outbox,
+        metrics=metrics,
+        clock=clock,
     )
 
-    reconciliation = providers.Singleton(
+    reconciliation = providers.ThreadSafeSingleton(
         ReconciliationService,
-        uow_factory,
-        payment_provider,
-        webhooks,
-        clock,
-        providers.Callable(_reconciled_types, settings),
+        uow_factory=uow_factory,
+        events=payment_provider,
+        webhooks=webhooks,
+        clock=clock,
+        event_types=providers.Callable(_reconciled_types, settings),
     )
 
     # The HTTP edge: who is calling, and the use cases checked against it.
     user_loader = providers.Object(None)  # a host may override it with a () -> user id callable
     identity = providers.Factory(
-        RequestIdentity, settings.provided.user_header, settings.provided.admin_token, user_loader
+        RequestIdentity,
+        user_header=settings.provided.user_header,
+        admin_token=settings.provided.admin_token,
+        user_loader=user_loader,
     )
-    order_tokens = providers.Singleton(OrderTokens, settings.provided.secret_key)
-    checkout = providers.Singleton(
+    order_tokens = providers.ThreadSafeSingleton(OrderTokens, secret=settings.provided.secret_key)
+    checkout = providers.ThreadSafeSingleton(
         CheckoutService,
-        uow_factory,
-        payments,
-        order_tokens,
-        clock,
-        ids,
-        payment_provider.provided.name,
-        providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
-        settings.provided.public_base_url,
+        uow_factory=uow_factory,
+        payments=payments,
+        tokens=order_tokens,
+        clock=clock,
+        ids=ids,
+        provider_name=payment_provider.provided.name,
+        publishable_key=providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
+        public_base_url=settings.provided.public_base_url,
     )
-    access = providers.Singleton(
-        AccessService, uow_factory, orders, refunds, entitlements, invoices
+    access = providers.ThreadSafeSingleton(
+        AccessService,
+        uow_factory=uow_factory,
+        orders=orders,
+        refunds=refunds,
+        entitlements=entitlements,
+        invoices=invoices,
     )
-    catalog = providers.Singleton(CatalogService, uow_factory)
+    catalog = providers.ThreadSafeSingleton(CatalogService, uow_factory=uow_factory)
     health = providers.Factory(
         HealthService,
-        uow_factory,
-        payment_provider.provider,
-        clock,
-        settings.provided.enabled,
-        settings.provided.payment_provider,
+        uow_factory=uow_factory,
+        provider=payment_provider.provider,
+        clock=clock,
+        billing_enabled=settings.provided.enabled,
+        provider_name=settings.provided.payment_provider,
     )
 
 
 def build_container(settings: Settings | None = None) -> Container:
-    container = Container(settings=settings or Settings.from_env())
-    return container
+    return Container(settings=settings or Settings.from_env())
 
 
 def shutdown(container: Container) -> None:
-    """Stop what the container started (the inline relay's thread, the broker's connections)
-    and unwire it: for a host application that stops, and for tests."""
-    container.job_publisher().close()
+    """Stop what the container started (its resources: the inline relay's thread, the sandbox's
+    delivery thread, the broker's connections) and unwire it: for a host application that
+    stops, and for tests."""
+    container.shutdown_resources()
     container.unwire()

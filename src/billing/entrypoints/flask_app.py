@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["billing.container"] = container
     container.wire(packages=["billing.entrypoints.views"])
+    container.job_publisher()  # a Resource: made here, once, not by two first requests at once
     register_error_handlers(app)
     if not logging_configured():
         configure_logging()
