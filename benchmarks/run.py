@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import pickle
@@ -267,7 +268,9 @@ def guest_checkout(n: int, prefix: str) -> bytes:
     body = json.dumps(
         {"items": [{"sku": "ebook-python", "quantity": 1}], "email": f"guest{n}@example.com"}
     ).encode()
-    return http_request("/billing/checkout/", body, {"Idempotency-Key": f"{prefix}-{n}"})
+    # A guest's key must be a secret of ≥ 128 random bits; this one only needs to be distinct.
+    key = hashlib.sha256(f"{prefix}-{n}".encode()).hexdigest()
+    return http_request("/billing/checkout/", body, {"Idempotency-Key": key})
 
 
 # -- task broker --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The UnitOfWork contract: one suite over the memory, SQLite and PostgreSQL adapters.
 
 Whatever adapter runs, entities come back equal to what was stored, nothing is kept without
-``commit()``, webhook events are journaled once and claimed by one delivery, and invoice
+``commit()``, an order is written only under its lock (or by the transaction that added it),
+webhook events are journaled once and claimed by one delivery, and invoice
 sequences have no gaps. The fake can never drift from the real thing unnoticed.
 """
 
@@ -35,7 +36,7 @@ from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
-from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, UnlockedOrderWrite
 
 from .sql_backends import empty_tables, migrated_sqlite_template, postgres_schema, sqlite_copy
 
@@ -187,7 +188,7 @@ def test_save_stores_changes_and_appended_transitions(uow_factory: UnitOfWorkFac
         uow.orders.save(order)
         uow.commit()
     with uow_factory() as uow:
-        order = uow.orders.get("ord_1")
+        order = uow.lock_order("ord_1")
         order.mark_paid(Money(4400, "EUR"), "pi_1", "event:evt_1", later)
         order.disputed = True
         uow.orders.save(order)
@@ -636,8 +637,73 @@ def test_ids_and_idempotency_keys_are_unique(uow_factory: UnitOfWorkFactory) -> 
 
 
 def test_saving_an_entity_never_added_is_refused(uow_factory: UnitOfWorkFactory) -> None:
-    with uow_factory() as uow, pytest.raises(InvalidInput):
-        uow.orders.save(an_order())
+    with uow_factory() as uow:
+        with pytest.raises(UnlockedOrderWrite):
+            uow.orders.save(an_order())
+        with pytest.raises(InvalidInput):
+            uow.refunds.save(a_refund())
+
+
+# -- every writer of an order locks it first --------------------------------------------------
+
+
+def test_an_order_read_without_its_lock_cannot_be_saved(uow_factory: UnitOfWorkFactory) -> None:
+    stored(uow_factory, an_order())
+
+    with uow_factory() as uow:
+        order = uow.orders.get("ord_1")
+        order.cancel("stale", NOW)
+        with pytest.raises(UnlockedOrderWrite):
+            uow.orders.save(order)
+        [listed] = uow.orders.list_for_guest("guest@example.com")
+        with pytest.raises(UnlockedOrderWrite):
+            uow.orders.save(listed)
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert uow.orders.get("ord_1").status is OrderStatus.DRAFT  # nothing was written
+
+
+def test_an_order_added_or_locked_in_the_unit_of_work_can_be_saved(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    stored(uow_factory, an_order("ord_locked"))
+
+    with uow_factory() as uow:
+        added = an_order("ord_added")
+        uow.orders.add(added)
+        added.cancel("added here", NOW)
+        uow.orders.save(added)
+        uow.orders.get("ord_locked")  # a read before the lock does not count: the lock does
+        locked = uow.lock_order("ord_locked")
+        locked.cancel("locked here", NOW)
+        uow.orders.save(locked)
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert uow.orders.get("ord_added").status is OrderStatus.CANCELED
+        assert uow.orders.get("ord_locked").status is OrderStatus.CANCELED
+
+
+@pytest.mark.parametrize("end", ["commit", "rollback"])
+def test_the_end_of_the_transaction_ends_the_right_to_write(
+    uow_factory: UnitOfWorkFactory, end: str
+) -> None:
+    stored(uow_factory, an_order("ord_locked"))
+
+    with uow_factory() as uow:
+        locked = uow.lock_order("ord_locked")
+        added = an_order("ord_added")
+        uow.orders.add(added)
+        if end == "commit":
+            uow.commit()
+        else:
+            uow.rollback()
+        for order in (locked, added):
+            order.cancel("after the lock ended", NOW)
+            with pytest.raises(UnlockedOrderWrite):
+                uow.orders.save(order)
+        uow.orders.save(uow.lock_order("ord_locked"))  # locked again: fine
 
 
 def _all_repositories(uow: UnitOfWork) -> list[object]:

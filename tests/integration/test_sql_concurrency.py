@@ -212,12 +212,13 @@ def test_a_serialization_failure_is_run_again_and_no_update_is_lost(
         def use_case(uow: UnitOfWork) -> None:
             nonlocal first_run
             runs.append(i)
-            order = uow.orders.get("ord_1")  # the snapshot is taken here
+            uow.orders.get("ord_1")  # the snapshot is taken here
             if first_run:
                 first_run = False
                 both_read.wait(5)
+            order = uow.lock_order("ord_1")  # the second writer waits, then fails with 40001
             order.amount_refunded += 100
-            uow.orders.save(order)  # the second writer waits, then fails with 40001
+            uow.orders.save(order)
             uow.commit()
 
         run_in_transaction(repeatable, use_case, FAST_RETRIES)

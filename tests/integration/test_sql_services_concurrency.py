@@ -8,9 +8,12 @@ concurrently get consecutive invoice numbers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
 
 import pytest
 from dependency_injector import providers
@@ -24,11 +27,13 @@ from billing.domain.catalog import Product
 from billing.domain.errors import RefundRefused
 from billing.domain.invoice import DocumentKind, DocumentNumber
 from billing.domain.money import Money
-from billing.domain.order import Customer
+from billing.domain.order import Customer, Order
 from billing.domain.payment import PaymentMode
 from billing.domain.state import OrderStatus
 from billing.entrypoints.container import Container, build_container
 from billing.entrypoints.settings import Settings
+from billing.ports.unit_of_work import UnitOfWork
+from billing.services.entitlements import EntitlementService
 from billing.services.orders import CartLine
 from billing.services.webhooks import DUPLICATE
 
@@ -158,3 +163,98 @@ def test_orders_paid_concurrently_get_consecutive_invoice_numbers(shop: Shop) ->
     assert len({a.order_id for a in invoices}) == count
     assert sorted(n.sequence for n in numbers) == list(range(1, count + 1))
     assert len({(n.series, n.year) for n in numbers}) == 1
+
+
+class _PausingOrders:
+    """An order repository that, before its first ``save``, lets the test run something."""
+
+    def __init__(self, orders: Any, before_first_save: threading.Event, resume: threading.Event):
+        self._orders = orders
+        self._before_first_save = before_first_save
+        self._resume = resume
+
+    def save(self, order: Order) -> None:
+        if not self._before_first_save.is_set():
+            self._before_first_save.set()
+            # Forced pause: on code without the lock the payment commits meanwhile; with the
+            # lock it waits for this transaction, so the pause ends by its timeout instead.
+            self._resume.wait(PAUSE_SECONDS)
+        self._orders.save(order)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._orders, name)
+
+
+class _PausingUnitOfWork:
+    def __init__(
+        self, uow: UnitOfWork, before_first_save: threading.Event, resume: threading.Event
+    ):
+        self._uow = uow
+        self._before_first_save = before_first_save
+        self._resume = resume
+
+    def __enter__(self) -> Self:
+        self._uow.__enter__()
+        self.orders = _PausingOrders(self._uow.orders, self._before_first_save, self._resume)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._uow.__exit__(exc_type, exc, tb)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+
+class PauseBeforeFirstOrderWrite:
+    """A unit-of-work factory whose units pause between their reads and their first order
+    write until ``resume`` is set (or ``PAUSE_SECONDS`` pass)."""
+
+    def __init__(self, factory: SqlUnitOfWorkFactory) -> None:
+        self._factory = factory
+        self.before_first_save = threading.Event()
+        self.resume = threading.Event()
+
+    def __call__(self) -> _PausingUnitOfWork:
+        return _PausingUnitOfWork(self._factory(), self.before_first_save, self.resume)
+
+
+PAUSE_SECONDS = 2.0
+
+
+def test_a_merge_paused_before_its_write_cannot_undo_a_payment_committed_meanwhile(
+    shop: Shop,
+) -> None:
+    order_id, payment_id = shop.pending_order()
+    paused = PauseBeforeFirstOrderWrite(shop.uow_factory)
+    merges = EntitlementService(paused, shop.container.clock(), shop.container.ids())
+
+    def pay_during_the_merge() -> str:
+        assert paused.before_first_save.wait(10), "the merge never reached its write"
+        try:
+            return shop.pay(payment_id)  # with the lock: waits for the merge to commit
+        finally:
+            paused.resume.set()
+
+    with ThreadPoolExecutor(2) as pool:
+        payment = pool.submit(pay_during_the_merge)
+        merged = merges.merge_guest("buyer0@example.com", "user-9")
+        assert payment.result(30) == "processed"
+
+    assert merged.orders == 1
+    with shop.uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        entitlements = uow.entitlements.list_for_order(order_id)
+        invoices = uow.invoices.list_for_order(order_id)
+    assert order.status is OrderStatus.PAID
+    assert order.amount_paid == order.total.amount == 10_000
+    assert [t.to_status for t in order.transitions].count(OrderStatus.PAID) == 1
+    assert [i.kind for i in invoices] == [DocumentKind.INVOICE]
+    assert order.customer == Customer(user_id="user-9", email="buyer0@example.com")
+    assert order.access_token_sha256 is None
+    assert sorted(e.key for e in entitlements) == ["course:stripe", "library:book"]
+    assert all(e.active and e.customer.user_id == "user-9" for e in entitlements)

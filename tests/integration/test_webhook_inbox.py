@@ -177,7 +177,7 @@ def test_an_event_for_an_order_not_committed_yet_is_kept_and_applied_when_retrie
 ) -> None:
     # A checkout whose PaymentIntent is paid before its order is visible here: the order id
     # comes from the request key, the PaymentIntent is the emulator's first object.
-    key = "checkout-attempt-1"
+    key = "7c2e9f41-3b6d-4a8e-b5c0-2d4f6a8b0c1e"  # a guest's key: a UUID4
     order_id = inbox.container.order_tokens().order_id_for(f"guest:{BUYER}", key)
     intent = stripe_fixture(
         "payment_intent",
@@ -333,7 +333,7 @@ def test_a_failure_does_not_overwrite_what_another_delivery_applied_meanwhile(
 ) -> None:
     # Delivery A finds no order and rolls back; before A journals that failure, the order is
     # committed and a retry (delivery B) applies the event. A's failure must not undo B's record.
-    key = "checkout-raced"
+    key = "0cgVLbMjXPbFHT5D2I0sVQ"  # a guest's key: secrets.token_urlsafe(16)
     order_id = inbox.container.order_tokens().order_id_for(f"guest:{BUYER}", key)
     intent = stripe_fixture(
         "payment_intent",

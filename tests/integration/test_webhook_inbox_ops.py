@@ -37,6 +37,7 @@ from billing.entrypoints.cli import main
 from billing.entrypoints.logging_json import configure_logging
 
 pytestmark = pytest.mark.filterwarnings(QUIET_HTTPX)
+CLI_KEY = "b293bb50-4bd8-40c1-9c22-756ed3bc3919"  # a guest's Idempotency-Key: a UUID4
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +125,7 @@ def test_billing_webhooks_lists_and_replays_from_the_environment(
     inbox: Inbox, tmp_path: Path
 ) -> None:
     mismatched, _ = _mismatched_payment(inbox)  # the emulator's pi_emu000001
-    early, order_id = _early_event(
-        inbox, "payment_intent.payment_failed", "cli-key", "pi_emu000002"
-    )
+    early, order_id = _early_event(inbox, "payment_intent.payment_failed", CLI_KEY, "pi_emu000002")
     assert inbox.deliver(early).status_code == 503  # parked: its order is not ours yet
     assert inbox.deliver(mismatched).status_code == 503  # failed: amount_mismatch
     env = {
@@ -143,7 +142,7 @@ def test_billing_webhooks_lists_and_replays_from_the_environment(
     parked = runner.invoke(main, ["webhooks", "list", "--status", "parked"], env=env)
     listed = runner.invoke(main, ["webhooks", "list", "--limit", "1"], env=env)
     too_early = runner.invoke(main, ["webhooks", "replay", early["id"]], env=env)
-    assert inbox.checkout(request_key="cli-key") == (order_id, "pi_emu000002")
+    assert inbox.checkout(request_key=CLI_KEY) == (order_id, "pi_emu000002")
     replayed = runner.invoke(main, ["webhooks", "replay", early["id"]], env=env)
     again = runner.invoke(main, ["webhooks", "replay", early["id"]], env=env)
     still_failing = runner.invoke(main, ["webhooks", "replay", mismatched["id"]], env=env)

@@ -35,7 +35,7 @@ from .conftest import (
 )
 
 pytestmark = QUIET_HTTPX
-KEY = "checkout-request-0001"
+KEY = "5d1c8a3e-7f2b-4c6d-9e0a-1b3f5a7c9d2e"  # a guest's key is a secret: a UUID4
 
 
 @attrs.frozen

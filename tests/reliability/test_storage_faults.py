@@ -189,8 +189,9 @@ def test_a_checkout_while_the_database_is_unreachable_answers_503_and_creates_no
 ) -> None:
     shop, proxy = behind_proxy
     proxy.stop()
+    key = "d6a4e0b2-95c1-4f3e-8a7d-2c0b9e4f1a63"  # a guest's key is a secret: a UUID4
 
-    down = shop.checkout(key="request-1", email="guest@example.com")
+    down = shop.checkout(key=key, email="guest@example.com")
 
     assert down.status_code == 503
     assert down.json is not None
@@ -200,7 +201,7 @@ def test_a_checkout_while_the_database_is_unreachable_answers_503_and_creates_no
     assert (_count(direct, "orders"), _count(direct, "payment_attempts")) == (0, 0)
 
     proxy.start()
-    up = shop.checkout(key="request-1", email="guest@example.com")
+    up = shop.checkout(key=key, email="guest@example.com")
 
     assert up.status_code == 201, up.json
     assert len(shop.stripe.intents) == 1

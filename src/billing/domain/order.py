@@ -194,6 +194,13 @@ class Order:
         self.amount_paid = amount.amount
         return events
 
+    def attach_to_user(self, user_id: str) -> None:
+        """A guest's order joins the user account that proved the guest's email: from now on
+        the user reads it, and the guest's token no longer opens it (it may have been shared,
+        forwarded or logged; the account is the credential now)."""
+        self.customer = Customer(user_id=user_id, email=self.customer.email)
+        self.access_token_sha256 = None
+
     def cancel(self, cause: str, at: datetime) -> list[OrderStatusChanged]:
         return self.transition(OrderStatus.CANCELED, cause, at)
 

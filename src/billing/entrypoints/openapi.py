@@ -295,7 +295,7 @@ def _paths() -> dict[str, Any]:
                 "Create an order from catalog prices and its payment (user or guest)",
                 {
                     "201": _json(_ref("Checkout"), "The order, its payment and a guest token"),
-                    "400": _error("Invalid body, a price sent, unknown product"),
+                    "400": _error("Invalid body, a price sent, a guessable guest key"),
                     "404": _error("Unknown product: code unknown_product"),
                     "409": _error("Idempotency-Key reused for another checkout"),
                 },
@@ -307,7 +307,8 @@ def _paths() -> dict[str, Any]:
                         "required": False,
                         "schema": _IDEMPOTENCY_KEY,
                         "description": "A retried checkout with the same key returns the same "
-                        "order and payment",
+                        "order and payment. A guest's key is its secret: at least 128 random "
+                        "bits (a UUID4, or secrets.token_urlsafe(16)), else 400 invalid_input",
                     }
                 ],
                 security=[{}, {"user": []}],

@@ -2,6 +2,11 @@
 
 Repositories never commit. Entities read from a repository are copies: a change is stored
 only by ``add``/``save`` and made durable only by ``UnitOfWork.commit``.
+
+Every writer of an order locks it first: ``orders.save(order)`` is refused with
+``UnlockedOrderWrite`` unless this unit of work added the order or locked it
+(``lock_order``) since its last commit or rollback, which end the lock. Saving an order read
+without its lock would write back a row another transaction may have changed meanwhile.
 """
 
 from __future__ import annotations
@@ -22,10 +27,18 @@ from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
 from .tasks import OutboxRepository
 
 
+class UnlockedOrderWrite(RuntimeError):
+    """A programming error: an order was saved without being locked (or added) first."""
+
+
 @runtime_checkable
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None: ...
-    def save(self, order: Order) -> None: ...
+    def save(self, order: Order) -> None:
+        """Store the changes of an order added or locked in this transaction, else raise
+        ``UnlockedOrderWrite`` (and write nothing)."""
+        ...
+
     def get(self, order_id: str) -> Order:
         """The order, or OrderNotFound."""
         ...
@@ -143,7 +156,9 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def lock_order(self, order_id: str) -> Order:
-        """Row-lock the order until the transaction ends and return it (OrderNotFound)."""
+        """Row-lock the order until the transaction ends and return it, read under the lock
+        (OrderNotFound); only then may ``orders.save`` write it. Several orders are locked
+        in the order of their ids, so that two writers never wait for each other."""
         ...
 
 

@@ -4,10 +4,17 @@ A client that retries a checkout (same caller, same ``Idempotency-Key``) gets th
 the same payment. No lookup table is needed: the order id itself is derived from an HMAC of the
 server secret over the caller's identity and the key, so the retry finds the order it made.
 
-A guest's order token is derived the same way from the order id (HMAC of the server secret), so a
-retried guest checkout can show the token again although only its SHA-256 is stored with the
-order. Anyone holding the server secret can mint tokens: it is a credential
-(``BILLING_SECRET_KEY``), and rotating it invalidates every guest token.
+A key means something only inside a scope its client alone holds (as with Stripe's own keys).
+A logged-in user's scope is the user id, which the host authenticated: any key will do. A guest
+has no account, so the key itself must be the guest's secret (``domain.guest_key``: at least
+128 random bits, weak keys refused with 400), and the guest's order token is derived from it:
+an HMAC of the server secret over the order id *and* the key. A retried guest checkout can so
+show the token again, although only its SHA-256 is stored, while the email and the order id,
+which others may know, are never enough to make it. A guest checkout without a key gets a random
+token, shown once. Anyone holding the server secret and a guest's key can mint that guest's
+token: the secret is a credential (``BILLING_SECRET_KEY``). A token is checked against its
+stored SHA-256 alone, so rotating the secret leaves every token working; only a retry of a
+checkout begun before the rotation then makes a new order.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from collections.abc import Sequence
 import attrs
 
 from billing.domain.errors import BillingError, DuplicateRecord, InvalidInput, OrderNotFound
+from billing.domain.guest_key import require_unguessable_guest_key
 from billing.domain.identity import Caller
 from billing.domain.order import Customer, Order
 from billing.domain.payment import PaymentAttempt, PaymentMode, ProviderPayment
@@ -35,6 +43,7 @@ from .transactions import retry_on_conflict
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_KEY_LENGTH = 255
+IDEMPOTENCY_KEY_FIELD = "Idempotency-Key"
 
 
 class CheckoutKeyReused(BillingError):
@@ -60,15 +69,15 @@ class CheckoutReceipt:
     payment: ProviderPayment
     provider: str
     publishable_key: str | None
-    #: For a guest only: the token that proves ownership of the order (≥ 256 bits).
+    #: For a guest only: the token that proves ownership of the order (≥ 128 bits).
     order_token: str | None = attrs.field(default=None, repr=False)
 
 
 class OrderTokens:
-    """Values derived from the server secret: guest order tokens and request-keyed order ids.
+    """Values derived from the server secret: keyed guest tokens and request-keyed order ids.
 
-    Without a configured secret a random one is made for this process: tokens then stop working
-    after a restart and retries are only recognised by the same process.
+    Without a configured secret a random one is made for this process: retries are then only
+    recognised by the same process (tokens keep working: only their SHA-256 is checked).
     """
 
     def __init__(self, secret: str) -> None:
@@ -81,9 +90,11 @@ class OrderTokens:
         message = b"\x00".join(part.encode() for part in parts)
         return hmac.new(self._secret, message, hashlib.sha256).digest()
 
-    def token_for(self, order_id: str) -> str:
-        """The guest token of an order: 256 bits, URL-safe."""
-        return base64.urlsafe_b64encode(self._mac("order-token", order_id)).decode().rstrip("=")
+    def token_for(self, order_id: str, request_key: str) -> str:
+        """The token of a guest's order made with ``request_key``: 256 bits, URL-safe. It needs
+        the key (the guest's secret), never the order id alone (which is public)."""
+        mac = self._mac("order-token", order_id, request_key)
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def order_id_for(self, identity: str, request_key: str) -> str:
         """The id of the order a caller's checkout with ``request_key`` makes (96 bits)."""
@@ -103,12 +114,17 @@ def _identity(customer: Customer) -> str:
     return f"user:{customer.user_id}" if customer.user_id is not None else f"guest:{customer.email}"
 
 
-def _check_request_key(key: str) -> str:
+def _checked_request_key(customer: Customer, key: str | None) -> str | None:
+    """The request key, if any: printable ASCII for everyone, and a guest's must be a secret."""
+    if key is None:
+        return None
     if not 0 < len(key) <= MAX_REQUEST_KEY_LENGTH or not key.isprintable() or not key.isascii():
         raise InvalidInput(
             f"an Idempotency-Key has 1 to {MAX_REQUEST_KEY_LENGTH} printable ASCII characters",
-            field="Idempotency-Key",
+            field=IDEMPOTENCY_KEY_FIELD,
         )
+    if customer.is_guest:
+        require_unguessable_guest_key(key, IDEMPOTENCY_KEY_FIELD)
     return key
 
 
@@ -131,36 +147,49 @@ class CheckoutService:
     def checkout(self, caller: Caller, request: CheckoutRequest) -> CheckoutReceipt:
         """Create (or find again, for a retried request key) the order, then its payment."""
         customer = customer_of(caller, request.email)
+        key = _checked_request_key(customer, request.request_key)
+        if key is None:
+            order_id = self._ids.new_id("ord")
+        else:
+            order_id = self._tokens.order_id_for(_identity(customer), key)
+        token = self._guest_token(customer, order_id, key)
+        keyed = key is not None
         try:
-            order, attempt = self._order(customer, request)
+            order, attempt = self._order(customer, request, order_id, token, keyed=keyed)
         except DuplicateRecord:  # a concurrent retry of this request inserted the order first
-            order, attempt = self._order(customer, request)
+            order, attempt = self._order(customer, request, order_id, token, keyed=keyed)
         recorded = (attempt, order) if attempt is not None else None
         urls = self._urls(order.id)
         result = self._payments.checkout(order.id, request.mode, urls, recorded)
-        token = self._tokens.token_for(order.id) if customer.is_guest else None
         return CheckoutReceipt(
             result.order, result.payment, self._provider_name, self._publishable_key, token
         )
 
+    def _guest_token(self, customer: Customer, order_id: str, key: str | None) -> str | None:
+        """A guest's order token: derived from the guest's secret key, else random."""
+        if not customer.is_guest:
+            return None
+        return self._ids.secret_token() if key is None else self._tokens.token_for(order_id, key)
+
     @retry_on_conflict
     def _order(
-        self, customer: Customer, request: CheckoutRequest
+        self,
+        customer: Customer,
+        request: CheckoutRequest,
+        order_id: str,
+        access_token: str | None,
+        *,
+        keyed: bool,
     ) -> tuple[Order, PaymentAttempt | None]:
         """The order of this request: found again (its attempt is then looked up under its
         lock), or added together with its payment attempt in one transaction."""
-        if request.request_key is None:
-            order_id = self._ids.new_id("ord")
-        else:
-            key = _check_request_key(request.request_key)
-            order_id = self._tokens.order_id_for(_identity(customer), key)
         with self._uow_factory() as uow:
-            existing = _find(uow, order_id) if request.request_key is not None else None
+            existing = _find(uow, order_id) if keyed else None
             if existing is not None:
                 if existing.customer != customer or not _same_cart(existing, request.lines):
                     raise CheckoutKeyReused(
                         "this Idempotency-Key was used for another checkout",
-                        field="Idempotency-Key",
+                        field=IDEMPOTENCY_KEY_FIELD,
                     )
                 return existing, None
             order = priced_order(
@@ -170,7 +199,7 @@ class CheckoutService:
                 order_id=order_id,
                 idempotency_key=self._ids.secret_token(),
                 at=self._clock.now(),
-                access_token=self._tokens.token_for(order_id) if customer.is_guest else None,
+                access_token=access_token,
             )
             uow.orders.add(order)
             attempt = self._payments.first_attempt(uow, order, request.mode)

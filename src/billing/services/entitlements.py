@@ -1,5 +1,11 @@
 """Entitlements follow the order: granted when paid, revoked when fully refunded, merged from a
-guest into the user account that later claims the guest's email."""
+guest into the user account that later claims the guest's email.
+
+A merge writes orders that a payment, a refund or another merge may be writing at the same
+moment, so it locks each of them first, in the order of their ids (two merges never wait for
+each other), reads them again under the lock, and only then writes them and their
+entitlements (which the other writers also change only under the order's lock).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from billing.domain.entitlement import (
     Entitlement,
     entitlement_keys,
     merged_customer,
+    owned_by_guest,
     should_hold,
 )
 from billing.domain.order import Customer, Order
@@ -60,14 +67,14 @@ class EntitlementService:
         """Attach a guest's orders and entitlements to a user. Running it again changes nothing."""
         email = Customer(user_id=user_id, email=email).email or ""  # both checked
         with self._uow_factory() as uow:
-            orders = uow.orders.list_for_guest(email)
+            candidates = sorted(order.id for order in uow.orders.list_for_guest(email))
+            locked = [uow.lock_order(order_id) for order_id in candidates]
+            orders = [order for order in locked if owned_by_guest(order.customer, email)]
+            entitlements = 0
             for order in orders:
-                order.customer = merged_customer(order.customer, user_id)
+                order.attach_to_user(user_id)
                 uow.orders.save(order)
-            entitlements = uow.entitlements.list_for_guest(email)
-            for entitlement in entitlements:
-                entitlement.customer = merged_customer(entitlement.customer, user_id)
-                uow.entitlements.save(entitlement)
+                entitlements += self._merge_entitlements(uow, order.id, email, user_id)
             if uow.customers.find_by_user(user_id) is None:
                 uow.customers.add(
                     CustomerProfile(
@@ -75,4 +82,15 @@ class EntitlementService:
                     )
                 )
             uow.commit()
-        return MergeResult(len(orders), len(entitlements))
+        return MergeResult(len(orders), entitlements)
+
+    @staticmethod
+    def _merge_entitlements(uow: UnitOfWork, order_id: str, email: str, user_id: str) -> int:
+        """Move the guest's entitlements of a locked order to the user; how many moved."""
+        moved = 0
+        for entitlement in uow.entitlements.list_for_order(order_id):
+            if owned_by_guest(entitlement.customer, email):
+                entitlement.customer = merged_customer(entitlement.customer, user_id)
+                uow.entitlements.save(entitlement)
+                moved += 1
+        return moved

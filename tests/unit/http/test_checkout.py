@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import CART, Shop, user
+from .conftest import CART, Shop, guest, user
+
+GUEST_KEY = "0b5f3c52-8c0e-4d3a-9a59-6a3e1f27c4d8"  # a UUID4, as a client makes one
+OTHER_KEY = "Hq1vZQy3Jd8Wb0sKx7mNcA"  # secrets.token_urlsafe(16)
 
 
 def test_a_guest_checkout_answers_the_order_the_payment_and_a_token(shop: Shop) -> None:
@@ -130,7 +133,7 @@ def test_business_rules_are_answered_with_their_code(
 
 
 def test_a_retried_checkout_returns_the_same_order_payment_and_token(shop: Shop) -> None:
-    key = {"Idempotency-Key": "retry-0001"}
+    key = {"Idempotency-Key": GUEST_KEY}
 
     first = shop.checkout(key, email="guest@example.com")
     second = shop.checkout(key, email="guest@example.com")
@@ -196,3 +199,74 @@ def test_an_unprintable_key_is_refused(shop: Shop) -> None:
 
     assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
     assert answer.json["details"]["field"] == "Idempotency-Key"
+
+
+@pytest.mark.parametrize(
+    "key", ["try-1", "cart-1001", "my-cart-for-bob", "checkout-request-0001", "aaaa" * 10]
+)
+def test_a_guest_key_that_can_be_guessed_is_refused_and_makes_nothing(shop: Shop, key: str) -> None:
+    answer = shop.checkout({"Idempotency-Key": key}, email="guest@example.com")
+
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
+    assert answer.json["details"]["field"] == "Idempotency-Key"
+    message = answer.json["message"]
+    assert "Idempotency-Key" in message
+    assert "128" in message
+    assert "UUID4" in message
+    assert "token_urlsafe(16)" in message
+    assert key not in message
+    assert shop.provider.payments == {}
+    with shop.container.uow_factory()() as uow:
+        assert uow.orders.list_for_guest("guest@example.com") == []
+
+
+def test_a_known_email_and_a_guessed_key_learn_nothing(shop: Shop) -> None:
+    # The victim's checkout with a guessable key is refused, so there is nothing to replay...
+    victim = shop.checkout({"Idempotency-Key": "cart-1001"}, email="victim@example.com")
+    # ...and the attacker's guesses get the same 400 whatever the cart: never the victim's
+    # order and token (same cart), never a 409 confirming that the email and key were used.
+    same_cart = shop.checkout({"Idempotency-Key": "cart-1001"}, email="victim@example.com")
+    other_cart = shop.client.post(
+        "/billing/checkout/",
+        json={"items": [{"sku": "book"}], "email": "victim@example.com"},
+        headers={"Idempotency-Key": "cart-1001"},
+    )
+
+    for answer in (victim, same_cart, other_cart):
+        assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
+        assert "order_token" not in answer.json
+    assert shop.provider.payments == {}
+
+
+def test_a_guest_token_needs_the_guests_key(shop: Shop) -> None:
+    first = shop.checkout({"Idempotency-Key": GUEST_KEY}, email="guest@example.com").json
+    second = shop.checkout({"Idempotency-Key": OTHER_KEY}, email="guest@example.com").json
+    tokens = shop.container.order_tokens()
+    order_id = first["order"]["id"]
+
+    assert first["order"]["id"] != second["order"]["id"]
+    assert first["order_token"] == tokens.token_for(order_id, GUEST_KEY)
+    assert tokens.token_for(order_id, OTHER_KEY) != first["order_token"]
+    theirs = shop.client.get(f"/billing/orders/{order_id}", headers=guest(second["order_token"]))
+    assert theirs.status_code == 404
+
+
+def test_a_guest_checkout_without_a_key_gets_a_random_token(shop: Shop) -> None:
+    first = shop.checkout(email="guest@example.com").json
+    second = shop.checkout(email="guest@example.com").json
+
+    assert first["order"]["id"] != second["order"]["id"]
+    assert first["order_token"] != second["order_token"]
+    for mine, other in ((first, second), (second, first)):
+        url = f"/billing/orders/{mine['order']['id']}"
+        assert shop.client.get(url, headers=guest(mine["order_token"])).status_code == 200
+        assert shop.client.get(url, headers=guest(other["order_token"])).status_code == 404
+
+
+def test_a_logged_in_user_may_use_any_key(shop: Shop) -> None:
+    first = shop.checkout({"Idempotency-Key": "try-1", **user()})
+    again = shop.checkout({"Idempotency-Key": "try-1", **user()})
+
+    assert first.status_code == again.status_code == 201
+    assert again.json["order"]["id"] == first.json["order"]["id"]
+    assert len(shop.provider.payments) == 1

@@ -34,7 +34,7 @@ def test_entitlements_need_a_logged_in_user(shop: Shop) -> None:
 
 
 def test_the_host_merges_a_guest_into_a_user_once(shop: Shop) -> None:
-    order_id, token, payment_id = shop.guest_order("buyer@example.com")
+    order_id, _, payment_id = shop.guest_order("buyer@example.com")
     shop.pay(payment_id)
     body = {"email": "Buyer@Example.com", "user_id": "user-9"}
 
@@ -47,7 +47,35 @@ def test_the_host_merges_a_guest_into_a_user_once(shop: Shop) -> None:
     held = shop.client.get("/billing/entitlements", headers=user("user-9")).json
     assert len(held["entitlements"]) == 2
     assert shop.client.get(f"/billing/orders/{order_id}", headers=user("user-9")).status_code == 200
-    assert shop.client.get(f"/billing/orders/{order_id}", headers=guest(token)).status_code == 200
+
+
+def test_after_a_merge_the_guest_token_opens_nothing(shop: Shop) -> None:
+    paid_id, paid_token, payment_id = shop.guest_order("buyer@example.com")
+    shop.pay(payment_id)
+    unpaid_id, unpaid_token, _ = shop.guest_order("buyer@example.com")
+    assert (
+        shop.client.get(f"/billing/orders/{paid_id}", headers=guest(paid_token)).status_code == 200
+    )
+
+    merged = shop.client.post(
+        "/billing/customers/merge",
+        json={"email": "buyer@example.com", "user_id": "user-9"},
+        headers=ADMIN,
+    )
+
+    assert merged.json == {"orders": 2, "entitlements": 2}
+    for order_id, token in ((paid_id, paid_token), (unpaid_id, unpaid_token)):
+        order = f"/billing/orders/{order_id}"
+        assert shop.client.get(order, headers=guest(token)).status_code == 404
+        assert shop.client.get(order, query_string={"token": token}).status_code == 404
+        assert shop.client.get(order, headers=user("user-9")).status_code == 200
+    invoice = f"/billing/orders/{paid_id}/invoice.pdf"
+    assert shop.client.get(invoice, headers=guest(paid_token)).status_code == 404
+    assert shop.client.get(invoice, headers=user("user-9")).status_code == 200
+    cancel = shop.client.post(f"/billing/orders/{unpaid_id}/cancel", headers=guest(unpaid_token))
+    assert cancel.status_code == 404
+    assert shop.order(unpaid_id).status.value == "pending_payment"
+    assert shop.order(paid_id).access_token_sha256 is None
 
 
 def test_only_the_host_may_merge(shop: Shop) -> None:

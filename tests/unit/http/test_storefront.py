@@ -7,6 +7,7 @@ import re
 import pytest
 
 from billing.domain.errors import StorageUnavailable
+from billing.domain.guest_key import guest_key_weakness
 from billing.domain.state import OrderStatus
 
 from .conftest import Shop
@@ -75,6 +76,39 @@ def test_each_page_render_has_its_own_key(shop: Shop) -> None:
     second = form_key(shop.client.get("/billing/").get_data(as_text=True))
 
     assert first != second
+    assert guest_key_weakness(first) is None  # a guest's key must be a secret: it is one
+    assert guest_key_weakness(second) is None
+
+
+def test_a_form_sent_again_after_a_lost_answer_finds_its_order_and_its_cookie(
+    shop: Shop,
+) -> None:
+    key = form_key(shop.client.get("/billing/").get_data(as_text=True))
+    form = {"quantity-book": "1", "email": "g@example.com", "request_key": key}
+
+    first = shop.client.post("/billing/shop/checkout", data=form)
+    shop.client.delete_cookie("billing_order_token", path="/billing/")  # the answer was lost
+    assert shop.client.get_cookie("billing_order_token", path="/billing/") is None
+    again = shop.client.post("/billing/shop/checkout", data=form)
+
+    assert first.status_code == again.status_code == 303
+    assert again.headers["Location"] == first.headers["Location"]
+    [payment] = shop.provider.payments.values()
+    order_id = shop.provider.orders_by_payment[payment.id]
+    cookie = shop.client.get_cookie("billing_order_token", path="/billing/")
+    assert cookie is not None
+    assert shop.client.get(f"/billing/orders/{order_id}").status_code == 200  # the cookie rides
+    with shop.container.uow_factory()() as uow:
+        assert [o.id for o in uow.orders.list_for_guest("g@example.com")] == [order_id]
+
+
+def test_a_form_whose_key_was_replaced_by_a_guessable_one_is_refused(shop: Shop) -> None:
+    form = {"quantity-book": "1", "email": "g@example.com", "request_key": "cart-1001"}
+
+    answer = shop.client.post("/billing/shop/checkout", data=form)
+
+    assert (answer.status_code, answer.json["code"]) == (400, "invalid_input")
+    assert shop.provider.payments == {}
 
 
 def test_a_bad_form_is_refused_and_makes_nothing(shop: Shop) -> None:

@@ -43,7 +43,9 @@ def test_merging_a_guest_into_a_user_moves_orders_and_entitlements_once(world: W
 
     assert (first.orders, first.entitlements) == (1, 2)
     assert (second.orders, second.entitlements) == (0, 0)
-    assert world.order(order.id).customer == Customer(user_id="user-9", email="guest@example.com")
+    merged = world.order(order.id)
+    assert merged.customer == Customer(user_id="user-9", email="guest@example.com")
+    assert merged.access_token_sha256 is None  # the guest token no longer opens it
     assert keys(world, Customer(user_id="user-9")) == {"library:book", "course:stripe"}
     assert keys(world, GUEST) == set()
     with world.uow_factory() as uow:
@@ -51,3 +53,21 @@ def test_merging_a_guest_into_a_user_moves_orders_and_entitlements_once(world: W
     assert profile is not None
     assert profile.email == "guest@example.com"
     assert world.uow_factory.database.commits == commits + 1  # the second merge wrote nothing new
+
+
+def test_a_merge_moves_only_the_guests_orders_and_their_entitlements(world: World) -> None:
+    guest_paid, _ = world.paid_order(GUEST)
+    guest_pending, _ = world.pending_order(GUEST)
+    other_guest, _ = world.paid_order(Customer(email="other@example.com"))
+    users, _ = world.paid_order(USER)
+
+    merged = world.container.entitlements().merge_guest("guest@example.com", "user-9")
+
+    assert (merged.orders, merged.entitlements) == (2, 2)
+    owners = {o: world.order(o).customer.user_id for o in (guest_paid.id, guest_pending.id)}
+    assert owners == {guest_paid.id: "user-9", guest_pending.id: "user-9"}
+    assert world.order(other_guest.id).customer == Customer(email="other@example.com")
+    assert world.order(other_guest.id).access_token_sha256 is not None
+    assert world.order(users.id).customer == USER
+    assert keys(world, Customer(email="other@example.com")) == {"library:book", "course:stripe"}
+    assert keys(world, USER) == {"library:book", "course:stripe"}

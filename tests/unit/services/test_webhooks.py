@@ -49,7 +49,7 @@ def test_a_payment_reported_before_our_checkout_committed_still_pays_the_order(
 ) -> None:
     order, payment_id = world.pending_order()
     with world.uow_factory() as uow:  # as if the checkout's last commit never happened
-        stored = uow.orders.get(order.id)
+        stored = uow.lock_order(order.id)
         stored.status, stored.transitions, stored.provider_payment_id = OrderStatus.DRAFT, [], None
         uow.orders.save(stored)
         uow.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +25,12 @@ class FixedClock:
 
 
 class SequentialIds:
-    """``ord_000001``, ``ord_000002``, … and tokens that are unique but predictable (tests only)."""
+    """``ord_000001``, ``ord_000002``, … and tokens that are unique but predictable (tests only).
+
+    A token is the SHA-256 of its number in base64url: it has the shape of the port's 256
+    random bits (so a guest's ``Idempotency-Key`` made of it passes the guest key rule), but
+    anyone can compute it.
+    """
 
     def __init__(self) -> None:
         self._counter = itertools.count(1)
@@ -32,4 +39,5 @@ class SequentialIds:
         return f"{prefix}_{next(self._counter):06d}"
 
     def secret_token(self) -> str:
-        return f"tok{next(self._counter):029d}"
+        digest = hashlib.sha256(f"token-{next(self._counter)}".encode()).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")

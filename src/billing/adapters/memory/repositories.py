@@ -27,6 +27,7 @@ from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
 from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStats, WebhookStatus
+from billing.ports.unit_of_work import UnlockedOrderWrite
 
 from .database import Tables
 
@@ -65,11 +66,31 @@ class _Table:
 
 
 class MemoryOrders(_Table):
+    """Orders; like the SQL adapter, ``save`` writes only an order added or locked since the
+    unit of work last committed or rolled back (the whole database is locked meanwhile, but a
+    writer that forgot the order's lock would race on SQL)."""
+
+    def __init__(self, rows: dict[str, Any]) -> None:
+        super().__init__(rows)
+        self._writable: set[str] = set()
+
     def add(self, order: Order) -> None:
         self._insert(order)
+        self._writable.add(order.id)
 
     def save(self, order: Order) -> None:
+        if order.id not in self._writable:
+            raise UnlockedOrderWrite(f"order {order.id} is saved without its lock")
         self._update(order)
+
+    def lock(self, order_id: str) -> Order:
+        order = self.get(order_id)
+        self._writable.add(order_id)
+        return order
+
+    def release_locks(self) -> None:
+        """The transaction ended: writing an order again needs its lock again."""
+        self._writable.clear()
 
     def get(self, order_id: str) -> Order:
         if order_id not in self._rows:

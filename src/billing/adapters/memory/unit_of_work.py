@@ -62,14 +62,16 @@ class MemoryUnitOfWork:
         self._database.tables = self._tables.copy()
         self._database.commits += 1
         self.committed = True
+        self.orders.release_locks()
 
     def rollback(self) -> None:
         """Forget uncommitted changes: start again from the committed tables."""
         self._bind(self._database.tables.copy())
 
     def lock_order(self, order_id: str) -> Order:
-        # The whole database is already locked for this unit of work.
-        return self.orders.get(order_id)
+        # The whole database is already locked for this unit of work: this only records that
+        # the order may be written.
+        return self.orders.lock(order_id)
 
 
 class MemoryUnitOfWorkFactory:

@@ -35,6 +35,7 @@ from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
 from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStats, WebhookStatus
+from billing.ports.unit_of_work import UnlockedOrderWrite
 
 from . import mapping
 from . import tables as t
@@ -131,16 +132,18 @@ def _update_by_id(table: Table) -> Update:
 class SqlOrders(_Repository):
     """Orders with their items and (append-only) transitions.
 
-    ``save`` writes the items again only if they changed and appends the new transitions, so it
-    must know what is stored: an order this transaction locked, added or saved cannot change
-    under it (every writer locks the order first), and what was read or written then is kept
-    (``_stored``) instead of being read again; any other order is read again at ``save``.
+    ``save`` writes only an order this transaction added or locked (``UnlockedOrderWrite``
+    otherwise): such an order cannot change under it. ``save`` writes the items again only if
+    they changed and appends the new transitions, so it must know what is stored: what was read
+    under the lock or written is kept (``_stored``) instead of being read again.
     """
 
     def __init__(self, session: Session) -> None:
         super().__init__(session)
         #: order id -> (its item rows, how many transitions), as stored in this transaction.
         self._stored: dict[str, tuple[list[dict[str, Any]], int]] = {}
+        #: The orders this transaction added or locked: the only ones ``save`` may write.
+        self._writable: set[str] = set()
 
     def add(self, order: Order) -> None:
         items = mapping.item_records(order)
@@ -151,8 +154,11 @@ class SqlOrders(_Repository):
             [mapping.transition_record(order.id, i, tr) for i, tr in enumerate(order.transitions)],
         )
         self._stored[order.id] = (items, len(order.transitions))
+        self._writable.add(order.id)
 
     def save(self, order: Order) -> None:
+        if order.id not in self._writable:
+            raise UnlockedOrderWrite(f"order {order.id} is saved without its lock")
         known = self._stored.pop(order.id, None)  # kept again only if every write succeeds
         record = mapping.order_record(order)
         self._update(t.orders, order.id, record)
@@ -170,8 +176,10 @@ class SqlOrders(_Repository):
         self._stored[order.id] = (items, len(order.transitions))
 
     def forget_stored(self) -> None:
-        """The transaction rolled back: what it wrote or locked is gone."""
+        """The transaction ended (commit or rollback): its locks are released, and what it
+        read under them may change."""
         self._stored.clear()
+        self._writable.clear()
 
     def _read_stored(self, order_id: str) -> tuple[list[dict[str, Any]], int]:
         stored_items = self._rows(
@@ -196,6 +204,7 @@ class SqlOrders(_Repository):
         found = self._load(_orders_by("id", for_update=True), order_id, for_update=True)
         if not found:
             raise OrderNotFound(f"no order {order_id}", order_id=order_id)
+        self._writable.add(order_id)
         return found[0]
 
     def find_by_payment(self, provider_payment_id: str) -> Order | None:

@@ -97,8 +97,11 @@ class SqlUnitOfWork:
         return self._session
 
     def commit(self) -> None:
-        with translated():
-            self.session.commit()
+        try:
+            with translated():
+                self.session.commit()
+        finally:
+            self.orders.forget_stored()  # the transaction ended either way: its locks too
         self.committed = True
 
     def rollback(self) -> None:
