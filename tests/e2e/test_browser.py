@@ -1,4 +1,8 @@
-"""A guest buys in a real browser: storefront, the sandbox's hosted page, success, invoice."""
+"""A guest buys in a real browser: storefront, the sandbox's hosted page, success, invoice.
+
+The browser enforces the pages' Content-Security-Policy and sends its own ``Sec-Fetch-Site`` and
+``Origin`` with the forms: nothing on the way is refused, and no page breaks its policy.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,13 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.set_default_timeout(60_000)  # a cold browser and first PDF render on a busy CI
+        refused: list[str] = []  # what the browser blocked under a page's policy
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
 
         page.goto(f"{live_app}/billing/")
         page.fill("#quantity-ebook-python", "1")
@@ -47,4 +58,5 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         assert answer.status == 200
         assert answer.headers["content-type"] == "application/pdf"
         assert answer.body().startswith(b"%PDF")
+        assert refused == []
         browser.close()

@@ -29,6 +29,7 @@ from billing.entrypoints.ops.smoke import TEST_CARD
 from billing.entrypoints.settings import Settings
 
 ADMIN_TOKEN = "admin-token-run-all-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @attrs.define
@@ -173,6 +174,7 @@ def test_with_the_toggle_off_no_flow_moves_and_every_table_is_intact(
                 client.post(
                     "/billing/sandbox/api/pay",
                     json={"payment_id": pending["payment"]["id"], "card": TEST_CARD},
+                    headers=ADMIN,
                 ),
                 client.post(
                     f"/billing/orders/{order_id}/refunds",

@@ -265,7 +265,9 @@ def test_declined_and_3d_secure_cards_over_http(sqlite_engine: Engine, tmp_path:
             payment_id = body["payment"]["id"]
 
             declined = client.post(
-                "/billing/sandbox/api/pay", json={"payment_id": payment_id, "card": cards.DECLINED}
+                "/billing/sandbox/api/pay",
+                json={"payment_id": payment_id, "card": cards.DECLINED},
+                headers=ADMIN,
             )
             live.settle()
 
@@ -325,6 +327,7 @@ def test_fifty_orders_survive_duplicated_shuffled_and_dropped_deliveries(
                 paid = client.post(
                     "/billing/sandbox/api/pay",
                     json={"payment_id": body["payment"]["id"], "card": cards.SUCCEEDS},
+                    headers=ADMIN,
                 )
                 assert paid.status_code == 200, paid.text
         live.settle()
@@ -393,6 +396,7 @@ def test_events_whose_deliveries_were_dropped_are_reconciled_once(
                 client.post(
                     "/billing/sandbox/api/pay",
                     json={"payment_id": body["payment"]["id"], "card": cards.SUCCEEDS},
+                    headers=ADMIN,
                 )
             live.container.sandbox_tasks().join()
             order_ids = [session["order"]["id"], intent["order"]["id"]]

@@ -21,7 +21,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import Engine, func, select
 from tests.contract.sql_backends import postgres_schema
-from tests.integration.test_run_all import ADMIN_TOKEN, LiveApp, billing, start
+from tests.integration.test_run_all import ADMIN, ADMIN_TOKEN, LiveApp, billing, start
 from tests.integration.worker_harness import CLI, running, url_in_schema, wait_until
 
 from billing.adapters.sandbox import DELIVER_EVENT
@@ -118,6 +118,7 @@ def test_a_worker_process_runs_every_deferred_job_and_run_all_is_green(
     paid = client.post(
         "/billing/sandbox/api/pay",
         json={"payment_id": checkout["payment"]["id"], "card": TEST_CARD},
+        headers=ADMIN,
     )
     assert paid.status_code == 200, paid.text
 

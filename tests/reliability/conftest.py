@@ -4,15 +4,21 @@
 gives a unit of work factory), the Stripe adapter talking to ``StripeEmulator`` (Stripe's own
 example objects, idempotency keys, signed events), a fixed clock, recording metrics. Sockets
 may only reach loopback addresses: nothing here can talk to Stripe or anything else outside.
+
+``live_sandbox_app`` is the app as it runs embedded (SQLite file, sandbox provider, demo
+catalog) behind a werkzeug server thread on a loopback port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
 import json
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -23,6 +29,7 @@ import stripe
 from dependency_injector import providers
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from billing.adapters.invoices.text import TextRenderer
@@ -34,6 +41,7 @@ from billing.adapters.memory import (
     SequentialIds,
 )
 from billing.adapters.memory.database import Tables
+from billing.adapters.sql import upgrade
 from billing.domain.catalog import Product
 from billing.domain.money import Money
 from billing.entrypoints.container import Container, build_container, shutdown
@@ -45,6 +53,8 @@ from tests.contract.stripe_emulator import API_BASE, StripeEmulator, sign, strip
 WEBHOOK_URL = "/billing/webhooks/stripe/"
 CHECKOUT_URL = "/billing/checkout/"
 STRIPE_KEY = "sk_test_reliability_0123456789"
+#: The live sandbox app's secret key: its JSON API takes it, as Stripe's takes its own.
+SANDBOX_KEY = "sk_test_sandbox_reliability_0123456789"
 WEBHOOK_SECRET = "whsec_reliability_current"
 OLD_WEBHOOK_SECRET = "whsec_reliability_previous"
 ADMIN_TOKEN = "admin-token-reliability-0123456789abcdef"
@@ -245,3 +255,39 @@ def shop(router: respx.MockRouter) -> Iterator[StripeShop]:
     made = make_stripe_shop(router)
     yield made
     shutdown(made.container)
+
+
+@contextlib.contextmanager
+def live_sandbox_app(root: Path, **overrides: Any) -> Iterator[tuple[str, Flask]]:
+    """(base URL, app) of the embedded layout served on a free loopback port, until exit."""
+    database_url = f"sqlite:///{root / 'billing.db'}"
+    upgrade(database_url)
+    server = make_server("127.0.0.1", 0, app=None, threaded=True)  # type: ignore[arg-type]
+    base = f"http://127.0.0.1:{server.server_port}"
+    fields: dict[str, Any] = {
+        "enabled": True,
+        "storage": "sql",
+        "database_url": database_url,
+        "payment_provider": "sandbox",
+        "media_root": str(root / "media"),
+        "invoice_renderer": "text",
+        "stripe_secret_key": SANDBOX_KEY,
+        "admin_token": ADMIN_TOKEN,
+        "user_header": USER_HEADER,
+        "secret_key": SERVER_SECRET,
+        "public_base_url": base,
+        "demo_catalog": True,
+        **overrides,
+    }
+    app = create_app(Settings(**fields))
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base, app
+    finally:
+        server.shutdown()
+        thread.join(10)
+        container: Container = app.extensions["billing.container"]
+        shutdown(container)
+        container.unwire()

@@ -8,17 +8,24 @@ a bounded number of generated requests to every operation, as an administrator a
 status, media type, body and headers of every answer as documented, and that a request the
 document allows is not refused as invalid (400/422) — except where validity depends on what no
 schema can say (a signature, the catalog's skus in a form's field names).
+
+Then hostile input, where no 5xx is allowed either: schemathesis' negative mode (requests the
+document forbids) on every operation, and every operation sent a JSON body nested 50,000 deep,
+a 5,000-digit number and a megabyte of text in each of its query parameters and body fields;
+each is refused as documented with an error body that echoes no more than a few hundred bytes.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.strategies import SearchStrategy
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -27,14 +34,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
-from billing.adapters.sql import upgrade
-from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.openapi import openapi_document
-from billing.entrypoints.settings import Settings
+from billing.entrypoints.ops.crawl import routes_of
 
-from .conftest import ADMIN_TOKEN, SERVER_SECRET, USER_HEADER
+from .conftest import ADMIN_TOKEN, USER_HEADER, live_sandbox_app
 
 EXAMPLES = 25
 #: No 5xx, and every answer as documented (status, media type, body, headers).
@@ -48,38 +52,16 @@ CHECKS = [
 #: Operations whose valid requests a generator cannot make, and why.
 UNGUESSABLE = {
     ("/billing/webhooks/stripe/", "post"): "only a body signed with the webhook secret is valid",
-    ("/billing/shop/checkout", "post"): "a cart is quantity-<sku> fields of catalog skus",
+    ("/billing/shop/checkout", "post"): "a cart is quantity-<sku> fields of catalog skus, "
+    "posted with the CSRF token of a session",
 }
 CALLER = {"Authorization": f"Bearer {ADMIN_TOKEN}", USER_HEADER: "user-1"}
 
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root: Path = tmp_path_factory.mktemp("live")
-    database_url = f"sqlite:///{root / 'billing.db'}"
-    upgrade(database_url)
-    server = make_server("127.0.0.1", 0, app=None, threaded=True)  # type: ignore[arg-type]
-    base = f"http://127.0.0.1:{server.server_port}"
-    settings_ = Settings(
-        enabled=True,
-        storage="sql",
-        database_url=database_url,
-        payment_provider="sandbox",
-        media_root=str(root / "media"),
-        admin_token=ADMIN_TOKEN,
-        user_header=USER_HEADER,
-        secret_key=SERVER_SECRET,
-        public_base_url=base,
-        demo_catalog=True,
-    )
-    app = create_app(settings_)
-    server.app = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    thread.join(10)
-    app.extensions["billing.container"].unwire()
+    with live_sandbox_app(tmp_path_factory.mktemp("live"), invoice_renderer="pdf") as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +81,13 @@ def test_every_operation_answers_without_5xx_and_as_documented(
     operation = live_schema[path][method]
     checks = CHECKS if (path, method) in UNGUESSABLE else [*CHECKS, positive_data_acceptance]
 
-    @given(case=operation.as_strategy())
+    _send_generated(operation.as_strategy(), checks)
+
+
+def _send_generated(cases: SearchStrategy[schemathesis.Case], checks: list[Any]) -> None:
+    """Send ``EXAMPLES`` requests drawn from ``cases`` as the caller, each validated."""
+
+    @given(case=cases)
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
@@ -110,3 +98,80 @@ def test_every_operation_answers_without_5xx_and_as_documented(
         case.call_and_validate(headers=CALLER, checks=checks)
 
     call()
+
+
+#: An error answer to hostile input stays small: what was sent is not echoed back whole.
+MAX_ERROR_BYTES = 4096
+DEEP_JSON = b"[" * 50_000 + b"]" * 50_000
+LONG_NUMBER = "9" * 5_000
+#: A megabyte (10**6: one value that still fits under the 1 MiB body limit).
+MEGABYTE = "x" * 1_000_000
+FORM_FIELD_BYTES = 400_000
+
+
+def _small_error(response: httpx.Response | Any) -> None:
+    if response.status_code >= 400:
+        assert len(response.content) <= MAX_ERROR_BYTES, response.content[:200]
+
+
+def errors_echo_little(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """A schemathesis check: an error body is at most ``MAX_ERROR_BYTES``."""
+    _small_error(response)
+    return None
+
+
+def _operations_with_inputs() -> list[tuple[str, str]]:
+    """The operations that take a parameter or a body: the others have nothing to make wrong."""
+    paths = openapi_document()["paths"]
+    return [
+        (path, method)
+        for path, method in _operations()
+        if paths[path][method].get("parameters") or paths[path][method].get("requestBody")
+    ]
+
+
+@pytest.mark.parametrize(("path", "method"), _operations_with_inputs())
+def test_every_operation_refuses_what_the_document_forbids_without_5xx(
+    live_schema: schemathesis.schemas.BaseSchema, path: str, method: str
+) -> None:
+    negative = live_schema[path][method].as_strategy(generation_mode=GenerationMode.NEGATIVE)
+
+    _send_generated(negative, [not_a_server_error, errors_echo_little])
+
+
+def _hostile_requests(path: str, method: str) -> dict[str, dict[str, Any]]:
+    operation = openapi_document()["paths"][path][method]
+    query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+    media = next(iter(operation.get("requestBody", {}).get("content", {"": None})))
+    fields = []
+    if media:
+        schema = operation["requestBody"]["content"][media]["schema"]
+        fields = list(schema.get("properties", {})) or ["items"]
+    sent: dict[str, dict[str, Any]] = {
+        "deep-json": {"content": DEEP_JSON, "headers": {"Content-Type": "application/json"}},
+    }
+    for value_name, value in (("long-number", LONG_NUMBER), ("megabyte", MEGABYTE)):
+        if query and value_name != "megabyte":  # a megabyte of URL is the server's to refuse
+            sent[f"query-{value_name}"] = {"params": dict.fromkeys(query, value)}
+        if media == "application/json":
+            sent[f"body-{value_name}"] = {"json": dict.fromkeys(fields, value)}
+        elif media:  # one field, within what Werkzeug parses of a form (500 kB)
+            sent[f"form-{value_name}"] = {"data": {fields[0]: value[:FORM_FIELD_BYTES]}}
+    return sent
+
+
+@pytest.mark.parametrize(("path", "method"), _operations())
+def test_hostile_bodies_and_values_are_refused_on_every_operation_without_5xx(
+    live_url: str, path: str, method: str
+) -> None:
+    [route] = [r for r in routes_of(openapi_document()) if (r.path, r.method) == (path, method)]
+    with httpx.Client(base_url=live_url, headers=CALLER, timeout=60) as client:
+        for name, request in _hostile_requests(path, method).items():
+            answer = client.request(method.upper(), route.url(), **request)
+
+            where = f"{method.upper()} {path} with {name}"
+            assert answer.status_code < 500, where
+            assert answer.status_code in route.codes, (where, answer.status_code)
+            _small_error(answer)
+            if name == "deep-json":
+                assert answer.status_code == 400, where

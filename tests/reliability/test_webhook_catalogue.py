@@ -140,6 +140,19 @@ def _empty_body(p: Pending) -> tuple[bytes, str | None]:
     return _valid(p, b"")
 
 
+def _deeply_nested(p: Pending) -> tuple[bytes, str | None]:
+    return _valid(p, b"[" * 50_000 + b"]" * 50_000)
+
+
+def _nested_past_the_limit(p: Pending) -> tuple[bytes, str | None]:
+    event = p.paid_body()
+    nested: dict[str, Any] = {}
+    for _ in range(100):  # a Stripe event nests about ten levels
+        nested = {"n": nested}
+    event["data"]["object"]["metadata"] = {"deep": nested}  # valid JSON, a real event, too deep
+    return _valid(p, _dumps(event))
+
+
 def _not_an_object(p: Pending) -> tuple[bytes, str | None]:
     return _valid(p, _dumps([p.paid_body()]))  # type: ignore[arg-type]
 
@@ -202,6 +215,8 @@ REFUSED = {
     "invalid-json-valid-signature": Refused(_invalid_json, "invalid_payload"),
     "empty-body-valid-signature": Refused(_empty_body, "invalid_payload"),
     "json-not-an-object": Refused(_not_an_object, "invalid_payload"),
+    "nested-fifty-thousand-deep-valid-signature": Refused(_deeply_nested, "invalid_payload"),
+    "event-nested-past-the-depth-limit": Refused(_nested_past_the_limit, "invalid_payload"),
     "event-without-id": Refused(_without("id"), "invalid_payload"),
     "event-without-type": Refused(_without("type"), "invalid_payload"),
     "thin-v2-event": Refused(_thin_v2, "invalid_payload"),

@@ -71,6 +71,16 @@ def demo() -> None:
     click.echo(f"final status: {status}")
 
 
+# -- billing serve's access log (the HTTP trust boundary) -------------------------------------
+#: gunicorn's access log without what may hold a secret: the path without its query string
+#: (``?token=``, ``?client_secret=``), no ``Referer`` (the address of the page before, with
+#: its query) and no HTTP Basic user name (Stripe-style ``-u sk_test_…:``); the request id
+#: ties a line to the service's own JSON lines.
+ACCESS_LOG_FORMAT = (
+    '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" %({x-request-id}o)s'
+)
+
+
 @main.command()
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all)."
@@ -114,6 +124,8 @@ def serve(host: str, port: int, workers: int) -> None:
         str(workers),
         "--access-logfile",
         "-",
+        "--access-logformat",
+        ACCESS_LOG_FORMAT,
         "billing.entrypoints.flask_app:serve_app()",
     ]
     sys.stdout.flush()

@@ -17,6 +17,7 @@ from billing.domain.errors import InvalidInput
 from .container import Container, build_container
 from .demo import load_demo_catalog
 from .http_errors import register_error_handlers
+from .http_security import secure
 from .logging_json import (
     REQUEST_ID_HEADER,
     configure_logging,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.register_blueprint(module.blueprint, url_prefix="/billing")
     if container.settings().payment_provider == "sandbox":  # its hosted page and JSON API
         app.register_blueprint(sandbox.blueprint, url_prefix="/billing")
+    secure(app, container.settings())  # CSRF, origins, security headers, JSON depth, redirects
     if container.settings().demo_catalog:
         load_demo_catalog(container)
     return app

@@ -1,6 +1,9 @@
 """Every error as JSON ``{code, message, details, retryable}``: one table from error to status.
 
 Werkzeug's own HTTP errors (404, 405, 413 …) are answered in the same shape instead of HTML.
+What a client sent may be part of a message or a detail (an email that is not one, a field's
+name): no text of an error body is longer than ``ECHO_LIMIT`` characters, nor a list longer than
+``ECHO_ITEMS``, so a megabyte sent is not a megabyte answered.
 """
 
 from __future__ import annotations
@@ -13,13 +16,19 @@ from werkzeug.exceptions import HTTPException
 from billing.domain import errors as e
 from billing.services.access import AdminRequired, AuthenticationRequired
 
+from .http_security import CrossSiteRequest
 from .views.bodies import InvalidBody
+
+#: The longest text of an error body, and the most entries of a list in its details.
+ECHO_LIMIT = 200
+ECHO_ITEMS = 20
 
 #: First match wins: subclasses before their bases.
 _STATUS: tuple[tuple[type[e.BillingError], int], ...] = (
     (InvalidBody, 400),
     (AuthenticationRequired, 401),
     (AdminRequired, 403),
+    (CrossSiteRequest, 403),
     (e.NotFound, 404),
     (e.DuplicateRecord, 409),
     (e.InvalidInput, 400),
@@ -52,17 +61,27 @@ def status_of(error: e.BillingError) -> int:
     return 503 if error.retryable else 409
 
 
+def capped(text: str) -> str:
+    """``text``, cut to ``ECHO_LIMIT`` characters (an ellipsis says it was)."""
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 1] + "…"
+
+
+def _shown(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list | tuple):
+        return [_shown(item) for item in value[:ECHO_ITEMS]]
+    return capped(str(value))
+
+
 def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v if isinstance(v, str | int | float | bool | list) else str(v)
-        for k, v in details.items()
-    }
+    return {capped(str(k)): _shown(v) for k, v in list(details.items())[:ECHO_ITEMS]}
 
 
 def error_response(error: e.BillingError) -> tuple[Response, int]:
     body = {
         "code": error.code,
-        "message": error.message,
+        "message": capped(error.message),
         "details": _json_safe(error.details),
         "retryable": error.retryable,
     }
@@ -73,7 +92,7 @@ def http_error(error: HTTPException) -> tuple[Response, int]:
     status = error.code or 500
     body = {
         "code": _HTTP_CODES.get(status, "http_error"),
-        "message": error.description or error.name,
+        "message": capped(error.description or error.name),
         "details": {},
         "retryable": False,
     }

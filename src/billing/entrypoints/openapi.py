@@ -537,6 +537,10 @@ def _paths() -> dict[str, Any]:
                     {
                         "303": {"description": "To the hosted payment page"},
                         "400": _error("Invalid cart or email: code invalid_input"),
+                        "403": _error(
+                            "Not from the storefront page of the visitor's session: code "
+                            "csrf_token_invalid (or cross_site_request)"
+                        ),
                     },
                 ),
                 "requestBody": {
@@ -544,7 +548,13 @@ def _paths() -> dict[str, Any]:
                     "content": {
                         "application/x-www-form-urlencoded": {
                             "schema": {
-                                **_object({"email": _STRING, "request_key": _STRING}),
+                                **_object(
+                                    {
+                                        "email": _STRING,
+                                        "request_key": _STRING,
+                                        "csrf_token": _STRING,
+                                    }
+                                ),
                                 "description": "and quantity-<sku> fields: whole numbers",
                             }
                         }
@@ -555,7 +565,13 @@ def _paths() -> dict[str, Any]:
         "/billing/success/": {
             "get": _operation(
                 "Return page after payment; shows the order until it is paid",
-                {"200": {"description": "HTML page", "content": _HTML}},
+                {
+                    "200": {"description": "HTML page", "content": _HTML},
+                    "303": {
+                        "description": "A token that opens the order, moved into the guest's "
+                        "cookie: to this page without it"
+                    },
+                },
                 parameters=[
                     {"name": "order", "in": "query", "required": False, "schema": _STRING},
                     {"name": "token", "in": "query", "required": False, "schema": _STRING},
@@ -588,6 +604,29 @@ def _paths() -> dict[str, Any]:
     }
 
 
+# -- the browser boundary (http_security): refusals every state-changing operation may answer --
+
+_CROSS_SITE = _error(
+    "Sent by another site's page (Sec-Fetch-Site or Origin): code cross_site_request"
+)
+_NOT_JSON = _error(
+    "A form or text body (what another site's page can send): code unsupported_media_type"
+)
+_FORM_OPERATIONS = {("/billing/shop/checkout", "post")}
+
+
+def _with_browser_refusals(paths: dict[str, Any]) -> dict[str, Any]:
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            signed = path == "/billing/webhooks/stripe/"
+            if method not in ("post", "put", "patch", "delete") or signed:
+                continue
+            operation["responses"].setdefault("403", _CROSS_SITE)
+            if (path, method) not in _FORM_OPERATIONS:
+                operation["responses"].setdefault("415", _NOT_JSON)
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
@@ -597,7 +636,7 @@ def openapi_document() -> dict[str, Any]:
             "description": "Orders, payments, refunds, invoices and entitlements. Every route "
             "but health answers 503 billing_disabled while BILLING_ENABLED is off.",
         },
-        "paths": _paths(),
+        "paths": _with_browser_refusals(_paths()),
         "components": {
             "schemas": _SCHEMAS,
             "securitySchemes": {

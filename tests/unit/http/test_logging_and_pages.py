@@ -66,11 +66,12 @@ def test_the_success_page_reloads_until_the_order_is_paid(shop: Shop) -> None:
     order_id, token, payment_id = shop.guest_order()
     url = f"/billing/success/?order={order_id}&token={token}"
 
-    waiting = shop.client.get(url)
+    waiting = shop.client.get(url, follow_redirects=True)  # the token moves into the cookie
     shop.pay(payment_id)
-    paid = shop.client.get(url)
+    paid = shop.client.get(f"/billing/success/?order={order_id}")
 
     assert waiting.status_code == paid.status_code == 200
+    assert waiting.request.args.to_dict() == {"order": order_id}
     assert waiting.content_type.startswith("text/html")
     assert 'http-equiv="refresh"' in waiting.get_data(as_text=True)
     assert "pending_payment" in waiting.get_data(as_text=True)

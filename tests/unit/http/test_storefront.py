@@ -19,6 +19,15 @@ def form_key(page: str) -> str:
     return match[1]
 
 
+def csrf_token(shop: Shop) -> str:
+    """The CSRF token of the client's session, as the storefront renders it."""
+    match = re.search(
+        r'name="csrf_token" value="([^"]+)"', shop.client.get("/billing/").get_data(as_text=True)
+    )
+    assert match is not None
+    return match[1]
+
+
 def test_the_storefront_lists_the_catalog_with_prices(shop: Shop) -> None:
     answer = shop.client.get("/billing/")
 
@@ -40,6 +49,7 @@ def test_buying_sends_the_guest_to_the_hosted_page_with_a_private_cookie(shop: S
             "quantity-course": "0",
             "email": "g@example.com",
             "request_key": key,
+            "csrf_token": csrf_token(shop),
         },
     )
 
@@ -62,7 +72,12 @@ def test_buying_sends_the_guest_to_the_hosted_page_with_a_private_cookie(shop: S
 
 def test_a_double_submitted_form_makes_one_order(shop: Shop) -> None:
     key = form_key(shop.client.get("/billing/").get_data(as_text=True))
-    form = {"quantity-book": "1", "email": "g@example.com", "request_key": key}
+    form = {
+        "quantity-book": "1",
+        "email": "g@example.com",
+        "request_key": key,
+        "csrf_token": csrf_token(shop),
+    }
 
     first = shop.client.post("/billing/shop/checkout", data=form)
     second = shop.client.post("/billing/shop/checkout", data=form)
@@ -112,11 +127,17 @@ def test_a_form_whose_key_was_replaced_by_a_guessable_one_is_refused(shop: Shop)
 
 
 def test_a_bad_form_is_refused_and_makes_nothing(shop: Shop) -> None:
-    empty = shop.client.post("/billing/shop/checkout", data={"email": "g@example.com"})
-    bad = shop.client.post(
-        "/billing/shop/checkout", data={"quantity-book": "two", "email": "g@example.com"}
+    token = csrf_token(shop)
+    empty = shop.client.post(
+        "/billing/shop/checkout", data={"email": "g@example.com", "csrf_token": token}
     )
-    nobody = shop.client.post("/billing/shop/checkout", data={"quantity-book": "1"})
+    bad = shop.client.post(
+        "/billing/shop/checkout",
+        data={"quantity-book": "two", "email": "g@example.com", "csrf_token": token},
+    )
+    nobody = shop.client.post(
+        "/billing/shop/checkout", data={"quantity-book": "1", "csrf_token": token}
+    )
 
     assert (empty.status_code, empty.json["code"]) == (400, "invalid_input")
     assert (bad.status_code, bad.json["code"]) == (400, "invalid_input")
@@ -128,7 +149,8 @@ def test_the_success_page_reloads_until_paid_and_invoiced(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop.client.post(
-        "/billing/shop/checkout", data={"quantity-book": "1", "email": "g@example.com"}
+        "/billing/shop/checkout",
+        data={"quantity-book": "1", "email": "g@example.com", "csrf_token": csrf_token(shop)},
     )
     [payment] = shop.provider.payments.values()
     order_id = shop.provider.orders_by_payment[payment.id]

@@ -15,13 +15,13 @@ Event fields:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import attrs
 
+from billing import bounded_json
 from billing.domain.errors import BillingError, InvalidPayload
 from billing.domain.money import Money
 from billing.domain.payment import PaymentMode, ProviderPayment, ProviderRefund
@@ -145,8 +145,9 @@ def refund_from_record(refund: RefundRecord) -> ProviderRefund:
 
 
 def parse_json(text: str) -> Any:
+    """The event's JSON document; one nested past ``bounded_json.MAX_DEPTH`` is not read."""
     try:
-        return json.loads(text)
+        return bounded_json.loads(text)
     except ValueError as error:
         raise InvalidPayload(f"the body is not JSON: {error}") from error
 

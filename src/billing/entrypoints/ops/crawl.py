@@ -9,7 +9,8 @@ are filled with ids that do not exist. A 5xx, or a code the document does not li
 With an admin token, admin GET routes without path parameters must also answer 2xx to it.
 
 Links (``a``/``link`` ``href``, ``img``/``script`` ``src``) of every HTML answer on the same
-host are followed and must answer 2xx; other hosts are not fetched.
+host are followed (and their redirects: the success page moves a ``?token=`` into a cookie)
+and must end in a 2xx; other hosts are not fetched.
 """
 
 from __future__ import annotations
@@ -156,9 +157,9 @@ class Crawl:
             url, source = self._pages.popleft()
             started = time.monotonic()
             try:
-                answer = self.client.get(url)
+                answer = self.client.get(url, follow_redirects=True)
             except httpx.HTTPError as error:
-                self._add(f"link {url}", False, f"{type(error).__name__}: {error}", started)
+                self._add(f"link {_short(url)}", False, f"{type(error).__name__}: {error}", started)
                 continue
             ok = answer.is_success
             detail = f"{answer.status_code}, linked from {source}"

@@ -5,7 +5,8 @@ delivered) → its invoice PDF is served → an administrator refunds it → the
 Each step is a ``Check``; after a failure the rest are reported as not run. It creates one real
 order: run it against staging. Paying goes through the sandbox's JSON API; on Stripe's test mode
 it confirms the PaymentIntent with Stripe's test card (``pm_card_visa``) through Stripe's API,
-which needs a test-mode secret key and network to Stripe (``stripe_test_api``).
+which needs a test-mode secret key and network to Stripe (``stripe_test_api``). The sandbox's
+JSON API, like Stripe's, needs a secret: the smoke test presents the admin token.
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ class SmokeRun:
     def pay(self) -> str:
         if self.provider == "sandbox":
             answer = self.client.post(
-                "/billing/sandbox/api/pay", json={"payment_id": self.payment_id, "card": TEST_CARD}
+                "/billing/sandbox/api/pay",
+                json={"payment_id": self.payment_id, "card": TEST_CARD},
+                headers=self._admin(),
             )
             return f"payment {_json(answer, 200).get('status')} (sandbox)"
         if self.provider == "stripe" and self.stripe is not None:
@@ -134,17 +137,20 @@ class SmokeRun:
         return f"{link} ({len(answer.content)} bytes)"
 
     def refund(self) -> str:
-        if not self.admin_token:
-            raise StepFailed("refunding needs --admin-token (BILLING_ADMIN_TOKEN)")
         answer = self.client.post(
             f"/billing/orders/{self.order_id}/refunds",
             json={"reason": "smoke test"},
-            headers={"Authorization": f"Bearer {self.admin_token}"},
+            headers=self._admin("refunding"),
         )
         body = _json(answer, 201)
         return f"refund {body['id']} {body['status']}"
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _admin(self, needed_for: str = "paying on the sandbox") -> dict[str, str]:
+        if not self.admin_token:
+            raise StepFailed(f"{needed_for} needs --admin-token (BILLING_ADMIN_TOKEN)")
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def _guest(self) -> dict[str, str]:
         return {"X-Order-Token": self.token or ""}

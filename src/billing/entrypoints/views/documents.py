@@ -2,6 +2,7 @@
 
 ``GET /billing/orders/<id>/invoice.<html|pdf>`` is the order's invoice;
 ``GET /billing/orders/<id>/documents/<document_id>.<html|pdf>`` any of its documents.
+An HTML file is shown sandboxed: its own styles, nothing it could run or send.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from billing.ports.identity import Identity
 from billing.services.access import AccessService, DocumentFile
 
 from ..container import Container
+from ..http_security import DOCUMENT_POLICY
 
 blueprint = Blueprint("billing_documents", __name__)
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
@@ -47,4 +49,6 @@ def _file(found: DocumentFile) -> Response:
         f'inline; filename="{found.document.number}.{found.format}"'
     )
     response.headers["Cache-Control"] = "private, no-store"
+    if found.format == "html":
+        response.headers["Content-Security-Policy"] = DOCUMENT_POLICY
     return response

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 
-from flask import request
+from flask import Response, request
 
 from billing.domain.identity import Caller
 
@@ -60,3 +60,16 @@ class RequestIdentity:
         if self._user_header:
             return request.headers.get(self._user_header, "").strip() or None
         return None
+
+
+def remember_order_token(response: Response, token: str) -> None:
+    """Keep a guest's order token in the HttpOnly cookie that the pages under ``/billing/``
+    send back: links need no ``?token=``, so no token sits in an address, a history or a log."""
+    response.set_cookie(
+        ORDER_TOKEN_COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+        path="/billing/",
+    )

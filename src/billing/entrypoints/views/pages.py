@@ -1,20 +1,24 @@
 """``GET /billing/success/`` and ``/billing/cancel/``: where the buyer comes back from paying.
 
-The success page shows the order (to whoever may see it: ``?token=`` for a guest) and reloads
-itself until the order is paid; without JavaScript.
+The success page shows the order (to whoever may see it: the guest's cookie, or a ``?token=``)
+and reloads itself until the order is paid; without JavaScript. A ``?token=`` that opens the
+order is moved into the guest's HttpOnly cookie and the page sends the browser to itself without
+it (303): the token leaves the address bar, the history and any later ``Referer``, and the
+document links work from the cookie.
 """
 
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from billing.domain.errors import OrderNotFound
 from billing.domain.state import PAID_STATES
 from billing.ports.identity import Identity
-from billing.services.access import AccessService
+from billing.services.access import AccessService, OrderDetails
 
 from ..container import Container
+from .identity import remember_order_token
 from .responses import order_details_json
 
 blueprint = Blueprint("billing_pages", __name__, template_folder="templates")
@@ -25,23 +29,29 @@ blueprint = Blueprint("billing_pages", __name__, template_folder="templates")
 def success(
     identity: Identity = Provide[Container.identity],
     access: AccessService = Provide[Container.access],
-) -> str:
+) -> str | Response:
     order_id = request.args.get("order", "")
-    try:
-        details = access.order_details(identity.current(), order_id) if order_id else None
-    except OrderNotFound:
-        details = None
+    details = _visible(identity, access, order_id)
+    token = request.args.get("token")
+    if token and details is not None:
+        moved = redirect(url_for("billing_pages.success", order=order_id), code=303)
+        remember_order_token(moved, token)
+        return moved
     order = order_details_json(details) if details is not None else None
     paid = details is not None and details.order.status in PAID_STATES
     # Keep reloading until the invoice files exist too: they are rendered just after payment.
     settled = paid and details is not None and all(d.rendered for d in details.documents)
-    return render_template(
-        "billing/success.html",
-        order=order,
-        paid=paid,
-        settled=settled,
-        token=request.args.get("token"),
-    )
+    return render_template("billing/success.html", order=order, paid=paid, settled=settled)
+
+
+def _visible(identity: Identity, access: AccessService, order_id: str) -> OrderDetails | None:
+    """The order, if the caller may see it."""
+    if not order_id:
+        return None
+    try:
+        return access.order_details(identity.current(), order_id)
+    except OrderNotFound:
+        return None
 
 
 @blueprint.get("/cancel/")

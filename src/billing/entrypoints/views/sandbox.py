@@ -4,17 +4,24 @@
   or a PaymentIntent (``?client_secret=…``, as Stripe.js needs it), where a person types a test
   card (and completes 3-D Secure); a paid session goes back to its ``success_url``. Its forms
   carry the page's token (and a PaymentIntent's client secret): a post without them is refused
-  (403), so another site cannot make a visitor pay. The page is never framed, cached, or
-  named in a ``Referer``.
+  (403); they are browser forms like the storefront's (the session's CSRF token, our own
+  origin: ``http_security``), and the page, like every page, is never framed, cached, or named
+  in another site's ``Referer``.
 - ``POST /billing/sandbox/api/pay`` ``{payment_id, card}``, ``/api/confirm``
   ``{payment_id, authenticate?}``, ``/api/expire`` ``{payment_id}``: the same for scripts; each
   answers the Stripe object (a declined card: 402 ``payment_declined``).
 - ``POST /billing/sandbox/api/deliver``: send the events still undelivered, now.
 - ``GET /billing/sandbox/api/objects/<id>``: any sandbox object as Stripe JSON.
+
+The JSON API reads client secrets and pays or expires anyone's payment, so, like Stripe's API,
+it needs a secret: ``Authorization: Bearer <STRIPE_SECRET_KEY>`` (or HTTP Basic with the key as
+user name, as ``curl -u sk_test_…:`` sends it) or the administrators' ``BILLING_ADMIN_TOKEN``;
+anyone else gets 401 ``authentication_required``.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Any, TypeVar
 
 import attrs
@@ -26,8 +33,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from billing.adapters.sandbox import PageRefused, SandboxPaymentProvider, WebhookDeliverer
 from billing.domain.errors import InvalidInput, PaymentDeclined, ProviderRejected
 from billing.ports.payments import PaymentProvider
+from billing.services.access import AuthenticationRequired
 
 from ..container import Container
+from ..http_errors import capped
+from ..http_security import browser_form
+from ..settings import Settings
 
 blueprint = Blueprint("billing_sandbox", __name__, template_folder="templates")
 T = TypeVar("T")
@@ -74,17 +85,6 @@ def _sandbox(provider: PaymentProvider) -> SandboxPaymentProvider:
 PageAnswer = str | tuple[str, int] | WerkzeugResponse
 
 
-@blueprint.after_request
-def _page_headers(response: Response) -> Response:
-    """The hosted page's address may hold a client secret: never framed, nor sent on."""
-    if request.path.startswith("/billing/sandbox/checkout/"):
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _client_secret() -> str | None:
     return request.form.get("client_secret") or request.args.get("client_secret") or None
 
@@ -101,6 +101,7 @@ def checkout_page(
 
 
 @blueprint.post("/sandbox/checkout/<payment_id>")
+@browser_form
 @inject
 def checkout_submit(
     payment_id: str, provider: PaymentProvider = Provide[Container.payment_provider]
@@ -122,7 +123,7 @@ def checkout_submit(
         status = 402 if isinstance(error, PaymentDeclined) else 409
         if isinstance(error, InvalidInput):
             status = 400
-        return _page(sandbox, payment_id, error.message), status
+        return _page(sandbox, payment_id, capped(error.message)), status
     shown = sandbox.describe(payment_id, _client_secret())
     if shown.paid and shown.success_url:
         return redirect(shown.success_url, code=303)
@@ -139,6 +140,32 @@ def _refused(error: PageRefused) -> tuple[str, int]:
 
 
 # -- the JSON API ------------------------------------------------------------------------------
+
+API_PREFIX = "/billing/sandbox/api/"
+
+
+def _presented_key() -> str | None:
+    """The secret in ``Authorization``: a bearer token, or HTTP Basic's user name (Stripe's)."""
+    credentials = request.authorization
+    if credentials is None:
+        return None
+    if credentials.type == "bearer":
+        return credentials.token
+    return credentials.username if credentials.type == "basic" else None
+
+
+@blueprint.before_request
+@inject
+def _api_needs_a_secret(settings: Settings = Provide[Container.settings]) -> None:
+    if request.url_rule is None or not request.url_rule.rule.startswith(API_PREFIX):
+        return
+    presented = (_presented_key() or "").encode()
+    accepted = [key for key in (settings.stripe_secret_key, settings.admin_token) if key]
+    if presented and any(hmac.compare_digest(presented, key.encode()) for key in accepted):
+        return
+    raise AuthenticationRequired(
+        "the sandbox API needs Authorization: Bearer <STRIPE_SECRET_KEY or BILLING_ADMIN_TOKEN>"
+    )
 
 
 @blueprint.post("/sandbox/api/pay")

@@ -3,10 +3,13 @@
 Server-rendered, no JavaScript. The buyer is sent to the provider's hosted payment page (Stripe
 Checkout, or the sandbox's page). A guest's order token travels in an HttpOnly cookie scoped to
 ``/billing/``, never in a URL, so the success page can show the order to its buyer. Each page
-render carries its own idempotency key, so a double-submitted form makes one order.
+render carries its own idempotency key, so a double-submitted form makes one order, and the
+session's CSRF token, so another site's page cannot post the form (``http_security``).
 """
 
 from __future__ import annotations
+
+import re
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, redirect, render_template, request
@@ -21,10 +24,14 @@ from billing.services.checkout import CheckoutRequest, CheckoutService
 from billing.services.orders import CartLine
 
 from ..container import Container
-from .identity import ORDER_TOKEN_COOKIE
+from ..http_security import browser_form
+from .identity import remember_order_token
 
 blueprint = Blueprint("billing_storefront", __name__, template_folder="templates")
 QUANTITY_FIELD = "quantity-"
+#: ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses), at most four: the
+#: order's own rule (1 to 1000) then says what is too many.
+_QUANTITY = re.compile(r"[0-9]{1,4}")
 
 
 @blueprint.get("/")
@@ -42,16 +49,18 @@ def storefront(
 def _cart() -> tuple[CartLine, ...]:
     lines = []
     for field, value in request.form.items():
-        if not field.startswith(QUANTITY_FIELD) or not value.strip():
+        quantity = value.strip()
+        if not field.startswith(QUANTITY_FIELD) or not quantity:
             continue
-        if not value.strip().isdigit():
-            raise InvalidInput("a quantity is a whole number", field=field)
-        if int(value) > 0:
-            lines.append(CartLine(field.removeprefix(QUANTITY_FIELD), int(value)))
+        if _QUANTITY.fullmatch(quantity) is None:
+            raise InvalidInput("a quantity is a whole number from 0 to 1000", field=field)
+        if int(quantity) > 0:
+            lines.append(CartLine(field.removeprefix(QUANTITY_FIELD), int(quantity)))
     return tuple(lines)
 
 
 @blueprint.post("/shop/checkout")
+@browser_form
 @inject
 def buy(
     identity: Identity = Provide[Container.identity],
@@ -67,12 +76,5 @@ def buy(
     assert receipt.payment.checkout_url is not None  # a checkout session has a hosted page
     response = redirect(receipt.payment.checkout_url, code=303)
     if receipt.order_token is not None:
-        response.set_cookie(
-            ORDER_TOKEN_COOKIE,
-            receipt.order_token,
-            httponly=True,
-            samesite="Lax",
-            secure=request.is_secure,
-            path="/billing/",
-        )
+        remember_order_token(response, receipt.order_token)
     return response

@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from billing.services.webhooks import WebhookService
 
 from ..container import Container
+from ..http_security import signed_delivery
 
 blueprint = Blueprint("billing_webhooks", __name__)
 WEBHOOK_MAX_BYTES = 1024 * 1024
@@ -31,6 +32,7 @@ def _streamed_past_the_limit(payload: bytes) -> bool:
 
 
 @blueprint.post("/webhooks/stripe/")
+@signed_delivery
 @inject
 def stripe_webhook(
     webhooks: WebhookService = Provide[Container.webhooks],
