@@ -27,18 +27,23 @@ from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.adapters.tasks import InlineJobPublisher
+from billing.domain.duplicate_capture import DuplicateCapturePolicy
 from billing.domain.invoice import Party
 from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher, TaskQueue
 from billing.services.access import AccessService
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
+from billing.services.dispute_ledger import DisputeLedger
+from billing.services.disputes import DisputeService
+from billing.services.duplicate_captures import DuplicateCaptures
 from billing.services.entitlements import EntitlementService
 from billing.services.health import HealthService
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import (
     PROCESS_WEBHOOK_EVENT,
     RENDER_DOCUMENT,
+    SEND_REFUND,
     Handler,
     JobOutbox,
     JobRelay,
@@ -69,10 +74,14 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
     def deliver_sandbox_event(params: Mapping[str, str]) -> object:
         return container.sandbox_deliverer().handle(params)
 
+    def send_refund(params: Mapping[str, str]) -> object:
+        return container.refunds().send(params["refund_id"])
+
     return {
         RENDER_DOCUMENT: render_document,
         PROCESS_WEBHOOK_EVENT: process_webhook_event,
         DELIVER_EVENT: deliver_sandbox_event,
+        SEND_REFUND: send_refund,
     }
 
 
@@ -231,6 +240,15 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     refund_ledger = providers.Singleton(RefundLedger, ids)
+    # -- money lifecycle (issue 17): disputes and duplicate captures ---------------------------
+    dispute_ledger = providers.Singleton(DisputeLedger, metrics)
+    duplicate_captures = providers.Singleton(
+        DuplicateCaptures,
+        providers.Callable(DuplicateCapturePolicy, settings.provided.duplicate_capture),
+        ids,
+        metrics,
+    )
+    disputes = providers.Singleton(DisputeService, uow_factory)
 
     orders = providers.Singleton(OrderService, uow_factory, payment_provider, clock, ids)
     payments = providers.Singleton(PaymentService, uow_factory, payment_provider, clock, ids)
@@ -253,6 +271,8 @@ class Container(containers.DeclarativeContainer):
         job_outbox,
         metrics,
         clock,
+        dispute_ledger,
+        duplicate_captures,
     )
 
     reconciliation = providers.Singleton(

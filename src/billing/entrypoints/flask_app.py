@@ -26,6 +26,7 @@ from .logging_json import (
 )
 from .settings import Settings
 from .views import (
+    admin_disputes,
     admin_webhooks,
     checkout,
     customers,
@@ -55,6 +56,7 @@ BLUEPRINTS = (
     customers,
     webhooks,
     admin_webhooks,
+    admin_disputes,  # money lifecycle (issue 17)
     pages,
     metrics,
     openapi,

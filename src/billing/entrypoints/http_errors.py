@@ -1,6 +1,7 @@
 """Every error as JSON ``{code, message, details, retryable}``: one table from error to status.
 
-Werkzeug's own HTTP errors (404, 405, 413 …) are answered in the same shape instead of HTML.
+Werkzeug's own HTTP errors (404, 405, 413 …) are answered in the same shape instead of HTML. An
+error that knows when to ask again (``retry_after``) says so in ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _STATUS: tuple[tuple[type[e.BillingError], int], ...] = (
     (AdminRequired, 403),
     (e.NotFound, 404),
     (e.DuplicateRecord, 409),
+    (e.DocumentNotRendered, 409),
     (e.InvalidInput, 400),
     (e.CurrencyMismatch, 400),
     (e.UnknownCurrency, 400),
@@ -66,7 +68,10 @@ def error_response(error: e.BillingError) -> tuple[Response, int]:
         "details": _json_safe(error.details),
         "retryable": error.retryable,
     }
-    return jsonify(body), status_of(error)
+    response = jsonify(body)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response, status_of(error)
 
 
 def http_error(error: HTTPException) -> tuple[Response, int]:

@@ -96,6 +96,10 @@ class Settings:
     sandbox_shuffle_deliveries: bool = False
     sandbox_delivery_delay_ms: int = 0
     sandbox_failure_percent: int = 0
+    # -- money lifecycle (issue 17) -------------------------------------------------------------
+    #: A second payment captured for an order already paid: ``refund`` it automatically
+    #: (key ``re:dup:{payment_id}``), or only ``flag`` it (recorded, logged, counted).
+    duplicate_capture: str = "refund"
 
     @property
     def jobs_inline(self) -> bool:
@@ -146,4 +150,8 @@ class Settings:
             sandbox_shuffle_deliveries=_flag(env, "BILLING_SANDBOX_SHUFFLE_DELIVERIES", False),
             sandbox_delivery_delay_ms=_int(env, "BILLING_SANDBOX_DELIVERY_DELAY_MS", 0, 0, 60_000),
             sandbox_failure_percent=_int(env, "BILLING_SANDBOX_FAILURE_PERCENT", 0, 0, 100),
+            # -- money lifecycle (issue 17) ---------------------------------------------------
+            duplicate_capture=_choice(
+                env, "BILLING_DUPLICATE_CAPTURE", "refund", {"refund", "flag"}
+            ),
         )

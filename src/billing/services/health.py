@@ -1,6 +1,8 @@
 """What ``/billing/health/`` reports: the toggle, the database, the provider, the webhook journal.
 
-Nothing secret is ever part of the report: only whether secrets are configured.
+``ok``; ``degraded`` while webhook events are ``failed`` (an amount mismatch waits for a person;
+other failures until their redelivery succeeds); ``unavailable`` when the database cannot be
+reached. Nothing secret is ever part of the report: only whether secrets are configured.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import attrs
 from billing import __version__
 from billing.domain.errors import BillingError, StorageUnavailable
 from billing.domain.outbox import WAITING, OutboxStatus
-from billing.domain.webhook import WebhookStats
+from billing.domain.webhook import WebhookStats, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWorkFactory
@@ -41,8 +43,17 @@ class HealthReport:
     version: str = __version__
 
     @property
+    def failed_webhooks(self) -> int | None:
+        """Journaled events that failed (None when the database did not answer)."""
+        if self.webhooks is None:
+            return None
+        return self.webhooks.by_status.get(str(WebhookStatus.FAILED), 0)
+
+    @property
     def status(self) -> str:
-        return "ok" if self.database_ok else "unavailable"
+        if not self.database_ok:
+            return "unavailable"
+        return "degraded" if self.failed_webhooks else "ok"
 
 
 @attrs.frozen

@@ -1,5 +1,6 @@
 """``GET /billing/health/``: always served, even when billing is disabled; 503 when the
-database cannot be reached."""
+database cannot be reached, or while webhook events are failed (``degraded``: the same report,
+``webhooks.failed`` says how many)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def health_json(report: HealthReport) -> dict[str, Any]:
         },
         "webhooks": {
             "by_status": webhooks.by_status if webhooks else {},
+            "failed": report.failed_webhooks,
             "oldest_unprocessed_age_s": report.oldest_unprocessed_age_s,
             "last_received_at": (
                 webhooks.last_received_at.isoformat()
@@ -44,4 +46,4 @@ def health_json(report: HealthReport) -> dict[str, Any]:
 @inject
 def health(service: HealthService = Provide[Container.health]) -> tuple[Response, int]:
     report = service.report()
-    return jsonify(health_json(report)), 200 if report.database_ok else 503
+    return jsonify(health_json(report)), 200 if report.status == "ok" else 503

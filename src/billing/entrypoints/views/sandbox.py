@@ -11,6 +11,8 @@
   answers the Stripe object (a declined card: 402 ``payment_declined``).
 - ``POST /billing/sandbox/api/deliver``: send the events still undelivered, now.
 - ``GET /billing/sandbox/api/objects/<id>``: any sandbox object as Stripe JSON.
+
+An id the sandbox does not know answers 404 ``resource_missing`` on every one of them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from billing.adapters.sandbox import PageRefused, SandboxPaymentProvider, WebhookDeliverer
+from billing.adapters.sandbox import (
+    NoSuchObject,
+    PageRefused,
+    SandboxPaymentProvider,
+    WebhookDeliverer,
+)
 from billing.domain.errors import InvalidInput, PaymentDeclined, ProviderRejected
 from billing.ports.payments import PaymentProvider
 
@@ -62,6 +69,13 @@ def _body(kind: type[T]) -> T:
 
 def _fields(kind: type[Any]) -> str:
     return ", ".join(field.name for field in attrs.fields(kind))
+
+
+@blueprint.errorhandler(NoSuchObject)
+def _no_such_object(error: NoSuchObject) -> tuple[Response, int]:
+    """An id the sandbox does not know is the caller's mistake (404), not the provider's."""
+    body = {"code": error.code, "message": error.message, "details": {}, "retryable": False}
+    return jsonify(body), 404
 
 
 def _sandbox(provider: PaymentProvider) -> SandboxPaymentProvider:
