@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
@@ -240,3 +241,36 @@ def test_racing_deliveries_of_a_second_capture_refund_it_once(postgres_only: Inb
     assert capture.payment_id == second
     assert len(inbox.stripe.refunds) == 1
     assert inbox.order(order_id).provider_payment_id == first
+
+
+def test_a_mismatch_is_listed_failed_and_the_command_line_replays_it_once_corrected(
+    sqlite_only: Inbox, tmp_path: Path
+) -> None:
+    inbox = sqlite_only
+    order_id, payment_id = inbox.checkout()
+    mismatched = inbox.payment_succeeded(payment_id, amount=TOTAL + 100)
+    answer = inbox.deliver(mismatched)
+    env = inbox.cli_environment(tmp_path / "media")
+    runner = CliRunner()
+
+    failed = runner.invoke(main, ["webhooks", "list", "--status", "failed"], env=env)
+    degraded = inbox.client.get("/billing/health/")
+    with inbox.uow_factory() as uow:  # the operator corrects the order's price
+        order = uow.lock_order(order_id)
+        first, *rest = order.items
+        order.items = (attrs.evolve(first, unit_amount=first.unit_amount + 100), *rest)
+        uow.orders.save(order)
+        uow.commit()
+    replayed = runner.invoke(main, ["webhooks", "replay", mismatched["id"]], env=env)
+    healthy = inbox.client.get("/billing/health/")
+
+    assert (answer.status_code, answer.json["code"]) == (200, "amount_mismatch")  # type: ignore[index]
+    [line, total] = failed.output.splitlines()
+    assert line.split("\t")[:3] == [mismatched["id"], "payment_intent.succeeded", "failed"]
+    assert "amount_mismatch" in line
+    assert total == "1 event(s)"
+    assert (degraded.status_code, degraded.json["status"]) == (503, "degraded")  # type: ignore[index]
+    assert (replayed.exit_code, replayed.output) == (0, f"{mismatched['id']}\tprocessed\t-\n")
+    paid = inbox.order(order_id)
+    assert (paid.status, paid.amount_paid) == (OrderStatus.PAID, TOTAL + 100)
+    assert (healthy.status_code, healthy.json["status"]) == (200, "ok")  # type: ignore[index]
