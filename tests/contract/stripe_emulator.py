@@ -3,9 +3,10 @@
 Every object it returns starts as a copy of Stripe's official example object
 (``tests/fixtures/stripe/fixtures3.json``) with the fields a request sets overridden, the way
 Stripe fills them. It keeps what the provider contract relies on: idempotency keys (same key
-and parameters → same object, same key with other parameters → ``idempotency_error``),
-refund limits, PaymentIntent and Checkout Session statuses. It also builds and signs webhook
-events the way Stripe does.
+and parameters → same object, same key with other parameters → ``idempotency_error``; like
+Stripe, a key is forgotten 24 hours after its first use), refund limits, PaymentIntent and
+Checkout Session statuses, and the Search API on ``metadata['order_id']``. It also builds and
+signs webhook events the way Stripe does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import copy
 import functools
 import itertools
 import json
+import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +31,10 @@ from billing.ports.clock import Clock
 
 API_BASE = "https://api.stripe.com"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stripe" / "fixtures3.json"
+#: Stripe keeps an idempotency key for 24 hours; a later request with it is a new request.
+KEY_LIFETIME = timedelta(hours=24)
+#: The one search query the adapter sends: ``metadata['order_id']:'ord_…'``.
+_ORDER_QUERY = re.compile(r"^metadata\['order_id'\]:'(?P<order_id>(?:[^'\\]|\\.)*)'$")
 
 
 @functools.cache
@@ -87,14 +94,17 @@ class StripeEmulator:
     def __init__(self, router: respx.MockRouter, clock: Clock) -> None:
         self._clock = clock
         self._serial = itertools.count(1)
-        self._by_key: dict[tuple[str, str], tuple[dict[str, str], dict[str, Any]]] = {}
+        self._by_key: dict[tuple[str, str], tuple[dict[str, str], dict[str, Any], datetime]] = {}
         self.intents: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
         self.session_intent_metadata: dict[str, dict[str, str]] = {}
+        self.searches: list[str] = []
         pi = r"/v1/payment_intents/(?P<object_id>[^/]+)"
         cs = r"/v1/checkout/sessions/(?P<object_id>[^/]+)"
         router.post("/v1/payment_intents").mock(side_effect=self._create_intent)
+        # Before the retrieve route, which would take "search" for an id.
+        router.get("/v1/payment_intents/search").mock(side_effect=self._search_intents)
         router.get(path__regex=rf"^{pi}$").mock(side_effect=self._get_intent)
         router.post(path__regex=rf"^{pi}/cancel$").mock(side_effect=self._cancel_intent)
         router.post("/v1/checkout/sessions").mock(side_effect=self._create_session)
@@ -124,8 +134,11 @@ class StripeEmulator:
     def _idempotent(self, request: httpx.Request, create: Any) -> httpx.Response:
         params = form(request)
         key = (request.url.path, request.headers.get("Idempotency-Key", ""))
+        now = self._clock.now()
+        if key in self._by_key and now - self._by_key[key][2] >= KEY_LIFETIME:
+            del self._by_key[key]  # forgotten, as Stripe forgets it
         if key[1] and key in self._by_key:
-            known, answer = self._by_key[key]
+            known, answer, _ = self._by_key[key]
             if known != params:
                 return _error(
                     400,
@@ -138,7 +151,7 @@ class StripeEmulator:
         if isinstance(result, httpx.Response):
             return result
         if key[1]:
-            self._by_key[key] = (params, copy.deepcopy(result))
+            self._by_key[key] = (params, copy.deepcopy(result), now)
         return httpx.Response(200, json=result)
 
     def _new_intent(self, amount: int, currency: str, metadata: dict[str, str]) -> dict[str, Any]:
@@ -169,6 +182,30 @@ class StripeEmulator:
             return intent
 
         return self._idempotent(request, create)
+
+    def _search_intents(self, request: httpx.Request) -> httpx.Response:
+        """``GET /v1/payment_intents/search``: only ``metadata['order_id']:'…'`` is understood."""
+        query = form(request).get("query", "")
+        match = _ORDER_QUERY.match(query)
+        if match is None:
+            return _error(400, "invalid_request_error", f"unsupported query: {query!r}")
+        order_id = re.sub(r"\\(.)", r"\1", match["order_id"])
+        found = [
+            intent
+            for intent in reversed(self.intents.values())  # newest first, as Stripe sorts
+            if intent.get("metadata", {}).get("order_id") == order_id
+        ]
+        self.searches.append(query)
+        return httpx.Response(
+            200,
+            json={
+                "object": "search_result",
+                "data": found,
+                "has_more": False,
+                "next_page": None,
+                "url": "/v1/payment_intents/search",
+            },
+        )
 
     def _get_intent(self, request: httpx.Request, object_id: str) -> httpx.Response:
         if object_id not in self.intents:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from sqlalchemy import Engine
 
@@ -19,6 +20,9 @@ from billing.adapters.memory import MemoryUnitOfWorkFactory
 from billing.adapters.sql import SqlUnitOfWorkFactory
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
+from billing.domain.dispute import Dispute
+from billing.domain.dispute_status import DisputeStatus
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import (
     InvalidInput,
@@ -190,7 +194,7 @@ def test_save_stores_changes_and_appended_transitions(uow_factory: UnitOfWorkFac
     with uow_factory() as uow:
         order = uow.lock_order("ord_1")
         order.mark_paid(Money(4400, "EUR"), "pi_1", "event:evt_1", later)
-        order.disputed = True
+        order.disputed, order.amount_disputed_lost = True, 1200
         uow.orders.save(order)
         uow.commit()
 
@@ -374,6 +378,88 @@ def test_entitlements_round_trip_and_follow_a_merge(uow_factory: UnitOfWorkFacto
     assert [(e.id, e.active) for e in merged] == [("ent_1", True), ("ent_2", False)]
 
 
+# -- disputes and duplicate captures ----------------------------------------------------------
+
+
+def a_dispute(dispute_id: str, status: DisputeStatus, **changes: object) -> Dispute:
+    fields: dict[str, object] = {
+        "id": dispute_id,
+        "order_id": "ord_1",
+        "amount": 4400,
+        "currency": "EUR",
+        "status": status,
+        "opened_at": NOW,
+        "updated_at": NOW,
+        "reason": "fraudulent",
+    }
+    fields.update(changes)
+    return Dispute(**fields)  # type: ignore[arg-type]
+
+
+def test_disputes_round_trip_and_list_the_soonest_due_first(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    later, soon = NOW + timedelta(days=9), NOW + timedelta(days=2)
+    due_later = a_dispute("dp_later", DisputeStatus.NEEDS_RESPONSE, evidence_due_by=later)
+    due_soon = a_dispute("dp_soon", DisputeStatus.UNDER_REVIEW, evidence_due_by=soon)
+    no_date = a_dispute("dp_inquiry", DisputeStatus.WARNING_NEEDS_RESPONSE)
+    lost = a_dispute("dp_lost", DisputeStatus.LOST, closed_at=NOW, opened_at=NOW - timedelta(1))
+    stored(uow_factory, an_order())
+    with uow_factory() as uow:
+        for dispute in (due_later, lost, no_date, due_soon):
+            uow.disputes.add(dispute)
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert uow.disputes.find("dp_soon") == due_soon
+        assert uow.disputes.find("dp_missing") is None
+        assert [d.id for d in uow.disputes.list(open_only=True)] == [
+            "dp_soon",
+            "dp_later",
+            "dp_inquiry",
+        ]
+        assert [d.id for d in uow.disputes.list(limit=2)] == ["dp_soon", "dp_later"]
+        assert [d.id for d in uow.disputes.list_for_order("ord_1")] == [
+            "dp_lost",
+            "dp_inquiry",
+            "dp_later",
+            "dp_soon",
+        ]
+        assert uow.disputes.count_open() == 3
+        closing = uow.disputes.find("dp_soon")
+        assert closing is not None
+        closing.status, closing.closed_at = DisputeStatus.WON, NOW + timedelta(days=1)
+        uow.disputes.save(closing)
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert uow.disputes.find("dp_soon") == closing
+        assert uow.disputes.count_open() == 2
+
+
+def test_a_dispute_and_a_duplicate_capture_are_recorded_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    capture = DuplicateCapture("pi_2", "ord_1", 4400, "EUR", NOW, "event:evt_2", "ref_1")
+    stored(uow_factory, an_order(), a_refund(extra_payment_id="pi_2"))
+    with uow_factory() as uow:
+        uow.disputes.add(a_dispute("dp_1", DisputeStatus.NEEDS_RESPONSE))
+        uow.duplicate_captures.add(capture)
+        uow.commit()
+
+    with uow_factory() as uow:
+        with pytest.raises(InvalidInput):
+            uow.duplicate_captures.add(attrs.evolve(capture, cause="event:evt_3"))
+        with pytest.raises(InvalidInput):
+            uow.disputes.add(a_dispute("dp_1", DisputeStatus.LOST))
+        with pytest.raises(InvalidInput):  # one refund per extra payment
+            uow.refunds.add(a_refund("ref_2", extra_payment_id="pi_2"))
+        assert uow.duplicate_captures.find("pi_2") == capture
+        assert uow.duplicate_captures.find("pi_1") is None
+        assert uow.duplicate_captures.list_for_order("ord_1") == [capture]
+        assert uow.refunds.get("ref_1").extra_payment_id == "pi_2"
+
+
 # -- invoices ---------------------------------------------------------------------------------
 
 
@@ -411,6 +497,7 @@ def test_invoice_artifacts_round_trip(uow_factory: UnitOfWorkFactory) -> None:
         assert uow.invoices.find("ord_1", DocumentKind.INVOICE) == invoice
         assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, "ref_1") == credit
         assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE) is None
+        assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, "ref_1", "dp_1") is None
         assert uow.invoices.find("ord_2", DocumentKind.INVOICE) is None
         with pytest.raises(InvoiceNotFound):
             uow.invoices.get("doc_missing")
@@ -424,6 +511,34 @@ def test_invoice_artifacts_round_trip(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         assert uow.invoices.list_for_order("ord_1") == [credit, rendered]
         assert uow.invoices.list_all() == [credit, rendered]
+
+
+def test_documents_are_found_by_their_refund_or_their_dispute(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    refund_note = an_invoice(
+        "doc_1", "CN-2026-000001", kind=DocumentKind.CREDIT_NOTE, refund_id="ref_1"
+    )
+    dispute_note = an_invoice(
+        "doc_2", "CN-2026-000002", kind=DocumentKind.CREDIT_NOTE, dispute_id="dp_1"
+    )
+    cancellation = an_invoice(
+        "doc_3", "INV-2026-000002", kind=DocumentKind.CREDIT_NOTE_CANCELLATION, refund_id="ref_1"
+    )
+    stored(uow_factory, an_order(), a_refund())
+    with uow_factory() as uow:
+        uow.disputes.add(a_dispute("dp_1", DisputeStatus.LOST))
+        for artifact in (refund_note, dispute_note, cancellation):
+            uow.invoices.add(artifact)
+        uow.commit()
+
+    with uow_factory() as uow:
+        find = uow.invoices.find
+        assert find("ord_1", DocumentKind.CREDIT_NOTE, "ref_1") == refund_note
+        assert find("ord_1", DocumentKind.CREDIT_NOTE, dispute_id="dp_1") == dispute_note
+        assert find("ord_1", DocumentKind.CREDIT_NOTE_CANCELLATION, "ref_1") == cancellation
+        assert find("ord_1", DocumentKind.CREDIT_NOTE) is None
+        assert find("ord_1", DocumentKind.CREDIT_NOTE, dispute_id="dp_2") is None
 
 
 def test_an_invoice_number_is_used_once(uow_factory: UnitOfWorkFactory) -> None:

@@ -8,13 +8,10 @@ events are Stripe's example objects carrying those orders' ids, signed by stripe
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable
 
 import pytest
 from dependency_injector import providers
-from sqlalchemy import Engine
-from tests.contract.sql_backends import migrated_sqlite_template, postgres_schema
 from tests.contract.stripe_emulator import stripe_fixture
 from tests.integration.webhook_inbox_app import (
     ADMIN,
@@ -24,8 +21,6 @@ from tests.integration.webhook_inbox_app import (
     Event,
     Inbox,
     metric,
-    postgres_inbox,
-    sqlite_inbox,
 )
 
 from billing.domain.errors import OrderNotFound
@@ -45,29 +40,6 @@ EVENTS = ("paid", "partial_refund", "full_refund", "stale_failure")
 PERMUTATIONS = list(itertools.permutations(EVENTS))
 #: PostgreSQL runs a few arrival orders: in order, reversed, refunds first, failure last.
 POSTGRES_PERMUTATIONS = [PERMUTATIONS[i] for i in (0, 23, 17, 6)]
-
-
-@pytest.fixture(scope="module")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return migrated_sqlite_template(tmp_path_factory.mktemp("webhook-inbox"))
-
-
-@pytest.fixture(scope="module")
-def postgres_engine(postgres_url: str) -> Iterator[Engine]:
-    with postgres_schema(postgres_url) as engine:
-        yield engine
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def inbox(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Inbox]:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        engine: Engine = request.getfixturevalue("postgres_engine")
-        with postgres_inbox(url, engine) as made:
-            yield made
-    else:
-        with sqlite_inbox(tmp_path, sqlite_template) as made:
-            yield made
 
 
 def _transitions(order: Order) -> list[OrderStatus]:
@@ -291,8 +263,10 @@ def test_a_payment_that_does_not_match_the_order_fails_and_is_counted(
 
     answer = inbox.deliver(event)
 
-    assert answer.status_code == 503
+    # 200: Stripe's retries could only fail again; the journal and health keep it in sight.
+    assert answer.status_code == 200
     assert (answer.json["outcome"], answer.json["code"]) == ("failed", "amount_mismatch")
+    assert answer.json["retryable"] is False
     failed = inbox.webhook_event(event["id"])
     assert failed.status is WebhookStatus.FAILED
     assert str(failed.last_error).startswith("amount_mismatch: ")

@@ -105,12 +105,25 @@ class Inbox:
         self.uow_factory: UnitOfWorkFactory = self.container.uow_factory()
         self.app = create_app(container=self.container)
         self.client: FlaskClient = self.app.test_client()
+        self.router = router
         self.stripe = StripeEmulator(router, self.clock)
         self._serial = itertools.count(1)
         with self.uow_factory() as uow:
             for product in PRODUCTS:
                 uow.catalog.put(product)
             uow.commit()
+
+    def cli_environment(self, media_root: Path) -> dict[str, str]:
+        """What an operator's shell holds for the ``billing`` command to reach this database."""
+        return {
+            "BILLING_DATABASE_URL": str(self.container.settings().database_url),
+            "BILLING_STORAGE": "sql",
+            "BILLING_PAYMENT_PROVIDER": "stripe",
+            "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+            "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "BILLING_SECRET_KEY": self.container.settings().secret_key,
+            "BILLING_MEDIA_ROOT": str(media_root),
+        }
 
     def close(self) -> None:
         shutdown(self.container)  # the inline relay's thread would outlive the schema

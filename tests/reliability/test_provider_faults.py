@@ -176,6 +176,48 @@ def test_stripe_python_retries_a_network_fault_itself_with_the_same_key(
     shop.container.unwire()
 
 
+def test_a_checkout_retried_after_stripe_forgot_its_key_finds_its_payment_intent(
+    faulty: tuple[StripeShop, FaultyStripe],
+) -> None:
+    shop, stripe = faulty
+    stripe.faults.append(FAULTS["timeout-after-create"])
+    failed = shop.checkout(key=KEY, email="guest@example.com")
+    assert failed.status_code == 503
+    [made] = stripe.intents  # Stripe has it; we never learned its id
+    shop.clock.advance(hours=25)  # Stripe keeps an idempotency key for 24 hours
+
+    retried = shop.checkout(key=KEY, email="guest@example.com")
+
+    assert retried.status_code == 201, retried.json
+    assert retried.json is not None
+    assert retried.json["payment"]["id"] == made
+    assert list(stripe.intents) == [made]  # found by the order id it carries, not made again
+    assert len(shop.intent_requests()) == 1
+    order_id = retried.json["order"]["id"]
+    assert stripe.searches == [f"metadata['order_id']:'{order_id}'"]
+    [attempt] = shop.tables().payment_attempts.values()
+    assert (attempt.provider_payment_id, attempt.error_code) == (made, None)
+    paid = shop.pay(made)
+    assert (paid.status_code, paid.json["outcome"]) == (200, "processed")  # type: ignore[index]
+
+
+def test_the_emulator_forgets_a_key_after_24_hours_as_stripe_does(
+    faulty: tuple[StripeShop, FaultyStripe],
+) -> None:
+    shop, stripe = faulty
+    order_id, _, first = shop.guest_order()
+    order = shop.tables().orders[order_id]
+    provider = shop.container.payment_provider()
+    shop.clock.advance(hours=23, minutes=59)
+    same = provider.create_payment_intent(order, f"pi:{order.idempotency_key}")
+    shop.clock.advance(minutes=2)
+    forgotten = provider.create_payment_intent(order, f"pi:{order.idempotency_key}")
+
+    assert same.id == first
+    assert forgotten.id != first  # what the search above guards against
+    assert len(stripe.intents) == 2
+
+
 class Crash(BaseException):
     """The process dies: nothing after this point runs, nothing is committed."""
 

@@ -5,15 +5,21 @@ A hypothesis ``RuleBasedStateMachine`` drives the real services (wired by the re
 on the memory adapters: checkouts by guests and users, payment events delivered late, out of
 order or twice, failed payments, app refunds (some refused by the provider, some lost in an
 outage and retried), refunds made in the provider's dashboard, refunds that fail after they
-succeeded, cancels, expiries and guest→user merges. After every step:
+succeeded, disputes won and lost, a customer charged twice, cancels, expiries and guest→user
+merges. After every step:
 
 - states only move forward (the one way back is a refund that failed after it succeeded), and
   the recorded transitions are append-only;
-- refunded ≤ paid, and the refunded amount is exactly the sum of succeeded refunds;
-- each paid order has exactly one invoice number; numbers have no gaps and no duplicates;
-- each succeeded refund has exactly one credit note (numbered without gaps either);
-- entitlements are active exactly for paid, not fully refunded orders, held by the order's
-  owner (after a merge, the user).
+- refunded ≤ paid, and the refunded amount is exactly the sum of the order's succeeded refunds;
+  what is reserved by refunds plus what disputes took never exceeds what was paid;
+- each paid order has exactly one invoice; the invoice series (invoices and the cancellations
+  of credit notes) has no gaps and no duplicates;
+- each succeeded refund, each lost dispute has exactly one credit note (numbered without gaps
+  either), each credit note whose refund then failed exactly one cancellation;
+- the books balance: for every order, its documents add up to what it still holds;
+- a second capture is given back once, in full, and never counts as the order's money;
+- entitlements are active exactly for paid, not fully refunded orders that lost no dispute,
+  held by the order's owner (after a merge, the user).
 """
 
 from __future__ import annotations
@@ -45,12 +51,14 @@ from billing.adapters.memory import (
 )
 from billing.adapters.memory.database import Tables
 from billing.domain.catalog import Product
+from billing.domain.dispute_status import DisputeStatus
 from billing.domain.entitlement import entitlement_keys
 from billing.domain.errors import BillingError, ProviderRejected, ProviderUnavailable
 from billing.domain.invoice import DocumentKind, DocumentNumber
 from billing.domain.money import Money
 from billing.domain.order import Customer
 from billing.domain.payment import PaymentMode
+from billing.domain.refund import RESERVING
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import (
     ENTITLED_STATES,
@@ -101,6 +109,7 @@ class OrderLife(RuleBasedStateMachine):
         self.waiting: list[Delivery] = []  # sent by the provider, not delivered yet
         self.delivered: list[Delivery] = []
         self.history: dict[str, list[OrderTransition]] = {}
+        self.twice: dict[str, str] = {}  # order id → its second payment
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -231,6 +240,43 @@ class OrderLife(RuleBasedStateMachine):
         refund = self.provider.report_refund(succeeded[n % len(succeeded)], RefundStatus.FAILED)
         self._send(self.events.refund_updated(refund.id), now)
 
+    def _paid_at_provider(self) -> list[str]:
+        return sorted(
+            payment_id
+            for payment_id in self.payments.values()
+            if self.provider.payments[payment_id].status == "succeeded"
+        )
+
+    @precondition(lambda self: self._paid_at_provider())
+    @rule(n=pick, status=st.sampled_from(sorted(DisputeStatus)), now=st.booleans())
+    def cardholder_disputes(self, n: int, status: DisputeStatus, now: bool) -> None:
+        """A dispute of the whole payment (one per payment, at whatever step it has reached)."""
+        paid = self._paid_at_provider()
+        payment_id = paid[n % len(paid)]
+        taken = sum(
+            r.amount.amount
+            for r in self.provider.refunds.values()
+            if r.payment_id == payment_id and r.status in RESERVING
+        )
+        if taken:  # Stripe disputes what is still held; keep the rule simple: untouched ones
+            return
+        delivery = self.events.dispute(payment_id, status, dispute_id=f"dp_{payment_id}")
+        self._send(delivery, now)
+
+    @precondition(lambda self: self._paid_at_provider())
+    @rule(n=pick, now=st.booleans())
+    def customer_pays_twice(self, n: int, now: bool) -> None:
+        """A second PaymentIntent of an order, made and paid (once per order here)."""
+        paid = self._paid_at_provider()
+        payment_id = paid[n % len(paid)]
+        order_id = self.provider.orders_by_payment[payment_id]
+        if order_id in self.twice:
+            return
+        order = self._tables().orders[order_id]
+        second = self.provider.create_payment_intent(order, f"pi:twice:{order_id}")
+        self.twice[order_id] = second.id
+        self._send(self.events.payment_succeeded(second.id), now)
+
     @precondition(lambda self: self.payments)
     @rule(n=pick)
     def customer_cancels(self, n: int) -> None:
@@ -268,7 +314,9 @@ class OrderLife(RuleBasedStateMachine):
     def refunded_never_exceeds_paid(self) -> None:
         tables = self._tables()
         for order in tables.orders.values():
-            refunds = [r for r in tables.refunds.values() if r.order_id == order.id]
+            refunds = [
+                r for r in tables.refunds.values() if r.order_id == order.id and r.of_the_order
+            ]
             succeeded = sum(r.amount for r in refunds if r.status is RefundStatus.SUCCEEDED)
             held = sum(
                 r.amount
@@ -277,7 +325,7 @@ class OrderLife(RuleBasedStateMachine):
             )
             assert 0 <= order.amount_refunded <= order.amount_paid
             assert order.amount_refunded == succeeded
-            assert held <= order.amount_paid
+            assert held + order.amount_disputed_lost <= order.amount_paid
             assert order.amount_paid == (order.total.amount if order.status in PAID_STATES else 0)
 
     @invariant()
@@ -288,21 +336,66 @@ class OrderLife(RuleBasedStateMachine):
         paid = {o.id for o in tables.orders.values() if o.status in PAID_STATES}
         assert set(per_order) == paid
         assert all(count == 1 for count in per_order.values())
-        numbers = sorted(DocumentNumber.parse(d.number).sequence for d in invoices)
-        assert numbers == list(range(1, len(invoices) + 1))
+        series = [d for d in tables.invoices.values() if d.number.startswith("INV-")]
+        numbers = sorted(DocumentNumber.parse(d.number).sequence for d in series)
+        assert numbers == list(range(1, len(series) + 1))
 
     @invariant()
     def a_credit_note_per_succeeded_refund(self) -> None:
         tables = self._tables()
         notes = [d for d in tables.invoices.values() if d.kind is DocumentKind.CREDIT_NOTE]
-        per_refund = Counter(d.refund_id for d in notes)
-        assert all(count == 1 for count in per_refund.values())
+        per_refund = Counter(d.refund_id for d in notes if d.dispute_id is None)
+        per_dispute = Counter(d.dispute_id for d in notes if d.dispute_id is not None)
+        assert all(count == 1 for count in [*per_refund.values(), *per_dispute.values()])
         for refund in tables.refunds.values():
-            if refund.status is RefundStatus.SUCCEEDED:
+            if refund.status is RefundStatus.SUCCEEDED and refund.of_the_order:
                 assert per_refund[refund.id] == 1, refund
+            if not refund.of_the_order:
+                assert per_refund[refund.id] == 0, "nothing was invoiced for a second capture"
         assert set(per_refund) <= set(tables.refunds)
+        lost = {d.id for d in tables.disputes.values() if d.lost}
+        assert set(per_dispute) == lost
         numbers = sorted(DocumentNumber.parse(d.number).sequence for d in notes)
         assert numbers == list(range(1, len(notes) + 1))
+        canceled = Counter(
+            d.refund_id
+            for d in tables.invoices.values()
+            if d.kind is DocumentKind.CREDIT_NOTE_CANCELLATION
+        )
+        assert all(count == 1 for count in canceled.values())
+        for refund_id in canceled:
+            assert per_refund[refund_id] == 1
+            assert tables.refunds[refund_id].status in (RefundStatus.FAILED, RefundStatus.CANCELED)
+
+    @invariant()
+    def the_books_balance(self) -> None:
+        tables = self._tables()
+        invoices = self.container.invoices()
+        for order in tables.orders.values():
+            documents = [d for d in tables.invoices.values() if d.order_id == order.id]
+            booked = sum(invoices.document(d.id).booked for d in documents)
+            held = order.amount_paid - order.amount_refunded - order.amount_disputed_lost
+            assert booked == held, (order.id, booked, held)
+
+    @invariant()
+    def a_second_capture_is_given_back_once(self) -> None:
+        tables = self._tables()
+        extra = {r.id: r for r in tables.refunds.values() if not r.of_the_order}
+        for capture in tables.duplicate_captures.values():
+            order = tables.orders[capture.order_id]
+            assert capture.payment_id != order.provider_payment_id
+            assert capture.refund_id is not None
+            refund = extra[capture.refund_id]
+            assert (refund.extra_payment_id, refund.amount) == (capture.payment_id, capture.amount)
+            [at_provider] = [
+                r for r in self.provider.refunds.values() if r.payment_id == capture.payment_id
+            ]
+            assert at_provider.amount.amount == capture.amount  # once, in full
+            # Succeeded, or failed later at the provider (then logged for a person to handle).
+            assert refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
+            if refund.status is RefundStatus.FAILED:
+                assert at_provider.status is RefundStatus.FAILED
+        assert len(extra) == len(tables.duplicate_captures)
 
     @invariant()
     def entitlements_for_paid_orders_of_their_owner(self) -> None:
@@ -310,7 +403,8 @@ class OrderLife(RuleBasedStateMachine):
         for order in tables.orders.values():
             held = [e for e in tables.entitlements.values() if e.order_id == order.id]
             active = {e.key for e in held if e.active}
-            expected = set(entitlement_keys(order)) if order.status in ENTITLED_STATES else set()
+            entitled = order.status in ENTITLED_STATES and not order.lost_a_dispute
+            expected = set(entitlement_keys(order)) if entitled else set()
             assert active == expected, (order.status, active, expected)
             assert all(e.customer == order.customer for e in held)
 
@@ -319,6 +413,12 @@ class OrderLife(RuleBasedStateMachine):
         statuses = Counter(str(order.status) for order in tables.orders.values())
         for status in statuses:
             event(f"ended with a {status} order")
+        if tables.duplicate_captures:
+            event("a second capture was given back")
+        if any(d.lost for d in tables.disputes.values()):
+            event("a dispute was lost")
+        if any(d.kind is DocumentKind.CREDIT_NOTE_CANCELLATION for d in tables.invoices.values()):
+            event("a credit note was canceled")
         self.container.unwire()
 
 

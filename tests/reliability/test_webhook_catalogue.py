@@ -22,6 +22,7 @@ import attrs
 import pytest
 import respx
 
+from billing.domain.invoice import DocumentKind
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
 from billing.services.webhooks import PROCESSED_METRIC
@@ -318,14 +319,15 @@ JOURNALED = {
         "ignored",
         "not_handled",
     ),
+    # Failed for good: answered 200 (a redelivery fails the same way), replayed by a person.
     "amount-mismatch": Journaled(
         lambda p: p.paid_body(amount_received=CART_TOTAL - 1, amount=CART_TOTAL - 1),
-        503,
+        200,
         "failed",
         "amount_mismatch",
     ),
     "currency-mismatch": Journaled(
-        lambda p: p.paid_body(currency="usd"), 503, "failed", "amount_mismatch"
+        lambda p: p.paid_body(currency="usd"), 200, "failed", "amount_mismatch"
     ),
     "unknown-order": Journaled(
         lambda p: p.paid_body(metadata={"order_id": "ord_we_never_made"}),
@@ -510,7 +512,14 @@ def test_a_refund_failing_after_it_succeeded_gives_the_money_and_entitlements_ba
     assert (str(refund.status), refund.failure_reason) == ("failed", "expired_or_canceled_card")
     assert all(e.active for e in after.entitlements.values())
     assert len(after.entitlements) == 2
-    assert after.invoices == refunded.invoices  # the credit note stays: documents are kept
+    # Documents are kept: the credit note stays, and an invoice-series document cancels it.
+    assert {k: v for k, v in after.invoices.items() if k in refunded.invoices} == refunded.invoices
+    [cancellation] = [d for k, d in after.invoices.items() if k not in refunded.invoices]
+    assert (cancellation.kind, cancellation.number, cancellation.refund_id) == (
+        DocumentKind.CREDIT_NOTE_CANCELLATION,
+        "INV-2026-000002",
+        refund.id,
+    )
 
 
 # -- secret rotation ---------------------------------------------------------------------------

@@ -33,8 +33,9 @@ def entitlement_keys(order: Order) -> list[str]:
 
 
 def should_hold(order: Order) -> bool:
-    """Entitlements exist exactly while the order is paid and not fully refunded."""
-    return order.status in ENTITLED_STATES
+    """Entitlements exist exactly while the order is paid, not fully refunded, and has lost no
+    dispute (a chargeback the bank decided for the cardholder takes back what it bought)."""
+    return order.status in ENTITLED_STATES and not order.lost_a_dispute
 
 
 def owned_by_guest(customer: Customer, email: str) -> bool:

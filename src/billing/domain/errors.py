@@ -11,6 +11,8 @@ class BillingError(Exception):
     code: ClassVar[str] = "billing_error"
     #: True when the same call may succeed later (provider or database hiccup).
     retryable: ClassVar[bool] = False
+    #: Seconds a caller should wait before trying again (an HTTP ``Retry-After``), if known.
+    retry_after: ClassVar[int | None] = None
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -67,6 +69,14 @@ class WebhookEventNotFound(NotFound):
     code = "webhook_event_not_found"
 
 
+class DocumentNotRendered(BillingError):
+    """A numbered document whose files are still being rendered: ask again in a moment."""
+
+    code = "document_not_rendered"
+    retryable = True
+    retry_after = 2
+
+
 class OrderNotPayable(BillingError):
     code = "order_not_payable"
 
@@ -108,6 +118,12 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderRejected(ProviderError):
     code = "provider_rejected"
+
+
+class PaymentNotCancelable(ProviderRejected):
+    """The provider refuses to cancel a payment that succeeded (or is being processed)."""
+
+    code = "payment_not_cancelable"
 
 
 class IdempotencyKeyReused(ProviderRejected):

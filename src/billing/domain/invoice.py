@@ -13,10 +13,24 @@ from billing.domain.errors import InvalidInput
 
 class DocumentKind(StrEnum):
     INVOICE = "invoice"
+    #: Money given back: a refund that succeeded, or a dispute lost.
     CREDIT_NOTE = "credit_note"
+    #: Cancels a credit note whose refund failed after it had succeeded (the money came back):
+    #: numbered in the invoice series, since numbered documents are never deleted.
+    CREDIT_NOTE_CANCELLATION = "credit_note_cancellation"
 
 
-SERIES_PREFIX = {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+SERIES_PREFIX = {
+    DocumentKind.INVOICE: "INV",
+    DocumentKind.CREDIT_NOTE: "CN",
+    DocumentKind.CREDIT_NOTE_CANCELLATION: "INV",
+}
+#: What a document's total does to the money the books say is held.
+BOOKED_SIGN = {
+    DocumentKind.INVOICE: 1,
+    DocumentKind.CREDIT_NOTE: -1,
+    DocumentKind.CREDIT_NOTE_CANCELLATION: 1,
+}
 _NUMBER_TEXT = re.compile(r"(?P<series>[A-Z]+)-(?P<year>[0-9]{4})-(?P<sequence>[0-9]{6})")
 
 
@@ -65,6 +79,8 @@ class InvoiceArtifact:
     pdf_key: str | None = None
     pdf_sha256: str | None = None
     rendered_at: datetime | None = None
+    #: The lost dispute a credit note records (a refund's credit note has ``refund_id``).
+    dispute_id: str | None = None
 
     @property
     def rendered(self) -> bool:
@@ -100,7 +116,12 @@ class InvoiceDocument:
     lines: tuple[DocumentLine, ...]
     total: int
     order_id: str
-    refers_to: str | None = None  # the invoice a credit note corrects
+    refers_to: str | None = None  # the invoice a credit note corrects, the note a cancellation
+
+    @property
+    def booked(self) -> int:
+        """The total with the sign it has in the books (a credit note's is negative)."""
+        return BOOKED_SIGN[self.kind] * self.total
 
 
 @attrs.frozen

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import attrs
 
+from billing.domain.dispute import Dispute, any_open, lost_amount
 from billing.domain.errors import (
     AmountMismatch,
     IllegalTransition,
@@ -100,7 +101,10 @@ class Order:
     provider_payment_id: str | None = None
     amount_paid: int = 0
     amount_refunded: int = 0
+    #: True while a dispute of the order's payment is open.
     disputed: bool = False
+    #: The money lost to the cardholder in disputes the bank decided against us.
+    amount_disputed_lost: int = 0
     #: SHA-256 of the guest's order token (the token itself is only ever shown once).
     access_token_sha256: str | None = None
     transitions: list[OrderTransition] = attrs.Factory(list)
@@ -142,7 +146,19 @@ class Order:
 
     @property
     def refundable(self) -> int:
-        return self.amount_paid - self.amount_refunded
+        """What is still held of the payment: paid, less refunded, less lost to disputes."""
+        return max(0, self.amount_paid - self.amount_refunded - self.amount_disputed_lost)
+
+    @property
+    def lost_a_dispute(self) -> bool:
+        return self.amount_disputed_lost > 0
+
+    def settle_disputes(self, disputes: Sequence[Dispute], at: datetime) -> None:
+        """Take the flag and the lost amount from the order's disputes (all of them)."""
+        disputed, lost = any_open(disputes), lost_amount(disputes)
+        if (disputed, lost) != (self.disputed, self.amount_disputed_lost):
+            self.disputed, self.amount_disputed_lost = disputed, lost
+            self.updated_at = at
 
     def transition(
         self, to: OrderStatus, cause: str, at: datetime, *, reversal: bool = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import attrs
@@ -26,6 +26,17 @@ def payment_key(mode: PaymentMode, order_idempotency_key: str) -> str:
 
 def refund_key(refund_id: str) -> str:
     return f"re:{refund_id}"
+
+
+def duplicate_refund_key(payment_id: str) -> str:
+    """The key of the refund giving back a duplicate capture: one per extra payment, whatever
+    refund record asks for it."""
+    return f"re:dup:{payment_id}"
+
+
+#: How long the provider remembers an idempotency key (Stripe: 24 hours). A request retried
+#: later with the same key may create a second object.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 
 @attrs.frozen

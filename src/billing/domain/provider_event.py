@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import attrs
 
+from billing.domain.dispute import DisputeReport
 from billing.domain.money import Money
 from billing.domain.payment import ProviderRefund
 
@@ -17,8 +18,9 @@ class EventKind(StrEnum):
     PAYMENT_CANCELED = "payment_canceled"  # includes an expired checkout session
     PAYMENT_PENDING = "payment_pending"  # processing or requires_action: nothing to change
     REFUND_UPDATED = "refund_updated"  # created, updated, failed, charge.refunded
-    DISPUTE_OPENED = "dispute_opened"
-    DISPUTE_CLOSED = "dispute_closed"
+    #: A dispute created, updated, closed, its funds withdrawn or reinstated: ``dispute``
+    #: says where it stands now.
+    DISPUTE_UPDATED = "dispute_updated"
     UNHANDLED = "unhandled"  # a type we do not act on
 
 
@@ -38,6 +40,7 @@ class ProviderEvent:
     amount: Money | None = None
     refunds: tuple[ProviderRefund, ...] = ()
     failure_code: str | None = None
+    dispute: DisputeReport | None = None
 
     @property
     def concerns_an_order(self) -> bool:

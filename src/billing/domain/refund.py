@@ -1,4 +1,9 @@
-"""Refunds and the refund policy: never give back more than was paid."""
+"""Refunds and the refund policy: never give back more than is still held.
+
+What is held is what was paid, less the refunds that are pending or succeeded and the amounts
+lost to disputes. A refund of a duplicate capture (``extra_payment_id``) gives back another
+payment than the order's own: it never counts against, nor adds to, the order's amounts.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,14 @@ class Refund:
     reason: str | None = None
     provider_refund_id: str | None = None
     failure_reason: str | None = None
+    #: The provider payment of a duplicate capture this refund gives back; None for a refund
+    #: of the order's own payment.
+    extra_payment_id: str | None = None
+
+    @property
+    def of_the_order(self) -> bool:
+        """Whether it gives back the order's own payment (and so has a credit note)."""
+        return self.extra_payment_id is None
 
     def report(
         self, status: RefundStatus, at: datetime, *, failure_reason: str | None = None
@@ -46,19 +59,36 @@ class Refund:
         return [RefundStatusChanged(self.id, self.order_id, previous, status, at)]
 
 
+#: Stripe keeps at most 500 characters in a metadata value: a longer reason is refused.
+MAX_REASON_LENGTH = 500
+
+
+def check_reason(reason: str | None) -> str | None:
+    """The reason of a refund request, refused (InvalidInput) beyond ``MAX_REASON_LENGTH``."""
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise InvalidInput(
+            f"a refund reason has at most {MAX_REASON_LENGTH} characters",
+            field="reason",
+            length=len(reason),
+        )
+    return reason
+
+
 def reserved_amount(refunds: Iterable[Refund]) -> int:
-    """Sum of the refunds that hold part of the payment: pending, requiring action, succeeded."""
-    return sum(r.amount for r in refunds if r.status in RESERVING)
+    """Sum of the order's refunds that hold part of its payment: pending, requiring action,
+    succeeded."""
+    return sum(r.amount for r in refunds if r.of_the_order and r.status in RESERVING)
 
 
 def refunded_amount(refunds: Iterable[Refund]) -> int:
-    """Sum of the refunds that actually gave money back."""
-    return sum(r.amount for r in refunds if r.status is RefundStatus.SUCCEEDED)
+    """Sum of the order's refunds that actually gave its money back."""
+    return sum(r.amount for r in refunds if r.of_the_order and r.status is RefundStatus.SUCCEEDED)
 
 
 def refundable_amount(order: Order, refunds: Iterable[Refund]) -> int:
-    """What may still be refunded: paid minus pending or succeeded refunds."""
-    return order.amount_paid - reserved_amount(refunds)
+    """What may still be refunded: paid, minus pending or succeeded refunds, minus what was
+    lost to disputes (never below zero)."""
+    return max(0, order.amount_paid - order.amount_disputed_lost - reserved_amount(refunds))
 
 
 REFUNDABLE_STATES = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED})

@@ -22,6 +22,7 @@ from billing.adapters.sql import SqlUnitOfWorkFactory, demo_catalog_path, load_c
 from billing.domain.errors import BillingError
 from billing.domain.webhook import WebhookStatus
 
+from .cli_disputes import DISPUTE_COMMANDS
 from .cli_tasks import TASK_COMMANDS
 from .configuration import ConfigurationError
 from .container import build_container
@@ -255,4 +256,6 @@ def webhooks_replay(event_id: str) -> None:
 for _command in OPS_COMMANDS:  # smoke, crawl, run-all, reconcile
     main.add_command(_command)
 for _command in TASK_COMMANDS:  # worker, tasks list/retry/relay
+    main.add_command(_command)
+for _command in DISPUTE_COMMANDS:  # disputes list
     main.add_command(_command)

@@ -27,18 +27,23 @@ from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.adapters.tasks import InlineJobPublisher
+from billing.domain.duplicate_capture import DuplicateCapturePolicy
 from billing.domain.invoice import Party
 from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher, TaskQueue
 from billing.services.access import AccessService
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
+from billing.services.dispute_ledger import DisputeLedger
+from billing.services.disputes import DisputeService
+from billing.services.duplicate_captures import DuplicateCaptures
 from billing.services.entitlements import EntitlementService
 from billing.services.health import HealthService
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import (
     PROCESS_WEBHOOK_EVENT,
     RENDER_DOCUMENT,
+    SEND_REFUND,
     Handler,
     JobOutbox,
     JobRelay,
@@ -69,10 +74,14 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
     def deliver_sandbox_event(params: Mapping[str, str]) -> object:
         return container.sandbox_deliverer().handle(params)
 
+    def send_refund(params: Mapping[str, str]) -> object:
+        return container.refunds().send(params["refund_id"])
+
     return {
         RENDER_DOCUMENT: render_document,
         PROCESS_WEBHOOK_EVENT: process_webhook_event,
         DELIVER_EVENT: deliver_sandbox_event,
+        SEND_REFUND: send_refund,
     }
 
 
@@ -277,6 +286,15 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     refund_ledger = providers.ThreadSafeSingleton(RefundLedger, ids=ids)
+    # Money lifecycle: disputes and captures of an order already paid.
+    dispute_ledger = providers.ThreadSafeSingleton(DisputeLedger, metrics=metrics)
+    duplicate_captures = providers.ThreadSafeSingleton(
+        DuplicateCaptures,
+        policy=providers.Callable(DuplicateCapturePolicy, settings.provided.duplicate_capture),
+        ids=ids,
+        metrics=metrics,
+    )
+    disputes = providers.ThreadSafeSingleton(DisputeService, uow_factory=uow_factory)
 
     orders = providers.ThreadSafeSingleton(
         OrderService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
@@ -303,6 +321,8 @@ class Container(containers.DeclarativeContainer):
         jobs=job_outbox,
         metrics=metrics,
         clock=clock,
+        disputes=dispute_ledger,
+        duplicates=duplicate_captures,
     )
 
     reconciliation = providers.ThreadSafeSingleton(

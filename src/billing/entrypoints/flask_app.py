@@ -27,6 +27,7 @@ from .logging_json import (
 )
 from .settings import Settings
 from .views import (
+    admin_disputes,
     admin_webhooks,
     checkout,
     customers,
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     customers,
     webhooks,
     admin_webhooks,
+    admin_disputes,  # money lifecycle (issue 17)
     pages,
     metrics,
     openapi,

@@ -4,6 +4,7 @@ Werkzeug's own HTTP errors (404, 405, 413 …) are answered in the same shape in
 What a client sent may be part of a message or a detail (an email that is not one, a field's
 name): no text of an error body is longer than ``ECHO_LIMIT`` characters, nor a list longer than
 ``ECHO_ITEMS``, so a megabyte sent is not a megabyte answered.
+An error that knows when to ask again (``retry_after``) says so in ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _STATUS: tuple[tuple[type[e.BillingError], int], ...] = (
     (CrossSiteRequest, 403),
     (e.NotFound, 404),
     (e.DuplicateRecord, 409),
+    (e.DocumentNotRendered, 409),
     (e.InvalidInput, 400),
     (e.CurrencyMismatch, 400),
     (e.UnknownCurrency, 400),
@@ -85,7 +87,10 @@ def error_response(error: e.BillingError) -> tuple[Response, int]:
         "details": _json_safe(error.details),
         "retryable": error.retryable,
     }
-    return jsonify(body), status_of(error)
+    response = jsonify(body)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response, status_of(error)
 
 
 def http_error(error: HTTPException) -> tuple[Response, int]:

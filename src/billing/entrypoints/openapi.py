@@ -52,13 +52,28 @@ _EMAIL = {"type": "string", "maxLength": 320, "pattern": "^[!-?A-~]+@[!-~]+\\.[!
 _USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
 _NUL_REFUSED = _error("A NUL character in the path, query or body: code invalid_input")
+_NOT_RENDERED = {
+    **_error("Not rendered yet: code document_not_rendered, retryable; ask again"),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before asking again",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+}
 _DISABLED = _error("Billing is disabled (BILLING_ENABLED): code billing_disabled")
 
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
 _SCHEMAS: dict[str, Any] = {
     "Health": _object(
         {
-            "status": {"enum": ["ok", "unavailable"]},
+            "status": {"enum": ["ok", "degraded", "unavailable"]},
             "billing_enabled": {"type": "boolean"},
             "version": _STRING,
             "database": _object(
@@ -75,6 +90,10 @@ _SCHEMAS: dict[str, Any] = {
             "webhooks": _object(
                 {
                     "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "failed": {
+                        "type": ["integer", "null"],
+                        "description": "Failed events: more than 0 makes the status degraded",
+                    },
                     "oldest_unprocessed_age_s": _NUMBER_OR_NULL,
                     "last_received_at": {"type": ["string", "null"], "format": "date-time"},
                 },
@@ -131,7 +150,11 @@ _SCHEMAS: dict[str, Any] = {
             "amount_refunded": _ref("Money"),
             "items": {"type": "array", "items": _ref("OrderItem")},
             "guest": {"type": "boolean"},
-            "disputed": {"type": "boolean"},
+            "disputed": {"type": "boolean", "description": "A dispute is open"},
+            "amount_disputed_lost": {
+                **_ref("Money"),
+                "description": "Lost to disputes: no longer refundable",
+            },
             "created_at": _TIME,
             "updated_at": _TIME,
             "transitions": {"type": "array", "items": _ref("Transition")},
@@ -146,15 +169,53 @@ _SCHEMAS: dict[str, Any] = {
             "amount": _ref("Money"),
             "reason": _NULLABLE_STRING,
             "failure_reason": _NULLABLE_STRING,
+            "extra_payment_id": {
+                **_NULLABLE_STRING,
+                "description": "Set when it gives back a duplicate capture, not the order's",
+            },
             "created_at": _TIME,
         },
         ("id", "status", "amount"),
+    ),
+    "Dispute": _object(
+        {
+            "id": _STRING,
+            "order_id": _STRING,
+            "status": {
+                "enum": [
+                    "warning_needs_response",
+                    "warning_under_review",
+                    "warning_closed",
+                    "needs_response",
+                    "under_review",
+                    "won",
+                    "lost",
+                    "prevented",
+                ]
+            },
+            "open": {"type": "boolean"},
+            "amount": _ref("Money"),
+            "reason": _NULLABLE_STRING,
+            "evidence_due_by": {**_TIME, "type": ["string", "null"]},
+            "opened_at": _TIME,
+            "closed_at": {**_TIME, "type": ["string", "null"]},
+        },
+        ("id", "order_id", "status", "open", "amount"),
+    ),
+    "DuplicateCapture": _object(
+        {
+            "payment_id": _STRING,
+            "amount": _ref("Money"),
+            "refund_id": {**_NULLABLE_STRING, "description": "None: flagged only"},
+            "detected_at": _TIME,
+        },
+        ("payment_id", "amount"),
     ),
     "Document": _object(
         {
             "id": _STRING,
             "number": _STRING,
-            "kind": {"enum": ["invoice", "credit_note"]},
+            "kind": {"enum": ["invoice", "credit_note", "credit_note_cancellation"]},
             "refund_id": _NULLABLE_STRING,
             "links": _object({"html": _STRING, "pdf": _STRING}),
         }
@@ -166,6 +227,8 @@ _SCHEMAS: dict[str, Any] = {
                 {
                     "refunds": {"type": "array", "items": _ref("Refund")},
                     "documents": {"type": "array", "items": _ref("Document")},
+                    "disputes": {"type": "array", "items": _ref("Dispute")},
+                    "duplicate_captures": {"type": "array", "items": _ref("DuplicateCapture")},
                 }
             ),
         ]
@@ -214,7 +277,7 @@ _SCHEMAS: dict[str, Any] = {
     "RefundRequest": _object(
         {
             "amount": {"type": "integer", "minimum": 1, "description": "Default: all that is left"},
-            "reason": _STRING,
+            "reason": {**_STRING, "maxLength": 500},
         },
         ("reason",),
         closed=True,
@@ -285,7 +348,10 @@ def _paths() -> dict[str, Any]:
                 "Health of the service (served even when billing is disabled)",
                 {
                     "200": _json(_ref("Health"), "Health report"),
-                    "503": _json(_ref("Health"), "The database cannot be reached"),
+                    "503": _json(
+                        _ref("Health"),
+                        "The database cannot be reached, or webhook events failed (degraded)",
+                    ),
                 },
                 gated=False,
             )
@@ -339,7 +405,7 @@ def _paths() -> dict[str, Any]:
                 "Refund part or all of a paid order (administrators)",
                 {
                     "201": _json(_ref("Refund"), "The refund"),
-                    "400": _error("Invalid body"),
+                    "400": _error("Invalid body, or a reason over 500 characters"),
                     "404": order_404,
                     "409": _error("Refused by the refund policy"),
                 },
@@ -359,7 +425,8 @@ def _paths() -> dict[str, Any]:
                             **_HTML,
                         },
                     },
-                    "400": _error("Not rendered yet, or unknown format"),
+                    "400": _error("Unknown format: code invalid_input"),
+                    "409": _NOT_RENDERED,
                     "404": order_404,
                 },
                 parameters=[
@@ -386,7 +453,8 @@ def _paths() -> dict[str, Any]:
                             **_HTML,
                         },
                     },
-                    "400": _error("Not rendered yet, or unknown format"),
+                    "400": _error("Unknown format: code invalid_input"),
+                    "409": _NOT_RENDERED,
                     "404": _error("No such order, not the caller's, or not invoiced yet"),
                 },
                 parameters=[
@@ -444,7 +512,11 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "A payment provider's event delivery (raw body, signed)",
                 {
-                    "200": _json(_ref("WebhookOutcome"), "Processed, ignored or duplicate"),
+                    "200": _json(
+                        _ref("WebhookOutcome"),
+                        "Processed, ignored, duplicate, parked, or failed for good "
+                        "(amount_mismatch: journaled, replayed by an administrator)",
+                    ),
                     "400": _error("Bad signature or payload: code invalid_signature"),
                     "413": _error("Body over 1 MiB: code payload_too_large"),
                     "503": _json(
@@ -491,17 +563,7 @@ def _paths() -> dict[str, Any]:
                             ]
                         },
                     },
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "required": False,
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": 1000,
-                            "default": 100,
-                        },
-                    },
+                    _LIMIT,
                 ],
                 security=[{"admin": []}],
             )
@@ -520,6 +582,30 @@ def _paths() -> dict[str, Any]:
                 },
                 parameters=[
                     {"name": "event_id", "in": "path", "required": True, "schema": _STRING}
+                ],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/disputes": {
+            "get": _operation(
+                "Disputes, the soonest evidence due date first (administrators)",
+                {
+                    "200": _json(
+                        _object({"disputes": {"type": "array", "items": _ref("Dispute")}}),
+                        "The disputes",
+                    ),
+                    "400": _error("Bad open flag or limit: code invalid_input"),
+                    "403": _error("Not an administrator: code admin_required"),
+                },
+                parameters=[
+                    {
+                        "name": "open",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"enum": ["true", "false"], "default": "false"},
+                        "description": "Only the disputes still being decided",
+                    },
+                    _LIMIT,
                 ],
                 security=[{"admin": []}],
             )

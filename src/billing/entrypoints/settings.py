@@ -148,6 +148,11 @@ class Settings:
         "BILLING_SANDBOX_DELIVERY_DELAY_MS", 0, integer(0, 60_000)
     )
     sandbox_failure_percent: int = setting("BILLING_SANDBOX_FAILURE_PERCENT", 0, integer(0, 100))
+    #: A second payment captured for an order already paid: ``refund`` it automatically
+    #: (key ``re:dup:{payment_id}``), or only ``flag`` it (recorded, logged, counted).
+    duplicate_capture: str = setting(
+        "BILLING_DUPLICATE_CAPTURE", "refund", choice("refund", "flag")
+    )
 
     def __attrs_post_init__(self) -> None:
         refuse_unsafe(self)

@@ -17,6 +17,8 @@ from typing import Protocol, Self, runtime_checkable
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
+from billing.domain.dispute import Dispute
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.invoice import DocumentKind, InvoiceArtifact
 from billing.domain.order import Order
@@ -67,6 +69,30 @@ class RefundRepository(Protocol):
 
 
 @runtime_checkable
+class DisputeRepository(Protocol):
+    def add(self, dispute: Dispute) -> None: ...
+    def save(self, dispute: Dispute) -> None: ...
+    def find(self, dispute_id: str) -> Dispute | None: ...
+    def list_for_order(self, order_id: str) -> list[Dispute]: ...
+    def list(self, open_only: bool = False, limit: int = 100) -> list[Dispute]:
+        """Disputes (open ones only, if asked), the soonest evidence due date first, then
+        the newest."""
+        ...
+
+    def count_open(self) -> int: ...
+
+
+@runtime_checkable
+class DuplicateCaptureRepository(Protocol):
+    def add(self, capture: DuplicateCapture) -> None:
+        """Record it; a second record of the same payment is a DuplicateRecord."""
+        ...
+
+    def find(self, payment_id: str) -> DuplicateCapture | None: ...
+    def list_for_order(self, order_id: str) -> list[DuplicateCapture]: ...
+
+
+@runtime_checkable
 class EntitlementRepository(Protocol):
     def add(self, entitlement: Entitlement) -> None: ...
     def save(self, entitlement: Entitlement) -> None: ...
@@ -93,8 +119,15 @@ class InvoiceRepository(Protocol):
     def save(self, artifact: InvoiceArtifact) -> None: ...
     def get(self, artifact_id: str) -> InvoiceArtifact: ...
     def find(
-        self, order_id: str, kind: DocumentKind, refund_id: str | None = None
-    ) -> InvoiceArtifact | None: ...
+        self,
+        order_id: str,
+        kind: DocumentKind,
+        refund_id: str | None = None,
+        dispute_id: str | None = None,
+    ) -> InvoiceArtifact | None:
+        """The order's document of ``kind`` for exactly this refund and dispute (None: none)."""
+        ...
+
     def list_for_order(self, order_id: str) -> list[InvoiceArtifact]: ...
     def list_all(self) -> list[InvoiceArtifact]: ...
 
@@ -139,6 +172,8 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     payment_attempts: PaymentAttemptRepository
     refunds: RefundRepository
+    disputes: DisputeRepository
+    duplicate_captures: DuplicateCaptureRepository
     entitlements: EntitlementRepository
     customers: CustomerRepository
     invoices: InvoiceRepository

@@ -11,6 +11,8 @@ import hmac
 
 import attrs
 
+from billing.domain.dispute import Dispute
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import BillingError, InvalidInput, OrderNotFound
 from billing.domain.identity import Caller
@@ -71,6 +73,8 @@ class OrderDetails:
     order: Order
     refunds: tuple[Refund, ...]
     documents: tuple[InvoiceArtifact, ...]
+    disputes: tuple[Dispute, ...] = ()
+    duplicate_captures: tuple[DuplicateCapture, ...] = ()
 
 
 @attrs.frozen
@@ -89,12 +93,17 @@ class AccessService:
     _invoices: InvoiceService
 
     def order_details(self, caller: Caller, order_id: str) -> OrderDetails:
-        """The order with its refunds and documents, for someone allowed to see it."""
+        """The order with its refunds, documents, disputes and extra payments, for someone
+        allowed to see it."""
         with self._uow_factory() as uow:
             order = _visible_order(uow, caller, order_id)
             refunds = uow.refunds.list_for_order(order_id)
             documents = uow.invoices.list_for_order(order_id)
-        return OrderDetails(order, tuple(refunds), tuple(documents))
+            disputes = uow.disputes.list_for_order(order_id)
+            captures = uow.duplicate_captures.list_for_order(order_id)
+        return OrderDetails(
+            order, tuple(refunds), tuple(documents), tuple(disputes), tuple(captures)
+        )
 
     def cancel(self, caller: Caller, order_id: str) -> Order:
         """Cancel an unpaid order of the caller's (any order, for an administrator)."""

@@ -1,7 +1,9 @@
 """What ``/billing/health/`` reports: the toggle, the database, the provider, the webhook journal,
 and one status summing them up.
 
-Nothing secret is ever part of the report: only whether secrets are configured.
+``ok``; ``degraded`` while webhook events are ``failed`` (an amount mismatch waits for a person;
+other failures until their redelivery succeeds); ``unavailable`` when the database cannot be
+reached. Nothing secret is ever part of the report: only whether secrets are configured.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import attrs
 from billing import __version__
 from billing.domain.errors import BillingError, StorageUnavailable
 from billing.domain.outbox import WAITING, OutboxStatus
-from billing.domain.webhook import WebhookStats
+from billing.domain.webhook import WebhookStats, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWorkFactory
@@ -42,14 +44,21 @@ class HealthReport:
     version: str = __version__
 
     @property
+    def failed_webhooks(self) -> int | None:
+        """Journaled events that failed (None when the database did not answer)."""
+        if self.webhooks is None:
+            return None
+        return self.webhooks.by_status.get(str(WebhookStatus.FAILED), 0)
+
+    @property
     def status(self) -> str:
         """``unavailable``: the database does not answer; ``degraded``: payments cannot work
-        as configured (the provider or its webhook secret is missing); else ``ok``."""
+        as configured (the provider or its webhook secret is missing) or webhook events are
+        failed; else ``ok``."""
         if not self.database_ok:
             return "unavailable"
-        if not (self.provider.configured and self.provider.webhook_secret_configured):
-            return "degraded"
-        return "ok"
+        configured = self.provider.configured and self.provider.webhook_secret_configured
+        return "degraded" if self.failed_webhooks or not configured else "ok"
 
     @property
     def healthy(self) -> bool:

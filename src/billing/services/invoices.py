@@ -1,8 +1,10 @@
 """Invoices and credit notes: numbers allocated with the payment, files rendered afterwards.
 
-The number is allocated inside the transaction that records the payment (or the refund), so a
-rolled-back transaction leaves no gap. Rendering runs later, from the task queue, and is
-update-or-create on the artifact: re-running it never makes a second number or a second file.
+The number is allocated inside the transaction that records the payment (or the refund, the
+refund's failure, the lost dispute), so a rolled-back transaction leaves no gap. Rendering runs
+later, from the task queue, and is update-or-create on the artifact: re-running it never makes a
+second number or a second file. A file asked for before it is rendered is
+``DocumentNotRendered`` (retryable: ask again in a moment).
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from datetime import datetime
 
 import attrs
 
-from billing.domain.errors import ArtifactCorrupted, ArtifactMissing, InvalidInput
+from billing.domain.dispute import Dispute
+from billing.domain.errors import (
+    ArtifactCorrupted,
+    ArtifactMissing,
+    DocumentNotRendered,
+    InvalidInput,
+)
 from billing.domain.invoice import (
     SERIES_PREFIX,
     DocumentKind,
@@ -26,7 +34,12 @@ from billing.ports.clock import Clock, IdGenerator
 from billing.ports.invoices import ArtifactStore, InvoiceRenderer
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-from .invoice_documents import credit_note_document, invoice_document
+from .invoice_documents import (
+    cancellation_document,
+    credit_note_document,
+    dispute_credit_note_document,
+    invoice_document,
+)
 from .transactions import retry_on_conflict
 
 
@@ -55,10 +68,15 @@ class InvoiceService:
         kind: DocumentKind,
         at: datetime,
         refund: Refund | None = None,
+        *,
+        dispute: Dispute | None = None,
     ) -> InvoiceArtifact:
-        """The document's artifact, numbered in the caller's transaction (once per document)."""
+        """The document's artifact, numbered in the caller's transaction (once per document:
+        the order's invoice, a refund's credit note or its cancellation, a lost dispute's
+        credit note)."""
         refund_id = refund.id if refund is not None else None
-        existing = uow.invoices.find(order.id, kind, refund_id)
+        dispute_id = dispute.id if dispute is not None else None
+        existing = uow.invoices.find(order.id, kind, refund_id, dispute_id)
         if existing is not None:
             return existing
         series = SERIES_PREFIX[kind]
@@ -70,6 +88,7 @@ class InvoiceService:
             order_id=order.id,
             created_at=at,
             refund_id=refund_id,
+            dispute_id=dispute_id,
         )
         uow.invoices.add(artifact)
         return artifact
@@ -98,17 +117,33 @@ class InvoiceService:
             uow.commit()
         return artifact
 
+    def document(self, artifact_id: str) -> InvoiceDocument:
+        """What a numbered document says (its lines and total), whether rendered or not."""
+        with self._uow_factory() as uow:
+            return self._document(uow, uow.invoices.get(artifact_id))
+
     def _document(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
         order = uow.orders.get(artifact.order_id)
         if artifact.kind is DocumentKind.INVOICE:
             return invoice_document(artifact, order, self._seller)
-        if artifact.refund_id is None:
-            raise InvalidInput(f"credit note {artifact.number} has no refund", id=artifact.id)
-        refund = uow.refunds.get(artifact.refund_id)
         invoice = uow.invoices.find(order.id, DocumentKind.INVOICE)
-        return credit_note_document(
-            artifact, order, refund, invoice.number if invoice else None, self._seller
-        )
+        invoice_number = invoice.number if invoice else None
+        if artifact.dispute_id is not None:
+            dispute = uow.disputes.find(artifact.dispute_id)
+            if dispute is None:
+                raise InvalidInput(f"{artifact.number}: no dispute {artifact.dispute_id}")
+            return dispute_credit_note_document(
+                artifact, order, dispute, invoice_number, self._seller
+            )
+        if artifact.refund_id is None:
+            raise InvalidInput(f"{artifact.number} has no refund nor dispute", id=artifact.id)
+        refund = uow.refunds.get(artifact.refund_id)
+        if artifact.kind is DocumentKind.CREDIT_NOTE_CANCELLATION:
+            note = uow.invoices.find(order.id, DocumentKind.CREDIT_NOTE, refund.id)
+            if note is None:
+                raise InvalidInput(f"{artifact.number}: refund {refund.id} has no credit note")
+            return cancellation_document(artifact, order, refund, note.number, self._seller)
+        return credit_note_document(artifact, order, refund, invoice_number, self._seller)
 
     def render_order(self, order_id: str) -> list[InvoiceArtifact]:
         """Render every numbered document of an order that has no files yet."""
@@ -144,4 +179,8 @@ class InvoiceService:
             return self._store.get(artifact.html_key, artifact.html_sha256)
         if fmt == "pdf" and artifact.pdf_key:
             return self._store.get(artifact.pdf_key, artifact.pdf_sha256)
-        raise InvalidInput(f"{artifact.number} has no {fmt} file yet", id=artifact_id, format=fmt)
+        raise DocumentNotRendered(
+            f"{artifact.number} is being rendered: ask again in a moment",
+            id=artifact_id,
+            format=fmt,
+        )

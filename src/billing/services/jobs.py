@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 RENDER_DOCUMENT = "render_document"
 PROCESS_WEBHOOK_EVENT = "process_webhook_event"
+#: Call the provider for a pending refund (a duplicate capture's), with its own key.
+SEND_REFUND = "send_refund"
 
 Handler = Callable[[Mapping[str, str]], object]
 

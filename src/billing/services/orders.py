@@ -8,7 +8,7 @@ from datetime import datetime
 
 import attrs
 
-from billing.domain.errors import InvalidInput, OrderNotCancelable
+from billing.domain.errors import InvalidInput, OrderNotCancelable, PaymentNotCancelable
 from billing.domain.order import Customer, Order, OrderItem
 from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
@@ -111,12 +111,20 @@ class OrderService:
             return uow.orders.get(order_id)
 
     def cancel(self, order_id: str, cause: str = "canceled_by_customer") -> Order:
-        """Cancel an unpaid order: the provider's payment first, so it can no longer succeed."""
+        """Cancel an unpaid order: the provider's payment first, so it can no longer succeed.
+        A payment that went through meanwhile (its event not here yet) makes the order
+        OrderNotCancelable, as when its event has arrived."""
         order = self.get(order_id)
         if order.status not in PAYABLE_STATES:
             raise OrderNotCancelable(f"order {order_id} is {order.status}", order_id=order_id)
         if order.provider_payment_id is not None:
-            self._provider.cancel_payment(order.provider_payment_id)
+            try:
+                self._provider.cancel_payment(order.provider_payment_id)
+            except PaymentNotCancelable as error:
+                raise OrderNotCancelable(
+                    f"order {order_id} was paid meanwhile: it can no longer be canceled",
+                    order_id=order_id,
+                ) from error
         return self._cancel_locked(order_id, cause)
 
     @retry_on_conflict

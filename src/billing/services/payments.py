@@ -2,7 +2,9 @@
 
 The attempt (with its idempotency key) is committed before the provider is called, so a crash
 or a timeout after the provider created the payment is healed by the next call: the same key
-returns the same object.
+returns the same object. The provider forgets a key after ``IDEMPOTENCY_WINDOW`` (Stripe: 24
+hours): an attempt older than that without a known payment first looks for the PaymentIntent
+carrying the order's id, and creates one only when there is none.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ import attrs
 
 from billing.domain.errors import OrderNotPayable, ProviderError
 from billing.domain.order import Order
-from billing.domain.payment import PaymentAttempt, PaymentMode, ProviderPayment, payment_key
+from billing.domain.payment import (
+    IDEMPOTENCY_WINDOW,
+    PaymentAttempt,
+    PaymentMode,
+    ProviderPayment,
+    payment_key,
+)
 from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
@@ -106,6 +114,10 @@ class PaymentService:
             return self._provider.create_checkout_session(
                 order, attempt.idempotency_key, urls.success_url, urls.cancel_url
             )
+        if self._clock.now() - attempt.created_at >= IDEMPOTENCY_WINDOW:
+            found = self._provider.find_payment_intent(order.id)  # the key alone may be forgotten
+            if found is not None:
+                return found
         return self._provider.create_payment_intent(order, attempt.idempotency_key)
 
     @retry_on_conflict

@@ -26,13 +26,9 @@ class RefundLedger:
         """Create or update the refund the provider reports, then settle the order's amounts.
 
         The caller holds the order's lock. A refund we asked for is found by our reference, one
-        made elsewhere (the provider's dashboard) by its provider id, or created here.
+        made elsewhere (the provider's dashboard) by its provider id, or created here: of a
+        duplicate capture when it gives back one of the order's extra payments.
         """
-        if reported.amount.currency != order.currency:
-            raise AmountMismatch(
-                f"refund in {reported.amount.currency} for an order in {order.currency}",
-                order_id=order.id,
-            )
         refund = self._find(uow, reported)
         events: list[DomainEvent] = []
         if refund is None:
@@ -40,6 +36,12 @@ class RefundLedger:
             uow.refunds.add(refund)
             events.append(RefundStatusChanged(refund.id, order.id, None, refund.status, at))
         else:
+            if refund.currency != reported.amount.currency:
+                raise AmountMismatch(
+                    f"refund {refund.id} is in {refund.currency}, provider says "
+                    f"{reported.amount.currency}",
+                    refund_id=refund.id,
+                )
             if refund.amount != reported.amount.amount:
                 raise AmountMismatch(
                     f"refund {refund.id} is {refund.amount}, provider says {reported.amount}",
@@ -63,8 +65,18 @@ class RefundLedger:
     def _new_provider_refund(
         self, uow: UnitOfWork, order: Order, reported: ProviderRefund, at: datetime
     ) -> Refund:
+        found = uow.duplicate_captures.find(reported.payment_id) if reported.payment_id else None
+        capture = found if found is not None and found.order_id == order.id else None
+        extra = capture.payment_id if capture is not None else None
+        currency = capture.currency if capture is not None else order.currency
+        if reported.amount.currency != currency:
+            raise AmountMismatch(
+                f"refund in {reported.amount.currency} for a payment in {currency}",
+                order_id=order.id,
+            )
         held = reserved_amount(uow.refunds.list_for_order(order.id))
-        if reported.status in RESERVING and held + reported.amount.amount > order.amount_paid:
+        over = held + reported.amount.amount > order.amount_paid
+        if extra is None and reported.status in RESERVING and over:
             raise AmountMismatch(
                 f"provider refund {reported.id} would exceed the amount paid",
                 order_id=order.id,
@@ -74,7 +86,7 @@ class RefundLedger:
             id=self._ids.new_id("ref"),
             order_id=order.id,
             amount=reported.amount.amount,
-            currency=order.currency,
+            currency=currency,
             status=reported.status,
             origin=RefundOrigin.PROVIDER,
             created_at=at,
@@ -82,4 +94,5 @@ class RefundLedger:
             reason=reported.reason,
             provider_refund_id=reported.id,
             failure_reason=reported.failure_reason,
+            extra_payment_id=extra,
         )

@@ -2,16 +2,23 @@
 
 The refund is checked against what is left under the order's lock and stored as pending
 before the provider is called (with key ``re:{refund.id}``), so concurrent requests can never
-give back more than was paid, and a retry after a crash re-sends the same request.
+give back more than was paid, and a retry after a crash re-sends the same request. A reason
+longer than Stripe keeps (500 characters) is refused, not cut: what the caller wrote is what
+is stored.
+
+A duplicate capture's refund (stored pending by the webhook that found it) is sent by the
+``send_refund`` job through ``send``, to its own payment with key ``re:dup:{payment_id}``.
 """
 
 from __future__ import annotations
 
+import logging
+
 import attrs
 
 from billing.domain.errors import ProviderError, RefundRefused
-from billing.domain.payment import ProviderRefund, refund_key
-from billing.domain.refund import Refund, RefundOrigin, check_refund
+from billing.domain.payment import ProviderRefund, duplicate_refund_key, refund_key
+from billing.domain.refund import Refund, RefundOrigin, check_reason, check_refund
 from billing.domain.refund_status import RefundStatus
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
@@ -21,6 +28,15 @@ from .jobs import JobOutbox
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
 from .transactions import retry_on_conflict
+
+log = logging.getLogger(__name__)
+
+
+def provider_key(refund: Refund) -> str:
+    """The idempotency key of a refund at the provider."""
+    if refund.extra_payment_id is not None:
+        return duplicate_refund_key(refund.extra_payment_id)
+    return refund_key(refund.id)
 
 
 @attrs.frozen
@@ -45,8 +61,27 @@ class RefundService:
             order = uow.orders.get(refund.order_id)
         if refund.status is not RefundStatus.PENDING or refund.provider_refund_id is not None:
             return refund
-        assert order.provider_payment_id is not None  # a refunded order was paid
-        return self._send(refund, order.provider_payment_id)
+        payment_id = refund.extra_payment_id or order.provider_payment_id
+        assert payment_id is not None  # a refunded order was paid
+        return self._send(refund, payment_id)
+
+    def send(self, refund_id: str) -> Refund:
+        """The ``send_refund`` job: send a pending refund (``retry``). A refusal for good is
+        recorded on the refund (failed, with its code) and logged; an outage raises, so that
+        the job runs again after its backoff, with the same key."""
+        try:
+            return self.retry(refund_id)
+        except ProviderError as error:
+            if error.retryable:
+                raise
+            log.error(
+                "refund %s was refused by the provider: %s",
+                refund_id,
+                error.code,
+                extra={"refund_id": refund_id, "code": error.code},
+            )
+            with self._uow_factory() as uow:
+                return uow.refunds.get(refund_id)
 
     def list_for_order(self, order_id: str) -> list[Refund]:
         with self._uow_factory() as uow:
@@ -55,6 +90,7 @@ class RefundService:
 
     @retry_on_conflict
     def _reserve(self, order_id: str, amount: int | None, reason: str | None) -> tuple[Refund, str]:
+        reason = check_reason(reason)
         with self._uow_factory() as uow:
             order = uow.lock_order(order_id)
             granted = check_refund(order, uow.refunds.list_for_order(order_id), amount)
@@ -78,7 +114,7 @@ class RefundService:
 
     def _send(self, refund: Refund, payment_id: str) -> Refund:
         try:
-            answer = self._provider.refund(refund, payment_id, refund_key(refund.id))
+            answer = self._provider.refund(refund, payment_id, provider_key(refund))
         except ProviderError as error:
             if not error.retryable:  # refused for good: release the reserved amount
                 self._fail(refund.id, error.code)

@@ -6,6 +6,11 @@ the outcome. A duplicate finds the event settled or held and changes nothing; th
 an event already settled is answered from one read of its status, before any transaction. An
 event that cannot apply yet is parked, and re-run when its order moves; one whose order we do
 not know yet is answered with a retryable error so the provider delivers it again.
+
+An event whose amount or currency does not match its order (``amount_mismatch``) is journaled
+``failed`` and answered as handled: delivering it again could only fail again (Stripe would
+retry it for three days). It is counted, logged as an error, makes health ``degraded``, and an
+administrator replays it once the cause is corrected.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from datetime import datetime
 
 import attrs
 
-from billing.domain.errors import BillingError, InvalidPayload, OrderNotFound
+from billing.domain.errors import AmountMismatch, BillingError, InvalidPayload, OrderNotFound
 from billing.domain.events import DomainEvent
 from billing.domain.order import Order
 from billing.domain.outbox import OutboxJob
@@ -28,6 +33,8 @@ from billing.ports.metrics import Metrics
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
+from .dispute_ledger import DisputeLedger
+from .duplicate_captures import DuplicateCaptures, is_own_payment
 from .jobs import PROCESS_WEBHOOK_EVENT, Job, JobOutbox, RetryLater
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
@@ -72,6 +79,8 @@ class WebhookService:
     _jobs: JobOutbox
     _metrics: Metrics
     _clock: Clock
+    _disputes: DisputeLedger
+    _duplicates: DuplicateCaptures
 
     def receive(self, payload: bytes, signature: str | None) -> WebhookOutcome:
         """Verify a delivery, then journal and apply it. Raises InvalidSignature/InvalidPayload
@@ -181,8 +190,10 @@ class WebhookService:
         self._metrics.increment(PROCESSED_METRIC, {**labels, "code": outcome.code or ""})
         self._metrics.observe(DURATION_METRIC, time.perf_counter() - started, labels)
         failed = outcome.outcome == WebhookStatus.FAILED
+        # A mismatch will not heal by itself: someone must look at it.
+        level = logging.ERROR if outcome.code == AmountMismatch.code else logging.WARNING
         log.log(
-            logging.WARNING if failed else logging.INFO,
+            level if failed else logging.INFO,
             "webhook event %s",
             outcome.outcome,
             extra={
@@ -238,8 +249,7 @@ class WebhookService:
             EventKind.PAYMENT_FAILED: self._payment_failed,
             EventKind.PAYMENT_CANCELED: self._payment_canceled,
             EventKind.REFUND_UPDATED: self._refund_updated,
-            EventKind.DISPUTE_OPENED: self._dispute,
-            EventKind.DISPUTE_CLOSED: self._dispute,
+            EventKind.DISPUTE_UPDATED: self._dispute,
         }.get(event.kind)
         if handler is None:  # PAYMENT_PENDING: the provider is still working on it
             return _Applied(WebhookStatus.IGNORED, order, code="pending")
@@ -250,7 +260,16 @@ class WebhookService:
     ) -> _Applied:
         if event.amount is None:
             raise InvalidPayload("a payment event without an amount", event_id=event.id)
-        events = order.mark_paid(event.amount, event.payment_id, cause, at)
+        payment_id = event.payment_id
+        if (
+            order.status in PAID_STATES
+            and payment_id
+            and not is_own_payment(uow, order, payment_id)
+        ):
+            # Another payment already paid this order: the customer was charged twice.
+            found = self._duplicates.record(uow, order, payment_id, event.amount, cause, at)
+            return _Applied(WebhookStatus.PROCESSED, order, tuple(found), code="duplicate_capture")
+        events = order.mark_paid(event.amount, payment_id, cause, at)
         return _Applied(WebhookStatus.PROCESSED, order, tuple(events))
 
     def _payment_failed(
@@ -287,19 +306,20 @@ class WebhookService:
     def _dispute(
         self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
     ) -> _Applied:
-        opened = event.kind is EventKind.DISPUTE_OPENED
-        order.disputed = opened
-        self._metrics.increment(
-            "billing_dispute_total", {"state": "opened" if opened else "closed"}
-        )
-        return _Applied(WebhookStatus.PROCESSED, order)
+        if event.dispute is None:
+            raise InvalidPayload("a dispute event without its dispute", event_id=event.id)
+        if order.status not in PAID_STATES:  # only a captured payment is disputed: it comes
+            return _Applied(WebhookStatus.PARKED, order, code="awaiting_payment")
+        events = self._disputes.record(uow, order, event.dispute, at)
+        return _Applied(WebhookStatus.PROCESSED, order, tuple(events))
 
     def _record_failure(self, event: ProviderEvent, error: Exception) -> WebhookOutcome:
         """Journal a failed application in its own transaction (the failed one rolled back)."""
         code = error.code if isinstance(error, BillingError) else "internal_error"
         # A failed event is answered so that the provider delivers it again: its retries re-run
-        # it until the cause is fixed, and the journal keeps the error meanwhile.
-        retryable = True
+        # it until the cause is fixed, and the journal keeps the error meanwhile. Not a
+        # mismatch: the same body can only fail the same way; an administrator replays it.
+        retryable = not isinstance(error, AmountMismatch)
         status = WebhookStatus.PARKED if isinstance(error, OrderNotFound) else WebhookStatus.FAILED
         try:
             with self._uow_factory() as uow:

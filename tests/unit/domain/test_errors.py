@@ -66,5 +66,7 @@ def test_retryable_errors() -> None:
         errors.ProviderUnavailable,
         errors.StorageUnavailable,
         errors.StorageConflict,
+        errors.DocumentNotRendered,
     }
+    assert errors.DocumentNotRendered.retry_after == 2
     assert not BillingError.retryable

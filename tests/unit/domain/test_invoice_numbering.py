@@ -17,7 +17,12 @@ def test_format() -> None:
 
 
 def test_series_prefixes() -> None:
-    assert SERIES_PREFIX == {DocumentKind.INVOICE: "INV", DocumentKind.CREDIT_NOTE: "CN"}
+    assert SERIES_PREFIX == {
+        DocumentKind.INVOICE: "INV",
+        DocumentKind.CREDIT_NOTE: "CN",
+        # Numbered documents are never deleted: a credit note is canceled by an invoice.
+        DocumentKind.CREDIT_NOTE_CANCELLATION: "INV",
+    }
 
 
 def test_parse() -> None:

@@ -1,10 +1,13 @@
-"""Property test: any sequence of payment, cancel and refund events keeps the order's invariants.
+"""Property test: any sequence of payment, cancel, refund and dispute events keeps the order's
+invariants.
 
 A provider emits events (payment succeeded, possibly several times under different ids; payment
-canceled; each refund's path of statuses); they are delivered in any order, and any delivered
-event may be delivered again. The order is driven the way the services drive it: ``mark_paid``,
-``cancel``, ``check_refund`` before a refund is created, and ``Refund.report`` followed by
-``settle_refunds(refunded_amount(refunds), ...)`` for every refund event.
+canceled; each refund's path of statuses; each dispute's path, for at most what is still held);
+they are delivered in any order, and any delivered event may be delivered again. The order is
+driven the way the services drive it: ``mark_paid``, ``cancel``, ``check_refund`` before a refund
+is created, ``Refund.report`` followed by ``settle_refunds(refunded_amount(refunds), ...)`` for
+every refund event, ``Dispute.report`` followed by ``settle_disputes`` for every dispute event.
+No refund is ever granted beyond what is still held: paid, less reserved refunds, less lost.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from billing.domain.dispute import Dispute, DisputeReport, any_open, lost_amount
+from billing.domain.dispute_status import DisputeStatus
 from billing.domain.entitlement import should_hold
 from billing.domain.errors import (
     IllegalTransition,
@@ -26,6 +31,7 @@ from billing.domain.errors import (
     OrderNotRefundable,
     RefundExceedsRefundable,
 )
+from billing.domain.money import Money
 from billing.domain.order import Order, OrderItem
 from billing.domain.refund import Refund, RefundOrigin, check_refund, refunded_amount
 from billing.domain.refund_status import RESERVING, RefundStatus
@@ -54,6 +60,15 @@ REFUND_PATHS = [
     (R.FAILED,),
     (R.REQUIRES_ACTION, R.CANCELED),
 ]
+D = DisputeStatus
+# What the provider may say about one dispute, in the order it happens on its side.
+DISPUTE_PATHS = [
+    (D.WARNING_NEEDS_RESPONSE, D.WARNING_CLOSED),
+    (D.NEEDS_RESPONSE,),
+    (D.NEEDS_RESPONSE, D.UNDER_REVIEW, D.WON),
+    (D.NEEDS_RESPONSE, D.UNDER_REVIEW, D.LOST),
+    (D.LOST,),
+]
 
 items_strategy = st.lists(
     st.builds(
@@ -72,9 +87,10 @@ items_strategy = st.lists(
 @attrs.frozen
 class ProviderEvent:
     id: str
-    kind: Literal["paid", "canceled", "refund"]
+    kind: Literal["paid", "canceled", "refund", "dispute"]
     refund_id: str = ""
     status: RefundStatus = R.PENDING
+    dispute: DisputeReport | None = None
 
 
 def is_forward(step: OrderTransition) -> bool:
@@ -90,6 +106,8 @@ class OrderLifecycle(RuleBasedStateMachine):
         super().__init__()
         self.order: Order
         self.refunds: list[Refund] = []
+        self.disputes: dict[str, Dispute] = {}
+        self.dispute_amounts: dict[str, int] = {}
         self.outbox: list[ProviderEvent] = []
         self.delivered: list[ProviderEvent] = []
         self.payment_outcome: Literal["succeeded", "canceled"] | None = None
@@ -183,7 +201,8 @@ class OrderLifecycle(RuleBasedStateMachine):
     @rule(data=st.data())
     def request_refund(self, data: st.DataObject) -> None:
         reserved = sum(r.amount for r in self.refunds if r.status in RESERVING)
-        available = self.order.amount_paid - reserved
+        held = self.order.amount_paid - reserved - self.order.amount_disputed_lost
+        available = max(0, held)
         amount = data.draw(
             st.one_of(
                 st.none(),
@@ -222,6 +241,12 @@ class OrderLifecycle(RuleBasedStateMachine):
             updated_at=at,
         )
         self.refunds.append(refund)
+        left_at_provider = self.order.amount_paid - reserved - sum(self.dispute_amounts.values())
+        if granted > left_at_provider:
+            # A dispute we have not heard of yet holds part of the charge: the provider refuses
+            # the refund at once, and the service records it failed.
+            refund.report(R.FAILED, at)
+            return
         path = data.draw(st.sampled_from(REFUND_PATHS), label="refund path")
         for status in path:
             self.outbox.append(ProviderEvent(self.new_id("evt"), "refund", refund.id, status))
@@ -235,6 +260,23 @@ class OrderLifecycle(RuleBasedStateMachine):
         # Several events may confirm one payment (e.g. session completed and intent succeeded).
         self.payment_outcome = "succeeded"
         self.outbox.append(ProviderEvent(self.new_id("evt"), "paid"))
+
+    @precondition(lambda self: self.order.status in PAID_STATES and len(self.dispute_amounts) < 3)
+    @rule(data=st.data())
+    def cardholder_disputes(self, data: st.DataObject) -> None:
+        """A dispute of at most what the payment still holds (Stripe's limit), on any path."""
+        reserved = sum(r.amount for r in self.refunds if r.status in RESERVING)
+        disputed = sum(self.dispute_amounts.values())
+        left = self.order.amount_paid - reserved - disputed
+        if left <= 0:
+            return
+        amount = data.draw(st.integers(min_value=1, max_value=left), label="disputed")
+        dispute_id = self.new_id("dp")
+        self.dispute_amounts[dispute_id] = amount
+        money = Money(amount, self.order.currency)
+        for status in data.draw(st.sampled_from(DISPUTE_PATHS), label="dispute path"):
+            report = DisputeReport(dispute_id, "pi_1", money, status, AT)
+            self.outbox.append(ProviderEvent(self.new_id("evt"), "dispute", dispute=report))
 
     @precondition(lambda self: self.cancels and self.payment_outcome != "succeeded")
     @rule()
@@ -277,6 +319,20 @@ class OrderLifecycle(RuleBasedStateMachine):
             else:
                 assert self.order.amount_paid == self.total
             self.check_new_transitions(before, reversal_allowed=False)
+        elif event.kind == "dispute":
+            assert before.status in PAID_STATES
+            assert event.dispute is not None
+            at = self.now()
+            found = self.disputes.get(event.dispute.id)
+            if found is None:
+                self.disputes[event.dispute.id], _ = Dispute.from_report(
+                    event.dispute, self.order.id, at
+                )
+            else:
+                found.report(event.dispute, at)
+            self.order.settle_disputes(list(self.disputes.values()), at)
+            assert self.order.status is before.status  # a dispute never moves the state
+            assert self.order.transitions == before.transitions
         elif event.kind == "canceled":
             if before.status not in PAYABLE_STATES:  # the service ignores a stale cancel
                 return
@@ -302,7 +358,11 @@ class OrderLifecycle(RuleBasedStateMachine):
         assert (order.amount_paid > 0) == (order.status in PAID_STATES)
         assert 0 <= order.amount_refunded <= order.amount_paid
         assert order.amount_refunded == refunded_amount(self.refunds)
-        assert sum(r.amount for r in self.refunds if r.status in RESERVING) <= order.amount_paid
+        reserved = sum(r.amount for r in self.refunds if r.status in RESERVING)
+        assert reserved + order.amount_disputed_lost <= order.amount_paid  # never give back more
+        assert order.refundable == max(
+            0, order.amount_paid - order.amount_refunded - order.amount_disputed_lost
+        )
         if order.status in PAID_STATES:
             assert self.payment_outcome == "succeeded"
 
@@ -316,11 +376,19 @@ class OrderLifecycle(RuleBasedStateMachine):
         assert (order.status is S.PAID) == (order.amount_paid > 0 and order.amount_refunded == 0)
 
     @invariant()
-    def entitlements_exactly_while_paid_and_not_fully_refunded(self) -> None:
+    def disputes_settle_the_flag_and_the_lost_amount(self) -> None:
+        disputes = list(self.disputes.values())
+        assert self.order.disputed == any_open(disputes)
+        assert self.order.amount_disputed_lost == lost_amount(disputes)
+        assert all(d.amount == self.dispute_amounts[d.id] for d in disputes)
+
+    @invariant()
+    def entitlements_exactly_while_paid_not_fully_refunded_and_no_dispute_lost(self) -> None:
         order = self.order
         held = order.amount_paid > 0 and order.amount_refunded < order.amount_paid
-        assert should_hold(order) == held
-        assert should_hold(order) == (order.status in {S.PAID, S.PARTIALLY_REFUNDED})
+        lost = order.amount_disputed_lost > 0
+        assert should_hold(order) == (held and not lost)
+        assert should_hold(order) == (order.status in {S.PAID, S.PARTIALLY_REFUNDED} and not lost)
 
     @invariant()
     def history_is_a_chain_of_allowed_transitions(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from billing.domain.errors import (
@@ -12,6 +13,8 @@ from billing.domain.errors import (
 )
 from billing.domain.events import RefundStatusChanged
 from billing.domain.refund import (
+    MAX_REASON_LENGTH,
+    check_reason,
     check_refund,
     refundable_amount,
     refunded_amount,
@@ -200,3 +203,43 @@ def test_a_succeeded_refund_reported_failed_releases_its_amount() -> None:
     # A stale "succeeded" arriving last does not take the money again.
     assert item.report(R.SUCCEEDED, LATER) == []
     assert refunded_amount([item]) == 0
+
+
+def test_money_lost_to_a_dispute_is_not_refundable() -> None:
+    order = paid_order()
+    order.amount_disputed_lost = 10000
+    refunds = [refund(2000, R.SUCCEEDED)]
+
+    assert refundable_amount(order, refunds) == 500
+    assert check_refund(order, refunds, None) == 500
+    with pytest.raises(RefundExceedsRefundable) as refused:
+        check_refund(order, refunds, 501)
+    assert refused.value.details["refundable"] == 500
+
+
+def test_when_disputes_took_everything_nothing_is_refundable_and_never_below_zero() -> None:
+    order = paid_order()
+    order.amount_disputed_lost = PAID_TOTAL
+    refunds = [refund(3000, R.PENDING)]
+
+    assert refundable_amount(order, refunds) == 0
+    with pytest.raises(RefundExceedsRefundable):
+        check_refund(order, refunds, None)
+
+
+def test_a_duplicate_capture_s_refund_reserves_nothing_of_the_order() -> None:
+    extra = attrs.evolve(refund(PAID_TOTAL, R.SUCCEEDED), extra_payment_id="pi_2")
+
+    assert (reserved_amount([extra]), refunded_amount([extra])) == (0, 0)
+    assert check_refund(paid_order(), [extra], None) == PAID_TOTAL
+
+
+@pytest.mark.parametrize("length", [MAX_REASON_LENGTH, MAX_REASON_LENGTH + 1, 100_000])
+def test_a_reason_over_500_characters_is_refused(length: int) -> None:
+    reason = "x" * length
+    if length <= MAX_REASON_LENGTH:
+        assert check_reason(reason) == reason
+        return
+    with pytest.raises(InvalidInput) as refused:
+        check_reason(reason)
+    assert refused.value.details == {"field": "reason", "length": length}

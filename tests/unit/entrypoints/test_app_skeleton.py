@@ -29,6 +29,7 @@ def test_health_reports_the_toggle_when_disabled() -> None:
     }
     assert body["webhooks"] == {
         "by_status": {},
+        "failed": 0,
         "oldest_unprocessed_age_s": None,
         "last_received_at": None,
     }

@@ -99,7 +99,12 @@ def test_a_form_sent_again_after_a_lost_answer_finds_its_order_and_its_cookie(
     shop: Shop,
 ) -> None:
     key = form_key(shop.client.get("/billing/").get_data(as_text=True))
-    form = {"quantity-book": "1", "email": "g@example.com", "request_key": key}
+    form = {
+        "quantity-book": "1",
+        "email": "g@example.com",
+        "request_key": key,
+        "csrf_token": csrf_token(shop),
+    }
 
     first = shop.client.post("/billing/shop/checkout", data=form)
     shop.client.delete_cookie("billing_order_token", path="/billing/")  # the answer was lost
@@ -118,7 +123,12 @@ def test_a_form_sent_again_after_a_lost_answer_finds_its_order_and_its_cookie(
 
 
 def test_a_form_whose_key_was_replaced_by_a_guessable_one_is_refused(shop: Shop) -> None:
-    form = {"quantity-book": "1", "email": "g@example.com", "request_key": "cart-1001"}
+    form = {
+        "quantity-book": "1",
+        "email": "g@example.com",
+        "request_key": "cart-1001",
+        "csrf_token": csrf_token(shop),
+    }
 
     answer = shop.client.post("/billing/shop/checkout", data=form)
 

@@ -235,6 +235,26 @@ def test_a_malformed_api_body_is_refused(shop: Shop) -> None:
     assert answer.json["code"] == "invalid_input"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/billing/sandbox/api/objects/pi_3Unknown", None),
+        ("post", "/billing/sandbox/api/pay", {"payment_id": "pi_3Unknown", "card": "4242"}),
+        ("post", "/billing/sandbox/api/confirm", {"payment_id": "cs_test_Unknown"}),
+        ("post", "/billing/sandbox/api/expire", {"payment_id": "cs_test_Unknown"}),
+        ("post", "/billing/sandbox/api/pay", {"payment_id": "not-an-id", "card": "4242"}),
+        ("get", "/billing/sandbox/checkout/cs_test_Unknown", None),
+    ],
+)
+def test_an_id_the_sandbox_does_not_know_answers_404(
+    shop: Shop, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    answer = getattr(shop.client, method)(path, json=body, headers=API)
+
+    assert answer.status_code == 404, answer.data
+    assert (answer.json["code"], answer.json["retryable"]) == ("resource_missing", False)
+
+
 def test_the_sandbox_routes_exist_only_with_the_sandbox_provider() -> None:
     container = build_container(attrs.evolve(SETTINGS, payment_provider="fake"))
     client = create_app(container=container).test_client()

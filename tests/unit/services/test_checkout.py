@@ -113,3 +113,35 @@ def test_a_canceled_order_cannot_start_a_payment(world: World) -> None:
     with pytest.raises(OrderNotPayable):
         world.container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
     assert world.provider.payments == {}
+
+
+def test_a_retry_after_the_provider_forgot_the_key_finds_the_payment_it_made(
+    world: World,
+) -> None:
+    order = world.new_order()
+    world.provider.fail_next(ProviderUnavailable("connection reset"), after_effect=True)
+    with pytest.raises(ProviderUnavailable):  # made at the provider, the answer lost
+        world.container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
+    world.clock.advance(hours=25)  # the provider forgets keys after 24 hours
+
+    result = world.container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
+
+    assert list(world.provider.payments) == [result.payment.id]
+    assert [c.operation for c in world.provider.calls] == [
+        "create_payment_intent",
+        "find_payment_intent",
+    ]
+    assert world.order(order.id).provider_payment_id == result.payment.id
+
+
+def test_a_late_retry_creates_the_payment_when_the_provider_has_none(world: World) -> None:
+    order = world.new_order()
+    world.provider.fail_next(ProviderUnavailable("timeout"))  # refused before it took effect
+    with pytest.raises(ProviderUnavailable):
+        world.container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
+    world.clock.advance(hours=25)
+
+    result = world.container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT)
+
+    assert list(world.provider.payments) == [result.payment.id]
+    assert creations(world) == [f"pi:{order.idempotency_key}"] * 2

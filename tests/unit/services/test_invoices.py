@@ -6,10 +6,12 @@ import hashlib
 
 import pytest
 
-from billing.domain.errors import StorageUnavailable
+from billing.domain.dispute_status import DisputeStatus
+from billing.domain.errors import DocumentNotRendered, StorageUnavailable
 from billing.domain.invoice import DocumentKind
 from billing.domain.money import Money
 from billing.domain.outbox import OutboxStatus
+from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
 from billing.services.orders import CartLine
 
@@ -144,3 +146,88 @@ def test_a_crash_between_commit_and_publish_loses_no_job(
     with world.uow_factory() as uow:
         [invoice] = uow.invoices.list_all()
     assert invoice.rendered
+
+
+def _books(world: World, order_id: str) -> int:
+    """The money the documents say is held: invoices and cancellations less credit notes."""
+    service = world.container.invoices()
+    return sum(service.document(d.id).booked for d in service.documents(order_id))
+
+
+def test_a_refund_failing_after_it_succeeded_is_canceled_by_an_invoice_series_document(
+    world: World,
+) -> None:
+    order, _payment_id = world.paid_order()
+    refund = world.container.refunds().refund(order.id, 2900)
+    assert _books(world, order.id) == 10000 - 2900
+    [provider_refund] = world.provider.refunds
+    world.provider.report_refund(provider_refund, RefundStatus.FAILED)
+    failed = world.events.refund_updated(provider_refund)
+
+    world.container.webhooks().receive(failed.payload, failed.signature)
+
+    stored = world.order(order.id)
+    assert (stored.status, stored.amount_refunded) == (OrderStatus.PAID, 0)
+    documents = world.container.invoices().documents(order.id)
+    assert [(d.kind, d.number) for d in documents] == [
+        (DocumentKind.CREDIT_NOTE, "CN-2026-000001"),  # kept: numbers are never deleted
+        (DocumentKind.INVOICE, "INV-2026-000001"),
+        (DocumentKind.CREDIT_NOTE_CANCELLATION, "INV-2026-000002"),
+    ]
+    cancellation = documents[2]
+    assert (cancellation.refund_id, cancellation.rendered) == (refund.id, True)
+    content = world.container.invoices().document(cancellation.id)
+    assert (content.refers_to, content.total) == ("CN-2026-000001", 2900)
+    assert b"Cancels credit note CN-2026-000001" in world.container.invoices().file(
+        cancellation.id, "html"
+    )
+    assert _books(world, order.id) == stored.amount_paid - stored.amount_refunded == 10000
+
+
+def test_the_books_balance_through_refunds_a_reversal_and_a_lost_dispute(world: World) -> None:
+    order, payment_id = world.paid_order()
+    world.container.refunds().refund(order.id, 1000)
+    world.container.refunds().refund(order.id, 2000)
+    first = sorted(world.provider.refunds)[0]
+    world.provider.report_refund(first, RefundStatus.FAILED)
+    failed = world.events.refund_updated(first)
+    lost = world.events.dispute(payment_id, DisputeStatus.LOST, amount=Money(5000, "EUR"))
+    for delivery in (failed, failed, lost):
+        world.container.webhooks().receive(delivery.payload, delivery.signature)
+
+    stored = world.order(order.id)
+    held = stored.amount_paid - stored.amount_refunded - stored.amount_disputed_lost
+    assert (stored.amount_refunded, stored.amount_disputed_lost, held) == (2000, 5000, 3000)
+    assert _books(world, order.id) == held
+    kinds = [d.kind for d in world.container.invoices().documents(order.id)]
+    assert kinds.count(DocumentKind.CREDIT_NOTE_CANCELLATION) == 1
+
+
+def test_a_refund_failing_before_it_ever_succeeded_cancels_nothing(world: World) -> None:
+    order, _payment_id = world.paid_order()
+    world.provider._refund_status = RefundStatus.PENDING
+    world.container.refunds().refund(order.id, 2900)
+    [provider_refund] = world.provider.refunds
+    world.provider.report_refund(provider_refund, RefundStatus.FAILED)
+    failed = world.events.refund_updated(provider_refund)
+
+    world.container.webhooks().receive(failed.payload, failed.signature)
+
+    kinds = [d.kind for d in world.container.invoices().documents(order.id)]
+    assert kinds == [DocumentKind.INVOICE]
+    assert _books(world, order.id) == 10000
+
+
+def test_a_file_asked_for_before_it_is_rendered_is_retryable(world: World) -> None:
+    order, _ = world.pending_order()
+    with world.uow_factory() as uow:  # numbered, its render job not run yet
+        locked = uow.lock_order(order.id)
+        artifact = world.container.invoices().allocate(
+            uow, locked, DocumentKind.INVOICE, world.clock.now()
+        )
+        uow.commit()
+
+    with pytest.raises(DocumentNotRendered) as raised:
+        world.container.invoices().file(artifact.id, "pdf")
+
+    assert (raised.value.retryable, raised.value.retry_after) == (True, 2)

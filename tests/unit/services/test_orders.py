@@ -75,3 +75,19 @@ def test_a_paid_order_cannot_be_canceled(world: World) -> None:
         world.container.orders().cancel(order.id)
     assert world.order(order.id).status is OrderStatus.PAID
     assert world.provider.payments[payment_id].status == "succeeded"
+
+
+def test_a_cancel_racing_the_payment_is_not_cancelable_and_changes_nothing(
+    world: World,
+) -> None:
+    order, payment_id = world.pending_order()
+    world.provider.complete(payment_id)  # paid at the provider, its event not here yet
+
+    with pytest.raises(OrderNotCancelable) as refused:
+        world.container.orders().cancel(order.id)
+
+    assert refused.value.code == "order_not_cancelable"
+    assert world.order(order.id).status is OrderStatus.PENDING_PAYMENT
+    paid = world.events.payment_succeeded(payment_id)
+    world.container.webhooks().receive(paid.payload, paid.signature)
+    assert world.order(order.id).status is OrderStatus.PAID

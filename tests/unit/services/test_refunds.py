@@ -6,6 +6,7 @@ import pytest
 
 from billing.adapters.memory import FakePaymentProvider
 from billing.domain.errors import (
+    InvalidInput,
     OrderNotRefundable,
     ProviderRejected,
     ProviderUnavailable,
@@ -141,3 +142,19 @@ def test_an_asynchronous_refund_settles_when_the_provider_reports_it(world: Worl
     world.container.webhooks().receive(delivery.payload, delivery.signature)
 
     assert world.order(order.id).status is OrderStatus.PARTIALLY_REFUNDED
+
+
+def test_a_reason_longer_than_stripe_keeps_is_refused_before_anything_is_stored(
+    world: World,
+) -> None:
+    order, _ = world.paid_order()
+
+    with pytest.raises(InvalidInput) as refused:
+        world.container.refunds().refund(order.id, 100, reason="x" * 100_000)
+
+    assert refused.value.details["field"] == "reason"
+    assert world.provider.refunds == {}
+    with world.uow_factory() as uow:
+        assert uow.refunds.list_for_order(order.id) == []
+    made = world.container.refunds().refund(order.id, 100, reason="y" * 500)
+    assert made.reason == "y" * 500

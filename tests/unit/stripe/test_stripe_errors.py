@@ -12,6 +12,7 @@ import stripe
 from billing.adapters.stripe import IdempotencyKeyReused, StripePaymentProvider
 from billing.domain.errors import (
     PaymentDeclined,
+    PaymentNotCancelable,
     ProviderError,
     ProviderMisconfigured,
     ProviderRejected,
@@ -202,10 +203,12 @@ def test_a_refused_cancel_of_a_succeeded_payment_stays_refused(
         200, json=stripe_fixture("payment_intent", id="pi_3Test", status="succeeded")
     )
 
-    with pytest.raises(ProviderRejected) as raised:
+    with pytest.raises(PaymentNotCancelable) as raised:
         provider.cancel_payment("pi_3Test")
 
+    assert isinstance(raised.value, ProviderRejected)
     assert raised.value.details["stripe_code"] == "payment_intent_unexpected_state"
+    assert raised.value.details["status"] == "succeeded"
 
 
 def test_a_cancel_of_an_already_canceled_payment_is_not_an_error(

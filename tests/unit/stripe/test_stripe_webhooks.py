@@ -10,6 +10,8 @@ import pytest
 
 from billing.adapters.memory import FixedClock
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripePaymentProvider
+from billing.domain.dispute import DisputeReport
+from billing.domain.dispute_status import DisputeStatus
 from billing.domain.errors import InvalidPayload, InvalidSignature
 from billing.domain.money import Money
 from billing.domain.payment import ProviderRefund
@@ -417,19 +419,47 @@ def test_charge_refunded_without_its_refund_list_carries_none(
 
 
 @pytest.mark.parametrize(
-    ("type_", "kind"),
+    "type_",
     [
-        ("charge.dispute.created", EventKind.DISPUTE_OPENED),
-        ("charge.dispute.closed", EventKind.DISPUTE_CLOSED),
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
     ],
 )
-def test_dispute_events(provider: StripePaymentProvider, type_: str, kind: EventKind) -> None:
+def test_every_dispute_event_carries_the_dispute_as_it_stands(
+    provider: StripePaymentProvider, type_: str
+) -> None:
     dispute = stripe_fixture("dispute", payment_intent="pi_3Test", status="lost")
 
     event = parse(provider, type_, dispute)
 
-    assert (event.kind, event.payment_id) == (kind, "pi_3Test")
+    assert (event.kind, event.payment_id) == (EventKind.DISPUTE_UPDATED, "pi_3Test")
     assert event.amount == Money(1000, "USD")
+    assert event.dispute == DisputeReport(
+        id="dp_1Pgc71B7WZ01zgkWMevJiAUx",
+        payment_id="pi_3Test",
+        amount=Money(1000, "USD"),
+        status=DisputeStatus.LOST,
+        opened_at=datetime.fromtimestamp(1234567890, UTC),
+        reason="general",
+        evidence_due_by=datetime.fromtimestamp(1723679999, UTC),
+    )
+
+
+def test_a_dispute_without_evidence_details_has_no_due_date(
+    provider: StripePaymentProvider,
+) -> None:
+    dispute = stripe_fixture("dispute", payment_intent="pi_3Test", evidence_details=None)
+
+    event = parse(provider, "charge.dispute.created", dispute)
+
+    assert event.dispute is not None
+    assert (event.dispute.status, event.dispute.evidence_due_by) == (
+        DisputeStatus.WARNING_NEEDS_RESPONSE,
+        None,
+    )
 
 
 def test_an_unknown_type_is_unhandled_and_its_object_not_read(
@@ -451,8 +481,15 @@ def test_an_unknown_type_is_unhandled_and_its_object_not_read(
         ("payment_intent.succeeded", succeeded_intent(amount_received="2800")),
         ("checkout.session.completed", session(amount_total=None)),
         ("refund.updated", refund(status="weird")),
+        ("charge.dispute.updated", stripe_fixture("dispute", status="charge_refunded")),
     ],
-    ids=["wrong-object", "string-amount", "paid-session-without-amount", "unknown-refund-status"],
+    ids=[
+        "wrong-object",
+        "string-amount",
+        "paid-session-without-amount",
+        "unknown-refund-status",
+        "unknown-dispute-status",
+    ],
 )
 def test_a_handled_event_with_unreadable_fields_is_invalid(
     provider: StripePaymentProvider, type_: str, obj: dict[str, Any]
@@ -490,6 +527,10 @@ def test_the_handled_types_are_exactly_those_the_issue_lists() -> None:
             "refund.failed",
             "charge.refund.updated",
             "charge.dispute.created",
+            "charge.dispute.updated",
             "charge.dispute.closed",
+            "charge.dispute.funds_withdrawn",
+            "charge.dispute.funds_reinstated",
         ]
     )
+    assert len(HANDLED_EVENT_TYPES) <= 20  # Stripe lists events of at most 20 types at once

@@ -17,11 +17,14 @@ import attrs
 
 @attrs.define
 class Tables:
-    """Every stored object, keyed by id (products by sku, sequences by (series, year))."""
+    """Every stored object, keyed by id (products by sku, sequences by (series, year),
+    duplicate captures by payment id)."""
 
     orders: dict[str, Any] = attrs.Factory(dict)
     payment_attempts: dict[str, Any] = attrs.Factory(dict)
     refunds: dict[str, Any] = attrs.Factory(dict)
+    disputes: dict[str, Any] = attrs.Factory(dict)
+    duplicate_captures: dict[str, Any] = attrs.Factory(dict)
     entitlements: dict[str, Any] = attrs.Factory(dict)
     customers: dict[str, Any] = attrs.Factory(dict)
     invoices: dict[str, Any] = attrs.Factory(dict)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from billing.domain.dispute import DisputeReport
+from billing.domain.dispute_status import DisputeStatus
 from billing.domain.money import Money
 from billing.domain.payment import ProviderRefund
 from billing.domain.provider_event import EventKind, ProviderEvent
@@ -43,6 +45,35 @@ def _refund_json(refund: ProviderRefund) -> dict[str, Any]:
     }
 
 
+def _dispute_json(dispute: DisputeReport) -> dict[str, Any]:
+    due_by = dispute.evidence_due_by
+    return {
+        "id": dispute.id,
+        "payment_id": dispute.payment_id,
+        "amount": dispute.amount.amount,
+        "currency": dispute.amount.currency,
+        "status": str(dispute.status),
+        "reason": dispute.reason,
+        "opened_at": dispute.opened_at.isoformat(),
+        "evidence_due_by": due_by.isoformat() if due_by is not None else None,
+    }
+
+
+def _dispute_from(data: dict[str, Any] | None) -> DisputeReport | None:
+    if data is None:
+        return None
+    due_by = data.get("evidence_due_by")
+    return DisputeReport(
+        id=data["id"],
+        payment_id=data.get("payment_id"),
+        amount=Money(data["amount"], data["currency"]),
+        status=DisputeStatus(data["status"]),
+        opened_at=datetime.fromisoformat(data["opened_at"]),
+        reason=data.get("reason"),
+        evidence_due_by=datetime.fromisoformat(due_by) if due_by else None,
+    )
+
+
 def event_from_json(payload: bytes) -> ProviderEvent:
     data = json.loads(payload)
     amount = data.get("amount")
@@ -68,6 +99,7 @@ def event_from_json(payload: bytes) -> ProviderEvent:
             for r in data.get("refunds", ())
         ),
         failure_code=data.get("failure_code"),
+        dispute=_dispute_from(data.get("dispute")),
     )
 
 
@@ -127,10 +159,35 @@ class FakeEvents:
             refunds=[_refund_json(refund)],
         )
 
-    def dispute(self, payment_id: str, *, opened: bool = True) -> Delivery:
-        kind = EventKind.DISPUTE_OPENED if opened else EventKind.DISPUTE_CLOSED
+    def dispute(
+        self,
+        payment_id: str,
+        status: DisputeStatus = DisputeStatus.NEEDS_RESPONSE,
+        *,
+        dispute_id: str = "dp_fake000001",
+        amount: Money | None = None,
+        evidence_due_by: datetime | None = None,
+        reason: str = "fraudulent",
+    ) -> Delivery:
+        """The dispute of a payment as it stands now (by default the whole payment, needing a
+        response): created, updated or closed, the provider sends the dispute itself."""
+        payment = self._provider.payments[payment_id]
+        now = self._provider._clock.now()
+        report = DisputeReport(
+            id=dispute_id,
+            payment_id=payment_id,
+            amount=amount or payment.amount,
+            status=status,
+            opened_at=now,
+            reason=reason,
+            evidence_due_by=evidence_due_by,
+        )
         return self._deliver(
-            kind, f"dispute.{'opened' if opened else 'closed'}", payment_id=payment_id
+            EventKind.DISPUTE_UPDATED,
+            f"dispute.{status}",
+            payment_id=payment_id,
+            amount={"amount": report.amount.amount, "currency": report.amount.currency},
+            dispute=_dispute_json(report),
         )
 
     def unhandled(self, type_: str = "customer.created") -> Delivery:

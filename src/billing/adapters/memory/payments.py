@@ -1,10 +1,11 @@
 """A fake payment provider: real code that behaves like Stripe where our services care.
 
-It records every call, honours idempotency keys (same key and parameters → same object; same
-key, other parameters → refused), refuses to refund more than was paid, can be told to fail the
-next call (before or after it took effect), and signs the events it emits so the webhook path
-runs exactly as in production. It keeps every event it emitted, listed by ``list_events`` as
-Stripe's Events API lists them (for reconciliation).
+It records every call, honours idempotency keys for 24 hours as Stripe does (same key and
+parameters → same object; same key, other parameters → refused; an older key is forgotten),
+refuses to refund more than was paid, can be told to fail the next call (before or after it
+took effect), and signs the events it emits so the webhook path runs exactly as in production.
+It keeps every event it emitted, listed by ``list_events`` as Stripe's Events API lists them
+(for reconciliation).
 """
 
 from __future__ import annotations
@@ -23,12 +24,18 @@ from billing.domain.errors import (
     IdempotencyKeyReused,
     InvalidPayload,
     InvalidSignature,
+    PaymentNotCancelable,
     ProviderError,
     ProviderRejected,
 )
 from billing.domain.money import Money
 from billing.domain.order import Order
-from billing.domain.payment import PaymentMode, ProviderPayment, ProviderRefund
+from billing.domain.payment import (
+    IDEMPOTENCY_WINDOW,
+    PaymentMode,
+    ProviderPayment,
+    ProviderRefund,
+)
 from billing.domain.provider_event import ProviderEvent
 from billing.domain.refund import Refund
 from billing.domain.refund_status import RESERVING, RefundStatus
@@ -64,7 +71,7 @@ class FakePaymentProvider:
         self._refund_status = refund_status
         self._serial = itertools.count(1)
         self._failures: deque[_Failure] = deque()
-        self._by_key: dict[str, tuple[tuple[Any, ...], Any]] = {}
+        self._by_key: dict[str, tuple[tuple[Any, ...], Any, datetime]] = {}
         self.calls: list[ProviderCall] = []
         self.payments: dict[str, ProviderPayment] = {}
         self.refunds: dict[str, ProviderRefund] = {}
@@ -126,15 +133,17 @@ class FakePaymentProvider:
         return payment
 
     def _idempotent(self, key: str, params: tuple[Any, ...], create: Any) -> Any:
+        now = self._clock.now()
         if key in self._by_key:
-            known_params, result = self._by_key[key]
-            if known_params != params:
-                raise IdempotencyKeyReused(
-                    "idempotency key reused with other parameters", idempotency_key=key
-                )
-            return result
+            known_params, result, at = self._by_key[key]
+            if now - at < IDEMPOTENCY_WINDOW:
+                if known_params != params:
+                    raise IdempotencyKeyReused(
+                        "idempotency key reused with other parameters", idempotency_key=key
+                    )
+                return result
         result = create()
-        self._by_key[key] = (params, result)
+        self._by_key[key] = (params, result, now)
         return result
 
     def retrieve_payment(self, payment_id: str) -> ProviderPayment:
@@ -144,12 +153,23 @@ class FakePaymentProvider:
             raise ProviderRejected(f"no such payment: {payment_id}", payment_id=payment_id)
         return self.payments[payment_id]
 
+    def find_payment_intent(self, order_id: str) -> ProviderPayment | None:
+        self.calls.append(ProviderCall("find_payment_intent", target=order_id))
+        self._maybe_fail(after_effect=False)
+        for payment_id, payment in self.payments.items():
+            mine = self.orders_by_payment.get(payment_id) == order_id
+            if mine and payment.mode is PaymentMode.PAYMENT_INTENT and payment.status != "canceled":
+                return payment
+        return None
+
     def cancel_payment(self, payment_id: str) -> None:
         self.calls.append(ProviderCall("cancel_payment", target=payment_id))
         self._maybe_fail(after_effect=False)
         payment = self.retrieve_payment(payment_id)
         if payment.status == "succeeded":
-            raise ProviderRejected("a succeeded payment cannot be canceled", payment_id=payment_id)
+            raise PaymentNotCancelable(
+                "a succeeded payment cannot be canceled", payment_id=payment_id
+            )
         self.payments[payment_id] = attrs.evolve(payment, status="canceled")
         self._maybe_fail(after_effect=True)
 

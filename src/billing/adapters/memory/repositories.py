@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
+from billing.domain.dispute import Dispute
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement, owned_by_guest
 from billing.domain.errors import (
     DuplicateRecord,
@@ -32,6 +35,8 @@ from billing.ports.unit_of_work import UnlockedOrderWrite
 from .database import Tables
 
 T = TypeVar("T")
+#: Sorts before any real time (only used where the time is missing).
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def _out(value: T) -> T:
@@ -127,6 +132,9 @@ class MemoryPaymentAttempts(_Table):
 
 class MemoryRefunds(_Table):
     def add(self, refund: Refund) -> None:
+        extra = refund.extra_payment_id
+        if extra is not None and self._where(extra_payment_id=extra):
+            raise DuplicateRecord(f"payment {extra} already has its refund", key=extra)
         self._insert(refund)
 
     def save(self, refund: Refund) -> None:
@@ -148,6 +156,46 @@ class MemoryRefunds(_Table):
 
     def list_for_order(self, order_id: str) -> list[Refund]:
         return sorted(self._where(order_id=order_id), key=lambda r: r.created_at)
+
+
+class MemoryDisputes(_Table):
+    def add(self, dispute: Dispute) -> None:
+        self._insert(dispute)
+
+    def save(self, dispute: Dispute) -> None:
+        self._update(dispute)
+
+    def find(self, dispute_id: str) -> Dispute | None:
+        row = self._rows.get(dispute_id)
+        return _out(row) if row is not None else None
+
+    def list_for_order(self, order_id: str) -> list[Dispute]:
+        return sorted(self._where(order_id=order_id), key=lambda d: (d.opened_at, d.id))
+
+    def list(self, open_only: bool = False, limit: int = 100) -> list[Dispute]:
+        found = [_out(d) for d in self._rows.values() if d.open or not open_only]
+        found.sort(key=lambda d: d.id, reverse=True)
+        found.sort(key=lambda d: d.opened_at, reverse=True)
+        found.sort(key=lambda d: (d.evidence_due_by is None, d.evidence_due_by or _NEVER))
+        return found[:limit]
+
+    def count_open(self) -> int:
+        return sum(1 for d in self._rows.values() if d.open)
+
+
+class MemoryDuplicateCaptures(_Table):
+    def __init__(self, rows: dict[str, Any]) -> None:
+        super().__init__(rows, key="payment_id")
+
+    def add(self, capture: DuplicateCapture) -> None:
+        self._insert(capture)
+
+    def find(self, payment_id: str) -> DuplicateCapture | None:
+        row = self._rows.get(payment_id)
+        return _out(row) if row is not None else None
+
+    def list_for_order(self, order_id: str) -> list[DuplicateCapture]:
+        return sorted(self._where(order_id=order_id), key=lambda c: (c.detected_at, c.payment_id))
 
 
 class MemoryEntitlements(_Table):
@@ -202,10 +250,16 @@ class MemoryInvoices(_Table):
         return _out(self._rows[artifact_id])
 
     def find(
-        self, order_id: str, kind: DocumentKind, refund_id: str | None = None
+        self,
+        order_id: str,
+        kind: DocumentKind,
+        refund_id: str | None = None,
+        dispute_id: str | None = None,
     ) -> InvoiceArtifact | None:
-        found = self._where(order_id=order_id, kind=kind, refund_id=refund_id)
-        return found[0] if found else None
+        found = self._where(
+            order_id=order_id, kind=kind, refund_id=refund_id, dispute_id=dispute_id
+        )
+        return min(found, key=lambda a: a.number) if found else None
 
     def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
         return sorted(self._where(order_id=order_id), key=lambda a: a.number)

@@ -13,6 +13,8 @@ from .outbox import MemoryOutbox
 from .repositories import (
     MemoryCatalog,
     MemoryCustomers,
+    MemoryDisputes,
+    MemoryDuplicateCaptures,
     MemoryEntitlements,
     MemoryInvoices,
     MemoryOrders,
@@ -51,6 +53,8 @@ class MemoryUnitOfWork:
         self.orders = MemoryOrders(tables.orders)
         self.payment_attempts = MemoryPaymentAttempts(tables.payment_attempts)
         self.refunds = MemoryRefunds(tables.refunds)
+        self.disputes = MemoryDisputes(tables.disputes)
+        self.duplicate_captures = MemoryDuplicateCaptures(tables.duplicate_captures)
         self.entitlements = MemoryEntitlements(tables.entitlements)
         self.customers = MemoryCustomers(tables.customers)
         self.invoices = MemoryInvoices(tables)

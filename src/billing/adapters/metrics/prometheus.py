@@ -38,6 +38,8 @@ LABELS: Mapping[str, tuple[str, ...]] = {
     "billing_dispute_total": ("state",),
     "billing_webhook_processing_seconds": ("type", "outcome"),
     "billing_webhook_backlog": ("status",),
+    "billing_duplicate_capture_total": ("policy",),
+    "billing_disputes_open": (),
 }
 
 

@@ -25,7 +25,12 @@ from billing.adapters.stripe import (
     payment_from_session,
     read,
 )
-from billing.domain.errors import IdempotencyKeyReused, PaymentDeclined, ProviderRejected
+from billing.domain.errors import (
+    IdempotencyKeyReused,
+    PaymentDeclined,
+    PaymentNotCancelable,
+    ProviderRejected,
+)
 from billing.domain.payment import ProviderPayment
 from billing.ports.clock import Clock
 from billing.ports.tasks import TaskQueue
@@ -51,8 +56,16 @@ _CANCELABLE = frozenset(
 )
 
 
+class NoSuchObject(ProviderRejected):
+    """No sandbox object has this id (Stripe's ``resource_missing``): the caller's mistake,
+    answered 404 by the sandbox's own routes."""
+
+    code = "resource_missing"
+
+
 def rejected(message: str, code: str, **details: Any) -> ProviderRejected:
-    return ProviderRejected(message, stripe_code=code, **details)
+    kind = NoSuchObject if code == "resource_missing" else ProviderRejected
+    return kind(message, stripe_code=code, **details)
 
 
 def fingerprint(endpoint: str, params: dict[str, Any]) -> str:
@@ -230,10 +243,10 @@ class SandboxCore:
         if intent["status"] == "canceled":
             return
         if intent["status"] not in _CANCELABLE:
-            raise rejected(
+            raise PaymentNotCancelable(
                 f"You cannot cancel this PaymentIntent because it has a status of "
                 f"{intent['status']}.",
-                "payment_intent_unexpected_state",
+                stripe_code="payment_intent_unexpected_state",
             )
         intent.update(status="canceled", canceled_at=self.now(), next_action=None)
         session.put(intent)
@@ -243,10 +256,10 @@ class SandboxCore:
         if checkout["status"] == "expired":
             return checkout
         if checkout["status"] != "open":
-            raise rejected(
+            raise PaymentNotCancelable(
                 f'Only Checkout Sessions with a status in ["open"] can be expired. This '
                 f'Checkout Session has a status of "{checkout["status"]}".',
-                "checkout_session_unexpected_state",
+                stripe_code="checkout_session_unexpected_state",
             )
         intent = self.current_intent(session, checkout)
         if intent is not None:

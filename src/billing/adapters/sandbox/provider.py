@@ -33,7 +33,7 @@ from billing.domain.refund import Refund
 from billing.ports.clock import Clock
 from billing.ports.tasks import TaskQueue
 
-from .core import CHECKOUT_PATH, DELIVER_EVENT, SandboxCore, rejected
+from .core import CHECKOUT_PATH, DELIVER_EVENT, NoSuchObject, SandboxCore, rejected
 from .hosted import HostedLine, HostedPages, HostedPayment, PageRefused, page_key
 from .payments import DEFAULT_SESSION_TTL, SandboxPayments
 from .refunds import REFUND_REASONS, SandboxRefunds
@@ -46,6 +46,7 @@ __all__ = [
     "REFUND_REASONS",
     "HostedLine",
     "HostedPayment",
+    "NoSuchObject",
     "PageRefused",
     "SandboxPaymentProvider",
 ]
@@ -96,6 +97,11 @@ class SandboxPaymentProvider:
 
     def retrieve_payment(self, payment_id: str) -> ProviderPayment:
         return self._payments.retrieve_payment(payment_id)
+
+    def find_payment_intent(self, order_id: str) -> ProviderPayment | None:
+        """Always None: the sandbox keeps idempotency keys for good, so the attempt's key
+        alone finds its PaymentIntent again, however late the retry."""
+        return None
 
     def retrieve(self, object_id: str) -> Document:
         """Any sandbox object (PaymentIntent, Checkout Session, charge, refund) as Stripe JSON."""

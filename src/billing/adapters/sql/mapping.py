@@ -13,6 +13,9 @@ from typing import Any
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
+from billing.domain.dispute import Dispute
+from billing.domain.dispute_status import DisputeStatus
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import InvalidInput
 from billing.domain.invoice import DocumentKind, DocumentNumber, InvoiceArtifact
@@ -44,6 +47,7 @@ def order_record(order: Order) -> Record:
         "amount_paid": order.amount_paid,
         "amount_refunded": order.amount_refunded,
         "disputed": order.disputed,
+        "amount_disputed_lost": order.amount_disputed_lost,
         "access_token_sha256": order.access_token_sha256,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
@@ -114,6 +118,7 @@ def order_from(row: Row, items: Sequence[Row], transitions: Sequence[Row]) -> Or
         amount_paid=row["amount_paid"],
         amount_refunded=row["amount_refunded"],
         disputed=row["disputed"],
+        amount_disputed_lost=row["amount_disputed_lost"],
         access_token_sha256=row["access_token_sha256"],
         transitions=[transition_from(t) for t in transitions],
     )
@@ -161,6 +166,7 @@ def refund_record(refund: Refund) -> Record:
         "failure_reason": refund.failure_reason,
         "created_at": refund.created_at,
         "updated_at": refund.updated_at,
+        "extra_payment_id": refund.extra_payment_id,
     }
 
 
@@ -177,6 +183,64 @@ def refund_from(row: Row) -> Refund:
         reason=row["reason"],
         provider_refund_id=row["provider_refund_id"],
         failure_reason=row["failure_reason"],
+        extra_payment_id=row["extra_payment_id"],
+    )
+
+
+# -- disputes and duplicate captures -----------------------------------------------------------
+
+
+def dispute_record(dispute: Dispute) -> Record:
+    return {
+        "id": dispute.id,
+        "order_id": dispute.order_id,
+        "amount": dispute.amount,
+        "currency": dispute.currency,
+        "status": str(dispute.status),
+        "reason": dispute.reason,
+        "evidence_due_by": dispute.evidence_due_by,
+        "opened_at": dispute.opened_at,
+        "updated_at": dispute.updated_at,
+        "closed_at": dispute.closed_at,
+    }
+
+
+def dispute_from(row: Row) -> Dispute:
+    return Dispute(
+        id=row["id"],
+        order_id=row["order_id"],
+        amount=row["amount"],
+        currency=row["currency"].strip(),
+        status=DisputeStatus(row["status"]),
+        opened_at=row["opened_at"],
+        updated_at=row["updated_at"],
+        reason=row["reason"],
+        evidence_due_by=row["evidence_due_by"],
+        closed_at=row["closed_at"],
+    )
+
+
+def duplicate_capture_record(capture: DuplicateCapture) -> Record:
+    return {
+        "payment_id": capture.payment_id,
+        "order_id": capture.order_id,
+        "amount": capture.amount,
+        "currency": capture.currency,
+        "cause": capture.cause,
+        "refund_id": capture.refund_id,
+        "detected_at": capture.detected_at,
+    }
+
+
+def duplicate_capture_from(row: Row) -> DuplicateCapture:
+    return DuplicateCapture(
+        payment_id=row["payment_id"],
+        order_id=row["order_id"],
+        amount=row["amount"],
+        currency=row["currency"].strip(),
+        detected_at=row["detected_at"],
+        cause=row["cause"],
+        refund_id=row["refund_id"],
     )
 
 
@@ -250,6 +314,7 @@ def invoice_record(artifact: InvoiceArtifact) -> Record:
         "pdf_sha256": artifact.pdf_sha256,
         "created_at": artifact.created_at,
         "rendered_at": artifact.rendered_at,
+        "dispute_id": artifact.dispute_id,
     }
 
 
@@ -267,6 +332,7 @@ def invoice_from(row: Row) -> InvoiceArtifact:
         pdf_key=row["pdf_key"],
         pdf_sha256=row["pdf_sha256"],
         rendered_at=row["rendered_at"],
+        dispute_id=row["dispute_id"],
     )
 
 

@@ -13,7 +13,17 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.orm import Session
@@ -21,6 +31,9 @@ from sqlalchemy.sql.dml import Insert, Update
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
+from billing.domain.dispute import Dispute
+from billing.domain.dispute_status import OPEN
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import (
     InvalidInput,
@@ -326,6 +339,55 @@ class SqlRefunds(_Repository):
         return mapping.refund_from(row) if row is not None else None
 
 
+class SqlDisputes(_Repository):
+    def add(self, dispute: Dispute) -> None:
+        self._insert(t.disputes, [mapping.dispute_record(dispute)])
+
+    def save(self, dispute: Dispute) -> None:
+        self._update(t.disputes, dispute.id, mapping.dispute_record(dispute))
+
+    def find(self, dispute_id: str) -> Dispute | None:
+        row = self._one(select(*t.disputes.c).where(t.disputes.c.id == dispute_id))
+        return mapping.dispute_from(row) if row is not None else None
+
+    def list_for_order(self, order_id: str) -> list[Dispute]:
+        c = t.disputes.c
+        statement = select(*c).where(c.order_id == order_id).order_by(c.opened_at, c.id)
+        return [mapping.dispute_from(row) for row in self._rows(statement)]
+
+    def list(self, open_only: bool = False, limit: int = 100) -> list[Dispute]:
+        c = t.disputes.c
+        due_first = (
+            c.evidence_due_by.is_(None),
+            c.evidence_due_by,
+            c.opened_at.desc(),
+            c.id.desc(),
+        )
+        statement = select(*c).order_by(*due_first).limit(limit)
+        if open_only:
+            statement = statement.where(_OPEN_DISPUTE)
+        return [mapping.dispute_from(row) for row in self._rows(statement)]
+
+    def count_open(self) -> int:
+        row = self._one(select(func.count().label("n")).where(_OPEN_DISPUTE))
+        return int(row["n"]) if row is not None else 0
+
+
+class SqlDuplicateCaptures(_Repository):
+    def add(self, capture: DuplicateCapture) -> None:
+        self._insert(t.duplicate_captures, [mapping.duplicate_capture_record(capture)])
+
+    def find(self, payment_id: str) -> DuplicateCapture | None:
+        c = t.duplicate_captures.c
+        row = self._one(select(*c).where(c.payment_id == payment_id))
+        return mapping.duplicate_capture_from(row) if row is not None else None
+
+    def list_for_order(self, order_id: str) -> list[DuplicateCapture]:
+        c = t.duplicate_captures.c
+        statement = select(*c).where(c.order_id == order_id).order_by(c.detected_at, c.payment_id)
+        return [mapping.duplicate_capture_from(row) for row in self._rows(statement)]
+
+
 class SqlEntitlements(_Repository):
     def add(self, entitlement: Entitlement) -> None:
         self._insert(t.entitlements, [mapping.entitlement_record(entitlement)])
@@ -393,11 +455,19 @@ class SqlInvoices(_Repository):
         return found[0]
 
     def find(
-        self, order_id: str, kind: DocumentKind, refund_id: str | None = None
+        self,
+        order_id: str,
+        kind: DocumentKind,
+        refund_id: str | None = None,
+        dispute_id: str | None = None,
     ) -> InvoiceArtifact | None:
-        params = {"order_id": order_id, "kind": str(kind), "refund_id": refund_id}
-        statement = _DOCUMENT_OF_ORDER if refund_id is None else _DOCUMENT_OF_REFUND
-        row = self._one(statement, params)
+        params = {
+            "order_id": order_id,
+            "kind": str(kind),
+            "refund_id": refund_id,
+            "dispute_id": dispute_id,
+        }
+        row = self._one(_DOCUMENT_OF_ORDER, params)
         return mapping.invoice_from(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
@@ -505,15 +575,20 @@ _ENTITLEMENTS_OF_ORDER = (
 _DOCUMENTS = t.invoice_artifacts.c
 
 
-def _document_of(refund: ColumnElement[bool]) -> Select[Any]:
-    """An order's document of a kind (the first by number) whose refund is ``refund``."""
-    of_order = _DOCUMENTS.order_id == bindparam("order_id")
-    kind = _DOCUMENTS.kind == bindparam("kind")
-    return select(*_DOCUMENTS).where(of_order, kind, refund).order_by(_DOCUMENTS.number).limit(1)
-
-
-_DOCUMENT_OF_ORDER = _document_of(_DOCUMENTS.refund_id.is_(None))
-_DOCUMENT_OF_REFUND = _document_of(_DOCUMENTS.refund_id == bindparam("refund_id"))
+#: An order's document of a kind (the first by number) for exactly one refund and one dispute,
+#: either of them NULL: ``IS NOT DISTINCT FROM`` (SQLite: ``IS``) compares NULL as a value.
+_DOCUMENT_OF_ORDER = (
+    select(*_DOCUMENTS)
+    .where(
+        _DOCUMENTS.order_id == bindparam("order_id"),
+        _DOCUMENTS.kind == bindparam("kind"),
+        _DOCUMENTS.refund_id.is_not_distinct_from(bindparam("refund_id", type_=String())),
+        _DOCUMENTS.dispute_id.is_not_distinct_from(bindparam("dispute_id", type_=String())),
+    )
+    .order_by(_DOCUMENTS.number)
+    .limit(1)
+)
+_OPEN_DISPUTE = t.disputes.c.status.in_(sorted(map(str, OPEN)))
 _EVENTS = t.webhook_events.c
 #: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``.
 _CLAIM = (

@@ -3,7 +3,8 @@
 Money is an integer amount in minor units beside a ``char(3)`` currency; times are aware UTC
 (``UtcDateTime``). Unique constraints are the last line of defence behind the services' own
 checks: provider event id, provider payment id, provider refund id, (series, year, sequence) of
-a document number, one entitlement per key and order (an order has exactly one customer).
+a document number, one entitlement per key and order (an order has exactly one customer), one
+dispute per provider dispute id, one duplicate capture (and one refund) per extra payment.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ orders = Table(
     Column("amount_paid", BigInteger(), nullable=False),
     Column("amount_refunded", BigInteger(), nullable=False),
     Column("disputed", Boolean(), nullable=False),
+    Column("amount_disputed_lost", BigInteger(), nullable=False, server_default="0"),
     Column("access_token_sha256", CHAR(64), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -130,6 +132,36 @@ refunds = Table(
     Column("failure_reason", Text(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("extra_payment_id", String(PROVIDER_ID), nullable=True),
+    # A duplicate capture's refund: one per extra payment (an index: SQLite adds it in place).
+    Index(None, "extra_payment_id", unique=True),
+)
+
+disputes = Table(
+    "billing_disputes",
+    metadata,
+    Column("id", String(PROVIDER_ID), primary_key=True),  # the provider's dispute id
+    Column("order_id", String(ID), ForeignKey(orders.c.id), nullable=False, index=True),
+    Column("amount", BigInteger(), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("status", String(STATUS), nullable=False, index=True),
+    Column("reason", String(PROVIDER_ID), nullable=True),
+    Column("evidence_due_by", UtcDateTime(), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+)
+
+duplicate_captures = Table(
+    "billing_duplicate_captures",
+    metadata,
+    Column("payment_id", String(PROVIDER_ID), primary_key=True),
+    Column("order_id", String(ID), ForeignKey(orders.c.id), nullable=False, index=True),
+    Column("amount", BigInteger(), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("cause", String(PROVIDER_ID), nullable=False),
+    Column("refund_id", String(ID), ForeignKey(refunds.c.id), nullable=True),
+    Column("detected_at", UtcDateTime(), nullable=False),
 )
 
 entitlements = Table(
@@ -163,6 +195,8 @@ invoice_artifacts = Table(
     Column("pdf_sha256", CHAR(64), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("rendered_at", UtcDateTime(), nullable=True),
+    # No foreign key: SQLite could only add one by copying the table (migration 0004).
+    Column("dispute_id", String(PROVIDER_ID), nullable=True),
     UniqueConstraint("series", "year", "sequence"),
 )
 

@@ -25,6 +25,8 @@ from .outbox import SqlOutbox
 from .repositories import (
     SqlCatalog,
     SqlCustomers,
+    SqlDisputes,
+    SqlDuplicateCaptures,
     SqlEntitlements,
     SqlInvoices,
     SqlOrders,
@@ -40,6 +42,8 @@ class SqlUnitOfWork:
     orders: SqlOrders
     payment_attempts: SqlPaymentAttempts
     refunds: SqlRefunds
+    disputes: SqlDisputes
+    duplicate_captures: SqlDuplicateCaptures
     entitlements: SqlEntitlements
     customers: SqlCustomers
     invoices: SqlInvoices
@@ -65,6 +69,8 @@ class SqlUnitOfWork:
         self.orders = SqlOrders(session)
         self.payment_attempts = SqlPaymentAttempts(session)
         self.refunds = SqlRefunds(session)
+        self.disputes = SqlDisputes(session)
+        self.duplicate_captures = SqlDuplicateCaptures(session)
         self.entitlements = SqlEntitlements(session)
         self.customers = SqlCustomers(session)
         self.invoices = SqlInvoices(session)

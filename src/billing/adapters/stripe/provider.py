@@ -18,7 +18,7 @@ import stripe
 from stripe import RequestOptions
 
 from billing.correlation import outgoing_headers
-from billing.domain.errors import InvalidPayload, ProviderRejected
+from billing.domain.errors import InvalidPayload, PaymentNotCancelable, ProviderRejected
 from billing.domain.order import Order
 from billing.domain.payment import ProviderPayment, ProviderRefund
 from billing.domain.provider_event import ProviderEvent
@@ -152,8 +152,23 @@ class StripePaymentProvider:
             intent = self._client.v1.payment_intents.retrieve(payment_id)
         return _convert(PaymentIntentRecord, "payment_intent", intent, payment_from_intent)
 
+    def find_payment_intent(self, order_id: str) -> ProviderPayment | None:
+        """Search the PaymentIntents by ``metadata.order_id`` (Stripe's Search API: new ones
+        are searchable within a minute, long before a key is forgotten); the first that is
+        not canceled."""
+        escaped = order_id.replace("\\", "\\\\").replace("'", "\\'")
+        params = {"query": f"metadata['order_id']:'{escaped}'", "limit": 10}
+        with stripe_errors():
+            found = self._client.v1.payment_intents.search(params=params)  # type: ignore[arg-type]
+        for intent in found.data:
+            payment = _convert(PaymentIntentRecord, "payment_intent", intent, payment_from_intent)
+            if payment.status != "canceled":
+                return payment
+        return None
+
     def cancel_payment(self, payment_id: str) -> None:
-        """Cancel a PaymentIntent or expire a Checkout Session; canceling twice is not an error."""
+        """Cancel a PaymentIntent or expire a Checkout Session; canceling twice is not an error.
+        One that went through meanwhile is PaymentNotCancelable."""
         is_session = _is_session(payment_id)
         if not is_session:
             _require_intent(payment_id)
@@ -163,9 +178,13 @@ class StripePaymentProvider:
                     self._client.v1.checkout.sessions.expire(payment_id)
                 else:
                     self._client.v1.payment_intents.cancel(payment_id)
-        except ProviderRejected:
-            if self.retrieve_payment(payment_id).status != "canceled":
-                raise
+        except ProviderRejected as error:
+            status = self.retrieve_payment(payment_id).status
+            if status != "canceled":
+                raise PaymentNotCancelable(
+                    f"payment {payment_id} is {status}: it can no longer be canceled",
+                    **{**error.details, "payment_id": payment_id, "status": status},
+                ) from error
 
     # -- refunds -----------------------------------------------------------------------------
 

@@ -86,14 +86,22 @@ class ChargeRecord:
 
 
 @attrs.frozen
+class EvidenceDetails:
+    due_by: int | None = None
+
+
+@attrs.frozen
 class DisputeRecord:
     id: str
     object: str
     amount: int
     currency: str
     status: str
+    created: int
     charge: str | None = None
     payment_intent: str | None = None
+    reason: str | None = None
+    evidence_details: EvidenceDetails | None = None
     metadata: dict[str, str] | None = None
 
 

@@ -10,7 +10,9 @@ Event fields:
   so once paid an order is known by its PaymentIntent id;
 - ``amount``: ``amount_received`` for a succeeded PaymentIntent, ``amount`` for other
   PaymentIntent events, ``amount_total`` for sessions, the disputed amount for disputes;
-- ``refunds``: every refund the event carries, ``reference`` = ``metadata.refund_id``.
+- ``refunds``: every refund the event carries, ``reference`` = ``metadata.refund_id``;
+- ``dispute``: the dispute as it stands (status, amount, reason, ``evidence_details.due_by``)
+  for every ``charge.dispute.*`` event the services handle.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any, TypeVar
 import attrs
 
 from billing import bounded_json
+from billing.domain.dispute import DisputeReport
+from billing.domain.dispute_status import DisputeStatus
 from billing.domain.errors import BillingError, InvalidPayload
 from billing.domain.money import Money
 from billing.domain.payment import PaymentMode, ProviderPayment, ProviderRefund
@@ -64,17 +68,24 @@ _SESSION_KINDS = {
 _REFUND_TYPES = frozenset(
     {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 )
-_DISPUTE_KINDS = {
-    "charge.dispute.created": EventKind.DISPUTE_OPENED,
-    "charge.dispute.closed": EventKind.DISPUTE_CLOSED,
-}
+#: Each carries the dispute as it stands: the services take its status, whatever the type.
+_DISPUTE_TYPES = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
 
 #: Every event type translated into something other than UNHANDLED: the list a webhook
 #: endpoint subscribes to, and the filter for reconciliation.
 HANDLED_EVENT_TYPES: frozenset[str] = frozenset(
     {*_PAYMENT_INTENT_KINDS, "checkout.session.completed", *_SESSION_KINDS}
     | _REFUND_TYPES
-    | {"charge.refunded", *_DISPUTE_KINDS}
+    | {"charge.refunded"}
+    | _DISPUTE_TYPES
 )
 
 
@@ -83,6 +94,10 @@ def _money(amount: int, currency: str) -> Money:
         return Money(amount, currency)
     except BillingError as error:
         raise InvalidPayload(f"unusable amount: {error.message}") from error
+
+
+def _time(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def _metadata(metadata: Mapping[str, str] | None, key: str) -> str | None:
@@ -197,7 +212,7 @@ def translate_event(event: EventRecord, payload: str) -> ProviderEvent:
         id=event.id,
         type=event.type,
         kind=EventKind.UNHANDLED,
-        created_at=datetime.fromtimestamp(event.created, UTC),
+        created_at=_time(event.created),
         payload=payload,
         livemode=event.livemode,
         api_version=event.api_version,
@@ -267,14 +282,35 @@ def _from_charge_refunded(event: EventRecord, base: ProviderEvent) -> ProviderEv
     )
 
 
-def _from_dispute(event: EventRecord, base: ProviderEvent) -> ProviderEvent:
-    dispute = _object(DisputeRecord, event, "dispute")
-    return _evolve(
-        base,
-        kind=_DISPUTE_KINDS[event.type],
-        order_id=_metadata(dispute.metadata, "order_id"),
+def dispute_from_record(dispute: DisputeRecord) -> DisputeReport:
+    try:
+        status = DisputeStatus(dispute.status)
+    except ValueError as error:
+        raise InvalidPayload(
+            f"dispute {dispute.id} has an unknown status {dispute.status!r}"
+        ) from error
+    due_by = dispute.evidence_details.due_by if dispute.evidence_details else None
+    return DisputeReport(
+        id=dispute.id,
         payment_id=dispute.payment_intent,
         amount=_money(dispute.amount, dispute.currency),
+        status=status,
+        opened_at=_time(dispute.created),
+        reason=dispute.reason,
+        evidence_due_by=_time(due_by) if due_by is not None else None,
+    )
+
+
+def _from_dispute(event: EventRecord, base: ProviderEvent) -> ProviderEvent:
+    dispute = _object(DisputeRecord, event, "dispute")
+    report = dispute_from_record(dispute)
+    return _evolve(
+        base,
+        kind=EventKind.DISPUTE_UPDATED,
+        order_id=_metadata(dispute.metadata, "order_id"),
+        payment_id=dispute.payment_intent,
+        amount=report.amount,
+        dispute=report,
     )
 
 
@@ -287,5 +323,5 @@ _TRANSLATORS: tuple[tuple[Callable[[str], bool], Callable[..., ProviderEvent]], 
     (lambda t: t == "checkout.session.completed" or t in _SESSION_KINDS, _from_session),
     (_REFUND_TYPES.__contains__, _from_refund),
     ("charge.refunded".__eq__, _from_charge_refunded),
-    (_DISPUTE_KINDS.__contains__, _from_dispute),
+    (_DISPUTE_TYPES.__contains__, _from_dispute),
 )

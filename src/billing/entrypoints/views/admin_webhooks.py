@@ -23,9 +23,9 @@ from billing.services.access import require_admin
 from billing.services.webhooks import WebhookOutcome, WebhookService
 
 from ..container import Container
+from .query import limit_param
 
 blueprint = Blueprint("billing_admin_webhooks", __name__)
-MAX_LIMIT = 1000
 
 
 def _time(at: datetime | None) -> str | None:
@@ -67,14 +67,6 @@ def _status(raw: str | None) -> WebhookStatus | None:
         raise InvalidInput(f"status is one of {choices}", field="status") from None
 
 
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return 100
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise InvalidInput(f"limit is an integer from 1 to {MAX_LIMIT}", field="limit")
-    return int(raw)
-
-
 @blueprint.get("/admin/webhooks")
 @inject
 def list_webhook_events(
@@ -83,7 +75,7 @@ def list_webhook_events(
 ) -> Response:
     require_admin(identity.current())
     status = _status(request.args.get("status"))
-    events = webhooks.journal(status, _limit(request.args.get("limit")))
+    events = webhooks.journal(status, limit_param(request.args.get("limit")))
     return jsonify(events=[webhook_event_json(event) for event in events])
 
 

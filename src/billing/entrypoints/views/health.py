@@ -1,5 +1,6 @@
 """``GET /billing/health/``: always served, even when billing is disabled; 503 unless its
-status is ``ok`` (the database cannot be reached, or payments are not configured)."""
+status is ``ok``: ``unavailable`` when the database cannot be reached, ``degraded`` while
+payments are not configured or webhook events are failed (``webhooks.failed`` says how many)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ def health_json(report: HealthReport) -> dict[str, Any]:
         },
         "webhooks": {
             "by_status": webhooks.by_status if webhooks else {},
+            "failed": report.failed_webhooks,
             "oldest_unprocessed_age_s": report.oldest_unprocessed_age_s,
             "last_received_at": (
                 webhooks.last_received_at.isoformat()

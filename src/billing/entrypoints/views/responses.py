@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import url_for
 
+from billing.domain.dispute import Dispute
+from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.invoice import InvoiceArtifact
 from billing.domain.order import Order
@@ -43,6 +45,7 @@ def order_json(order: Order) -> dict[str, Any]:
         ],
         "guest": order.customer.is_guest,
         "disputed": order.disputed,
+        "amount_disputed_lost": _money(order.amount_disputed_lost, order.currency),
         "created_at": _time(order.created_at),
         "updated_at": _time(order.updated_at),
         "transitions": [
@@ -65,7 +68,31 @@ def refund_json(refund: Refund) -> dict[str, Any]:
         "amount": _money(refund.amount, refund.currency),
         "reason": refund.reason,
         "failure_reason": refund.failure_reason,
+        "extra_payment_id": refund.extra_payment_id,
         "created_at": _time(refund.created_at),
+    }
+
+
+def dispute_json(dispute: Dispute) -> dict[str, Any]:
+    return {
+        "id": dispute.id,
+        "order_id": dispute.order_id,
+        "status": str(dispute.status),
+        "open": dispute.open,
+        "amount": _money(dispute.amount, dispute.currency),
+        "reason": dispute.reason,
+        "evidence_due_by": _time(dispute.evidence_due_by),
+        "opened_at": _time(dispute.opened_at),
+        "closed_at": _time(dispute.closed_at),
+    }
+
+
+def duplicate_capture_json(capture: DuplicateCapture) -> dict[str, Any]:
+    return {
+        "payment_id": capture.payment_id,
+        "amount": _money(capture.amount, capture.currency),
+        "refund_id": capture.refund_id,
+        "detected_at": _time(capture.detected_at),
     }
 
 
@@ -94,6 +121,8 @@ def order_details_json(details: OrderDetails) -> dict[str, Any]:
         **order_json(details.order),
         "refunds": [refund_json(r) for r in details.refunds],
         "documents": [document_json(d) for d in details.documents],
+        "disputes": [dispute_json(d) for d in details.disputes],
+        "duplicate_captures": [duplicate_capture_json(c) for c in details.duplicate_captures],
     }
 
 

@@ -17,6 +17,8 @@ The JSON API reads client secrets and pays or expires anyone's payment, so, like
 it needs a secret: ``Authorization: Bearer <STRIPE_SECRET_KEY>`` (or HTTP Basic with the key as
 user name, as ``curl -u sk_test_…:`` sends it) or the administrators' ``BILLING_ADMIN_TOKEN``;
 anyone else gets 401 ``authentication_required``.
+
+An id the sandbox does not know answers 404 ``resource_missing`` on every one of them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,12 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from billing.adapters.sandbox import PageRefused, SandboxPaymentProvider, WebhookDeliverer
+from billing.adapters.sandbox import (
+    NoSuchObject,
+    PageRefused,
+    SandboxPaymentProvider,
+    WebhookDeliverer,
+)
 from billing.domain.errors import InvalidInput, PaymentDeclined, ProviderRejected
 from billing.ports.payments import PaymentProvider
 from billing.services.access import AuthenticationRequired
@@ -73,6 +80,13 @@ def _body(kind: type[T]) -> T:
 
 def _fields(kind: type[Any]) -> str:
     return ", ".join(field.name for field in attrs.fields(kind))
+
+
+@blueprint.errorhandler(NoSuchObject)
+def _no_such_object(error: NoSuchObject) -> tuple[Response, int]:
+    """An id the sandbox does not know is the caller's mistake (404), not the provider's."""
+    body = {"code": error.code, "message": error.message, "details": {}, "retryable": False}
+    return jsonify(body), 404
 
 
 def _sandbox(provider: PaymentProvider) -> SandboxPaymentProvider:
