@@ -21,16 +21,15 @@ from billing.adapters.sql import (
     TransientConflict,
     make_engine,
     metadata,
-    run_in_transaction,
     upgrade,
 )
 from billing.adapters.sql.migrate import current_revision
-from billing.adapters.sql.retry import Backoff
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import InvalidInput, StorageUnavailable
 from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.webhook import WebhookEvent
 from billing.ports.unit_of_work import UnitOfWork
+from billing.services.transactions import retrying_conflicts
 
 from .sql_backends import empty_tables, migrated_sqlite_template, postgres_schema, sqlite_copy
 from .test_unit_of_work_contract import NOW, a_refund, an_invoice, an_order, stored
@@ -286,9 +285,13 @@ def test_a_use_case_runs_again_until_the_lock_is_released(tmp_path: Path) -> Non
         return impatient()
 
     _hold_write_lock(holder, 0.3)
-    result = run_in_transaction(
-        counting_factory, create_order, Backoff(attempts=20, base=0.05, cap=0.1)
-    )
+
+    @retrying_conflicts(attempts=20, first_pause=0.05, longest_pause=0.1)
+    def in_a_transaction() -> str:
+        with counting_factory() as uow:
+            return create_order(uow)
+
+    result = in_a_transaction()
 
     assert result == "ord_1"
     assert len(started) > 1  # refused while the lock was held, then run again

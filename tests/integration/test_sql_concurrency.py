@@ -21,18 +21,28 @@ from tests.contract.sql_backends import empty_tables, postgres_schema
 from tests.contract.test_unit_of_work_contract import NOW, an_event, an_order, stored
 
 from billing.adapters.sql import (
-    Backoff,
     SqlUnitOfWorkFactory,
     make_engine,
-    run_in_transaction,
     upgrade,
 )
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
 from billing.ports.unit_of_work import UnitOfWork
+from billing.services.transactions import retrying_conflicts
 
 T = TypeVar("T")
-FAST_RETRIES = Backoff(attempts=8, base=0.01, cap=0.1)
+FAST_RETRIES = retrying_conflicts(attempts=8, first_pause=0.01, longest_pause=0.1)
+
+
+def run_in_transaction(factory: Callable[[], UnitOfWork], use_case: Callable[[UnitOfWork], T]) -> T:
+    """``use_case`` in a fresh unit of work, run again (quickly) on each conflict."""
+
+    @FAST_RETRIES
+    def attempt() -> T:
+        with factory() as uow:
+            return use_case(uow)
+
+    return attempt()
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +145,7 @@ def test_of_concurrent_claims_of_one_event_exactly_one_wins(
             uow.commit()
             return claimed is not None
 
-        return run_in_transaction(factory, use_case, FAST_RETRIES)
+        return run_in_transaction(factory, use_case)
 
     wins = in_threads(_workers(factory), deliver)
 
@@ -156,7 +166,7 @@ def test_concurrent_allocations_are_consecutive_without_gaps(
             uow.commit()
             return number
 
-        return run_in_transaction(factory, use_case, FAST_RETRIES)
+        return run_in_transaction(factory, use_case)
 
     workers = _workers(factory)
     committed = [n for n in in_threads(workers, allocate) if n is not None]
@@ -221,7 +231,7 @@ def test_a_serialization_failure_is_run_again_and_no_update_is_lost(
             uow.orders.save(order)
             uow.commit()
 
-        run_in_transaction(repeatable, use_case, FAST_RETRIES)
+        run_in_transaction(repeatable, use_case)
 
     in_threads(2, increment)
 
@@ -251,7 +261,7 @@ def test_a_deadlock_is_run_again_until_both_succeed(pg_factory: SqlUnitOfWorkFac
             _add_to_refunded(uow, second, 1)
             uow.commit()
 
-        run_in_transaction(pg_factory, use_case, FAST_RETRIES)
+        run_in_transaction(pg_factory, use_case)
 
     in_threads(2, lock_both)
 

@@ -1,18 +1,21 @@
-"""Running a transaction again when a concurrent one got in the way.
+"""Running a transaction again when a concurrent one got in the way: the one retry of the code.
 
-A serialization failure, a deadlock or a busy database (``StorageConflict``) means everything
-the transaction read may be stale, so the whole transaction runs again from a fresh unit of
-work, after a short, growing pause. Only methods whose body is one transaction, safe to run
-twice because nothing of it was committed, are decorated.
+A serialization failure, a deadlock or a busy database (``StorageConflict``, which the SQL
+adapter raises for them) means everything the transaction read may be stale, so the whole
+transaction runs again from a fresh unit of work, after a short, growing, jittered pause
+(tenacity's exponential backoff with full jitter, so racing retries do not meet again in
+step). Only methods whose body is one transaction, safe to run twice because nothing of it was
+committed, are decorated. After the last attempt the conflict reaches the caller (HTTP 503,
+retryable).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+
+import tenacity
 
 from billing.domain.errors import StorageConflict
 
@@ -26,27 +29,28 @@ FIRST_PAUSE = 0.02
 LONGEST_PAUSE = 0.5
 
 
-def pause_before(attempt: int) -> float:
-    """Seconds to wait before ``attempt`` (2, 3, …): doubling from 20 ms, at most 0.5 s."""
-    return min(LONGEST_PAUSE, FIRST_PAUSE * 2.0 ** (attempt - 2))
+def _log_conflict(state: tenacity.RetryCallState) -> None:
+    pause = state.next_action.sleep if state.next_action is not None else 0.0
+    name = getattr(state.fn, "__qualname__", "a transaction")
+    log.info("storage conflict in %s, running it again in %.3f s", name, pause)
 
 
-def retry_on_conflict(transaction: Callable[P, T]) -> Callable[P, T]:
-    """Run ``transaction`` up to ``ATTEMPTS`` times while it raises ``StorageConflict``."""
+def retrying_conflicts(
+    *,
+    attempts: int = ATTEMPTS,
+    first_pause: float = FIRST_PAUSE,
+    longest_pause: float = LONGEST_PAUSE,
+) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """A decorator running a transaction up to ``attempts`` times while it raises
+    ``StorageConflict``; the pause before attempt n is random in [0, first·2ⁿ⁻², longest]."""
+    return tenacity.retry(
+        retry=tenacity.retry_if_exception_type(StorageConflict),
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=tenacity.wait_random_exponential(multiplier=first_pause, max=longest_pause),
+        before_sleep=_log_conflict,
+        reraise=True,
+    )
 
-    @functools.wraps(transaction)
-    def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        for attempt in range(1, ATTEMPTS):
-            try:
-                return transaction(*args, **kwargs)
-            except StorageConflict:
-                pause = pause_before(attempt + 1)
-                log.info(
-                    "storage conflict in %s, running it again in %.3f s",
-                    transaction.__qualname__,
-                    pause,
-                )
-                time.sleep(pause)
-        return transaction(*args, **kwargs)  # the last attempt's conflict reaches the caller
 
-    return run
+#: The services' transactions: five attempts, pauses from 20 ms up to 0.5 s.
+retry_on_conflict = retrying_conflicts()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from billing.domain.errors import InvalidInput, StorageConflict
-from billing.services import transactions
-from billing.services.transactions import ATTEMPTS, pause_before, retry_on_conflict
+from billing.services.transactions import (
+    ATTEMPTS,
+    FIRST_PAUSE,
+    LONGEST_PAUSE,
+    retry_on_conflict,
+    retrying_conflicts,
+)
 
 
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     pauses: list[float] = []
-    monkeypatch.setattr(transactions.time, "sleep", pauses.append)
+    monkeypatch.setattr(time, "sleep", pauses.append)
     return pauses
 
 
@@ -28,7 +35,7 @@ def test_a_conflict_runs_the_transaction_again(no_sleep: list[float]) -> None:
 
     assert transaction() == "committed"
     assert len(calls) == 3
-    assert no_sleep == [pause_before(2), pause_before(3)]
+    assert len(no_sleep) == 2
 
 
 def test_the_last_conflict_reaches_the_caller(no_sleep: list[float]) -> None:
@@ -59,5 +66,21 @@ def test_other_errors_are_not_retried(no_sleep: list[float]) -> None:
     assert no_sleep == []
 
 
-def test_pauses_double_and_are_bounded() -> None:
-    assert [pause_before(n) for n in range(2, 8)] == [0.02, 0.04, 0.08, 0.16, 0.32, 0.5]
+def test_pauses_grow_with_jitter_and_stay_bounded(no_sleep: list[float]) -> None:
+    attempts = 12
+
+    @retrying_conflicts(attempts=attempts)
+    def transaction() -> None:
+        raise StorageConflict("busy")
+
+    for _ in range(20):
+        with pytest.raises(StorageConflict):
+            transaction()
+    runs = [no_sleep[i : i + attempts - 1] for i in range(0, len(no_sleep), attempts - 1)]
+    ceilings = [min(LONGEST_PAUSE, FIRST_PAUSE * 2**n) for n in range(attempts - 1)]
+
+    assert all(
+        0 <= pause <= ceiling for run in runs for pause, ceiling in zip(run, ceilings, strict=True)
+    )
+    assert len({run[-1] for run in runs}) > 1  # jittered: racing retries do not meet in step
+    assert max(pause for run in runs for pause in run) > LONGEST_PAUSE / 2  # and they grow

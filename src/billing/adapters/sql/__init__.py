@@ -3,7 +3,6 @@
 Public API:
 
 - ``make_engine(url)``, ``SqlUnitOfWorkFactory(engine)`` (or ``.from_url(url)``)
-- ``run_in_transaction(uow_factory, use_case)``, ``retry_transient()``: run again on conflicts
 - ``upgrade(url_or_engine)``: apply the packaged Alembic migrations
 - ``diagnose(url)``: why a database cannot be used (``DatabaseProblem``), or None
 - ``load_catalog(uow_factory, path)``, ``demo_catalog_path()``
@@ -15,14 +14,12 @@ from .engine import DEFAULT_DATABASE_URL, make_engine
 from .errors import DuplicateRecord, IntegrityViolation, TransientConflict, is_transient
 from .migrate import upgrade
 from .probe import DatabaseProblem, diagnose
-from .retry import Backoff, retry_transient, run_in_transaction
 from .tables import metadata
 from .types import UtcDateTime
 from .unit_of_work import SqlUnitOfWork, SqlUnitOfWorkFactory
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
-    "Backoff",
     "DatabaseProblem",
     "DuplicateRecord",
     "IntegrityViolation",
@@ -38,7 +35,5 @@ __all__ = [
     "make_engine",
     "metadata",
     "read_catalog",
-    "retry_transient",
-    "run_in_transaction",
     "upgrade",
 ]

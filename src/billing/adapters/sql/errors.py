@@ -4,7 +4,7 @@
   ``InvalidInput``
 - a transient conflict — PostgreSQL serialization failure (40001) or deadlock (40P01), SQLite
   "database is locked" — → ``TransientConflict``: running the whole use case again may succeed
-  (``run_in_transaction`` does that)
+  (the services' ``retry_on_conflict`` does that)
 - a database that cannot be reached → ``StorageUnavailable`` (HTTP answers 503)
 """
 
