@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from billing.adapters.invoices.deferred import DeferredPdfRenderer
 from billing.adapters.invoices.text import TextRenderer
+from billing.adapters.mail import JinjaReceiptTemplates, SmtpConfig, SmtpMailer
 from billing.adapters.memory import FakePaymentProvider, MemoryUnitOfWorkFactory
 from billing.adapters.metrics import PrometheusMetrics
 from billing.adapters.sandbox import (
@@ -29,6 +30,7 @@ from billing.adapters.system import RandomIds, SystemClock
 from billing.adapters.tasks import InlineJobPublisher
 from billing.domain.duplicate_capture import DuplicateCapturePolicy
 from billing.domain.invoice import Party
+from billing.domain.mail import Mailbox
 from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher, TaskQueue
 from billing.services.access import AccessService
@@ -43,6 +45,7 @@ from billing.services.invoices import InvoiceService
 from billing.services.jobs import (
     PROCESS_WEBHOOK_EVENT,
     RENDER_DOCUMENT,
+    SEND_RECEIPT,
     SEND_REFUND,
     Handler,
     JobOutbox,
@@ -53,6 +56,7 @@ from billing.services.jobs import (
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
 from billing.services.reactions import Reactions
+from billing.services.receipts import ReceiptService, ReceiptTrigger
 from billing.services.reconciliation import ReconciliationService
 from billing.services.refund_ledger import RefundLedger
 from billing.services.refunds import RefundService
@@ -77,11 +81,15 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
     def send_refund(params: Mapping[str, str]) -> object:
         return container.refunds().send(params["refund_id"])
 
+    def send_receipt(params: Mapping[str, str]) -> object:
+        return container.receipts().send(params["document_id"])
+
     return {
         RENDER_DOCUMENT: render_document,
         PROCESS_WEBHOOK_EVENT: process_webhook_event,
         DELIVER_EVENT: deliver_sandbox_event,
         SEND_REFUND: send_refund,
+        SEND_RECEIPT: send_receipt,
     }
 
 
@@ -165,6 +173,17 @@ def _reconciled_types(settings: Settings) -> tuple[str, ...] | None:
     return None if settings.payment_provider == "fake" else tuple(sorted(HANDLED_EVENT_TYPES))
 
 
+# -- receipts by e-mail -----------------------------------------------------------------------
+
+
+def _smtp_mailer(settings: Settings) -> SmtpMailer:
+    return SmtpMailer(SmtpConfig.from_url(settings.smtp_url, settings.smtp_timeout_seconds))
+
+
+def _mail_sender(settings: Settings) -> Mailbox:
+    return Mailbox.parse(settings.mail_from)
+
+
 def _seller(settings: Settings) -> Party:
     return Party(
         name=settings.seller_name,
@@ -208,15 +227,6 @@ class Container(containers.DeclarativeContainer):
     entitlements = providers.ThreadSafeSingleton(
         EntitlementService, uow_factory=uow_factory, clock=clock, ids=ids
     )
-    invoices = providers.ThreadSafeSingleton(
-        InvoiceService,
-        uow_factory=uow_factory,
-        renderer=renderer,
-        store=artifact_store,
-        seller=providers.Callable(_seller, settings),
-        clock=clock,
-        ids=ids,
-    )
     # Deferred jobs: outbox rows written with the change, handed over after commit, relayed.
     job_service = providers.ThreadSafeSingleton(
         JobService,
@@ -241,6 +251,35 @@ class Container(containers.DeclarativeContainer):
     # worker took: a long queue does not make the relay send every waiting job twice.
     job_outbox = providers.ThreadSafeSingleton(
         JobOutbox, publisher=job_publisher, ids=ids, grace=stale_after
+    )
+    # Receipts by e-mail: the job written with a document's files, and what it does.
+    receipt_trigger = providers.ThreadSafeSingleton(
+        ReceiptTrigger, enabled=settings.provided.mail_enabled
+    )
+    invoices = providers.ThreadSafeSingleton(
+        InvoiceService,
+        uow_factory=uow_factory,
+        renderer=renderer,
+        store=artifact_store,
+        seller=providers.Callable(_seller, settings),
+        clock=clock,
+        ids=ids,
+        outbox=job_outbox,
+        after_render=receipt_trigger,
+    )
+    mailer = providers.ThreadSafeSingleton(_smtp_mailer, settings)
+    receipts = providers.ThreadSafeSingleton(
+        ReceiptService,
+        uow_factory=uow_factory,
+        invoices=invoices,
+        store=artifact_store,
+        mailer=mailer,
+        templates=providers.ThreadSafeSingleton(JinjaReceiptTemplates),
+        metrics=metrics,
+        clock=clock,
+        sender=providers.Callable(_mail_sender, settings),
+        locale=settings.provided.invoice_locale,
+        lease=stale_after,
     )
     reactions = providers.ThreadSafeSingleton(
         Reactions, entitlements=entitlements, invoices=invoices

@@ -1,5 +1,7 @@
 """Settings that must never run together, refused before anything starts.
 
+(And one that is simply incomplete: e-mail receipts need a sender.)
+
 Each rule is about real money: the sandbox or the fake provider with a live Stripe key (test
 cards would mark orders paid with no money), the Stripe provider without its key, keys of two
 modes mixed, and the secrets that guard guest orders and the admin API too short to guard them.
@@ -31,6 +33,12 @@ def refuse_unsafe(settings: Settings) -> None:
         )
     if settings.payment_provider == "stripe":
         _refuse_unsafe_stripe(settings, live)
+    if settings.smtp_url and not settings.mail_from:
+        raise ConfigurationError(
+            "BILLING_MAIL_FROM",
+            "must be set with BILLING_SMTP_URL (the receipts' sender)",
+            "e.g. BILLING_MAIL_FROM='Shop <shop@example.com>'",
+        )
 
 
 def _refuse_unsafe_stripe(settings: Settings, live: bool) -> None:

@@ -19,6 +19,10 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from billing.adapters.mail import SmtpConfig
+from billing.domain.errors import InvalidInput
+from billing.domain.mail import Mailbox
+
 from .configuration import checked, choice, flag, integer, read, setting, shown, text, text_list
 from .database_url import database_url
 from .safety import refuse_unsafe
@@ -65,6 +69,26 @@ def _header_name(value: str) -> str | None:
 def _webhook_secrets(values: tuple[str, ...]) -> str | None:
     wrong = [secret for secret in values if not secret.startswith("whsec_")]
     return "each secret must start with whsec_ (the endpoint's signing secret)" if wrong else None
+
+
+def _smtp_url(value: Any) -> str:
+    url = text(value)
+    if url:
+        try:
+            SmtpConfig.from_url(url)  # never echoes the URL: it holds the password
+        except InvalidInput as error:
+            raise ValueError(error.message.removeprefix("BILLING_SMTP_URL ")) from None
+    return url
+
+
+def _mailbox(value: Any) -> str:
+    sender = text(value)
+    if sender:
+        try:
+            Mailbox.parse(sender)
+        except InvalidInput:
+            raise ValueError(f"is not an e-mail address: {shown(sender)}") from None
+    return sender
 
 
 def _default_provider(settings: Settings) -> str:
@@ -153,9 +177,22 @@ class Settings:
     duplicate_capture: str = setting(
         "BILLING_DUPLICATE_CAPTURE", "refund", choice("refund", "flag")
     )
+    #: ``smtp://user:pass@host:587`` (STARTTLS when offered, ``?starttls=required``) or
+    #: ``smtps://user:pass@host:465``, ``?ca_file=/path`` to trust one CA; empty: no e-mail.
+    smtp_url: str = setting("BILLING_SMTP_URL", "", _smtp_url, secret=True)
+    #: The receipts' sender: ``shop@example.com`` or ``Shop name <shop@example.com>``.
+    mail_from: str = setting("BILLING_MAIL_FROM", "", _mailbox)
+    smtp_timeout_seconds: int = setting("BILLING_SMTP_TIMEOUT_SECONDS", 10, integer(1, 120))
+    #: ``fr`` or ``en``: the language of receipts (and of invoices).
+    invoice_locale: str = setting("BILLING_INVOICE_LOCALE", "fr", choice("fr", "en"))
 
     def __attrs_post_init__(self) -> None:
         refuse_unsafe(self)
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Receipts are e-mailed (``BILLING_SMTP_URL`` is set)."""
+        return bool(self.smtp_url)
 
     @property
     def jobs_inline(self) -> bool:

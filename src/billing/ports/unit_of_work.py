@@ -26,6 +26,7 @@ from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
 from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
 
+from .mailer import SentMessageRepository
 from .tasks import OutboxRepository
 
 
@@ -180,6 +181,7 @@ class UnitOfWork(Protocol):
     webhook_events: WebhookEventRepository
     catalog: Catalog
     outbox: OutboxRepository
+    sent_messages: SentMessageRepository  # receipts by e-mail: one message per document
 
     def __enter__(self) -> Self: ...
     def __exit__(

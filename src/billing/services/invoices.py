@@ -9,6 +9,7 @@ second number or a second file. A file asked for before it is rendered is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import attrs
@@ -29,6 +30,7 @@ from billing.domain.invoice import (
     Party,
 )
 from billing.domain.order import Order
+from billing.domain.outbox import OutboxJob
 from billing.domain.refund import Refund
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.invoices import ArtifactStore, InvoiceRenderer
@@ -40,7 +42,12 @@ from .invoice_documents import (
     dispute_credit_note_document,
     invoice_document,
 )
+from .jobs import Job, JobOutbox
 from .transactions import retry_on_conflict
+
+#: Jobs that follow a document's rendering, written in the transaction that records its files
+#: (the receipt e-mail: ``services/receipts.py``).
+AfterRender = Callable[[UnitOfWork, InvoiceArtifact], list[Job]]
 
 
 @attrs.frozen
@@ -60,6 +67,8 @@ class InvoiceService:
     _seller: Party
     _clock: Clock
     _ids: IdGenerator
+    _outbox: JobOutbox | None = None
+    _after_render: AfterRender | None = None
 
     def allocate(
         self,
@@ -114,13 +123,26 @@ class InvoiceService:
             artifact.pdf_key, artifact.pdf_sha256 = f"{stem}.pdf", pdf_sha256
             artifact.rendered_at = self._clock.now()
             uow.invoices.save(artifact)
+            written = self._write_after_render(uow, artifact)
             uow.commit()
+        if self._outbox is not None:
+            self._outbox.publish(written)
         return artifact
 
     def document(self, artifact_id: str) -> InvoiceDocument:
         """What a numbered document says (its lines and total), whether rendered or not."""
         with self._uow_factory() as uow:
             return self._document(uow, uow.invoices.get(artifact_id))
+
+    def document_in(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
+        """``document`` inside the caller's transaction (its e-mail is written from it)."""
+        return self._document(uow, artifact)
+
+    def _write_after_render(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> list[OutboxJob]:
+        if self._outbox is None or self._after_render is None:
+            return []
+        jobs = self._after_render(uow, artifact)
+        return self._outbox.write(uow, jobs, artifact.rendered_at or self._clock.now())
 
     def _document(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
         order = uow.orders.get(artifact.order_id)

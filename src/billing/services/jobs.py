@@ -39,6 +39,7 @@ RENDER_DOCUMENT = "render_document"
 PROCESS_WEBHOOK_EVENT = "process_webhook_event"
 #: Call the provider for a pending refund (a duplicate capture's), with its own key.
 SEND_REFUND = "send_refund"
+SEND_RECEIPT = "send_receipt"  # e-mail a rendered document to its buyer (services/receipts.py)
 
 Handler = Callable[[Mapping[str, str]], object]
 

@@ -70,9 +70,9 @@ class World:
         return self.container.orders().get(order_id)
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
-    container = build_container(Settings.in_memory(enabled=True))
+def make_world(settings: Settings) -> World:
+    """The whole service on memory adapters, with a fixed clock and sequential ids."""
+    container = build_container(settings)
     clock, ids = FixedClock(), SequentialIds()
     container.clock.override(providers.Object(clock))
     container.ids.override(providers.Object(ids))
@@ -85,7 +85,7 @@ def world() -> Iterator[World]:
         for product in PRODUCTS:
             uow.catalog.put(product)
         uow.commit()
-    yield World(
+    return World(
         container=container,
         clock=clock,
         provider=provider,
@@ -96,4 +96,10 @@ def world() -> Iterator[World]:
         relay=container.job_relay(),
         store=container.artifact_store(),
     )
-    container.unwire()
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    world = make_world(Settings.in_memory(enabled=True))
+    yield world
+    world.container.unwire()

@@ -4,6 +4,7 @@ from .artifacts import MemoryArtifactStore
 from .clock import FixedClock, SequentialIds
 from .database import MemoryDatabase
 from .fake_events import Delivery, FakeEvents
+from .mailer import MemoryMailer, WorkerKilled
 from .metrics import RecordingMetrics
 from .payments import FakePaymentProvider, ProviderCall
 from .tasks import InlineTaskQueue
@@ -17,9 +18,11 @@ __all__ = [
     "InlineTaskQueue",
     "MemoryArtifactStore",
     "MemoryDatabase",
+    "MemoryMailer",
     "MemoryUnitOfWork",
     "MemoryUnitOfWorkFactory",
     "ProviderCall",
     "RecordingMetrics",
     "SequentialIds",
+    "WorkerKilled",
 ]

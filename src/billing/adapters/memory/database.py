@@ -31,6 +31,7 @@ class Tables:
     webhook_events: dict[str, Any] = attrs.Factory(dict)
     products: dict[str, Any] = attrs.Factory(dict)
     outbox: dict[str, Any] = attrs.Factory(dict)
+    sent_messages: dict[str, Any] = attrs.Factory(dict)  # by document id
     sequences: defaultdict[tuple[str, int], int] = attrs.Factory(lambda: defaultdict(int))
 
     def copy(self) -> Tables:

@@ -22,6 +22,7 @@ from .repositories import (
     MemoryRefunds,
     MemoryWebhookEvents,
 )
+from .sent_messages import MemorySentMessages
 
 
 class MemoryUnitOfWork:
@@ -61,6 +62,7 @@ class MemoryUnitOfWork:
         self.webhook_events = MemoryWebhookEvents(tables.webhook_events)
         self.catalog = MemoryCatalog(tables.products)
         self.outbox = MemoryOutbox(tables.outbox)
+        self.sent_messages = MemorySentMessages(tables.sent_messages)
 
     def commit(self) -> None:
         self._database.tables = self._tables.copy()

@@ -40,6 +40,7 @@ LABELS: Mapping[str, tuple[str, ...]] = {
     "billing_webhook_backlog": ("status",),
     "billing_duplicate_capture_total": ("policy",),
     "billing_disputes_open": (),
+    "billing_receipt_emails_total": ("kind", "outcome"),
 }
 
 

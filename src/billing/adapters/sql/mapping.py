@@ -19,6 +19,7 @@ from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import InvalidInput
 from billing.domain.invoice import DocumentKind, DocumentNumber, InvoiceArtifact
+from billing.domain.mail import SentMessage, SentStatus
 from billing.domain.money import Money
 from billing.domain.order import Customer, Order, OrderItem
 from billing.domain.outbox import OutboxJob, OutboxStatus
@@ -454,5 +455,34 @@ def outbox_from(row: Row) -> OutboxJob:
         attempts=row["attempts"],
         published_at=row["published_at"],
         finished_at=row["finished_at"],
+        last_error=row["last_error"],
+    )
+
+
+# -- sent messages ----------------------------------------------------------------------------
+
+
+def sent_message_record(message: SentMessage) -> Record:
+    return {
+        "document_id": message.document_id,
+        "message_id": message.message_id,
+        "recipient": message.recipient,
+        "status": str(message.status),
+        "attempts": message.attempts,
+        "claimed_at": message.claimed_at,
+        "sent_at": message.sent_at,
+        "last_error": message.last_error,
+    }
+
+
+def sent_message_from(row: Row) -> SentMessage:
+    return SentMessage(
+        document_id=row["document_id"],
+        message_id=row["message_id"],
+        recipient=row["recipient"],
+        status=SentStatus(row["status"]),
+        attempts=row["attempts"],
+        claimed_at=row["claimed_at"],
+        sent_at=row["sent_at"],
         last_error=row["last_error"],
     )

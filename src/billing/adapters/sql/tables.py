@@ -255,3 +255,19 @@ outbox_jobs = Table(
     Index(None, "status", "available_at"),
     Index(None, "status", "published_at"),
 )
+
+
+# -- receipts by e-mail -----------------------------------------------------------------------
+# One message per document (its primary key): claimed before sending, marked sent after.
+sent_messages = Table(
+    "billing_sent_messages",
+    metadata,
+    Column("document_id", String(ID), ForeignKey(invoice_artifacts.c.id), primary_key=True),
+    Column("message_id", String(PROVIDER_ID), nullable=False, unique=True),
+    Column("recipient", String(EMAIL), nullable=False),
+    Column("status", String(STATUS), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("last_error", Text(), nullable=True),
+)

@@ -34,6 +34,7 @@ from .repositories import (
     SqlRefunds,
     SqlWebhookEvents,
 )
+from .sent_messages import SqlSentMessages
 
 
 class SqlUnitOfWork:
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
     webhook_events: SqlWebhookEvents
     catalog: SqlCatalog
     outbox: SqlOutbox
+    sent_messages: SqlSentMessages
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.webhook_events = SqlWebhookEvents(session)
         self.catalog = SqlCatalog(session)
         self.outbox = SqlOutbox(session)
+        self.sent_messages = SqlSentMessages(session)
         return self
 
     def __exit__(

@@ -16,6 +16,7 @@ from billing.domain.errors import OrderNotFound
 from billing.domain.state import PAID_STATES
 from billing.ports.identity import Identity
 from billing.services.access import AccessService, OrderDetails
+from billing.services.receipts import ReceiptTrigger
 
 from ..container import Container
 from .identity import remember_order_token
@@ -29,6 +30,7 @@ blueprint = Blueprint("billing_pages", __name__, template_folder="templates")
 def success(
     identity: Identity = Provide[Container.identity],
     access: AccessService = Provide[Container.access],
+    receipts: ReceiptTrigger = Provide[Container.receipt_trigger],
 ) -> str | Response:
     order_id = request.args.get("order", "")
     details = _visible(identity, access, order_id)
@@ -41,7 +43,13 @@ def success(
     paid = details is not None and details.order.status in PAID_STATES
     # Keep reloading until the invoice files exist too: they are rendered just after payment.
     settled = paid and details is not None and all(d.rendered for d in details.documents)
-    return render_template("billing/success.html", order=order, paid=paid, settled=settled)
+    return render_template(
+        "billing/success.html",
+        order=order,
+        paid=paid,
+        settled=settled,
+        mail=receipts.enabled,  # promise an e-mail only when one will be sent
+    )
 
 
 def _visible(identity: Identity, access: AccessService, order_id: str) -> OrderDetails | None:
