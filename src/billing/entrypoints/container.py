@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -76,7 +76,8 @@ def _job_handlers(container: Container) -> dict[str, Handler]:
         return container.webhooks().process_journaled(params["event_id"])
 
     def deliver_sandbox_event(params: Mapping[str, str]) -> object:
-        return container.sandbox_deliverer().handle(params)
+        container.sandbox_deliverer().handle(params)
+        return None
 
     def send_refund(params: Mapping[str, str]) -> object:
         return container.refunds().send(params["refund_id"])
@@ -374,7 +375,8 @@ class Container(containers.DeclarativeContainer):
     )
 
     # The HTTP edge: who is calling, and the use cases checked against it.
-    user_loader = providers.Object(None)  # a host may override it with a () -> user id callable
+    # A host may override it with a () -> user id callable.
+    user_loader: providers.Object[Callable[[], str | None] | None] = providers.Object(None)
     identity = providers.Factory(
         RequestIdentity,
         user_header=settings.provided.user_header,

@@ -53,7 +53,8 @@ def _listener(port: int) -> str | None:
     except psutil.Error:
         return None
     for connection in connections:
-        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
+        address = connection.laddr
+        if connection.status == psutil.CONN_LISTEN and address and address.port == port:
             if connection.pid is None:
                 return "another process"
             try:

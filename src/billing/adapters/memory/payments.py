@@ -14,9 +14,9 @@ import hashlib
 import hmac
 import itertools
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -42,6 +42,8 @@ from billing.domain.refund_status import RESERVING, RefundStatus
 from billing.ports.clock import Clock
 
 from .fake_events import SIGNATURE_HEADER_PREFIX, event_from_json
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -132,7 +134,7 @@ class FakePaymentProvider:
         self.orders_by_payment[payment.id] = order.id
         return payment
 
-    def _idempotent(self, key: str, params: tuple[Any, ...], create: Any) -> Any:
+    def _idempotent(self, key: str, params: tuple[Any, ...], create: Callable[[], T]) -> T:
         now = self._clock.now()
         if key in self._by_key:
             known_params, result, at = self._by_key[key]
@@ -141,7 +143,7 @@ class FakePaymentProvider:
                     raise IdempotencyKeyReused(
                         "idempotency key reused with other parameters", idempotency_key=key
                     )
-                return result
+                return cast(T, result)
         result = create()
         self._by_key[key] = (params, result, now)
         return result

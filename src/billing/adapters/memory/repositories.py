@@ -6,10 +6,11 @@ Objects go in and out as deep copies, so a caller's change reaches the tables on
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
@@ -35,6 +36,7 @@ from billing.ports.unit_of_work import UnlockedOrderWrite
 from .database import Tables
 
 T = TypeVar("T")
+R = TypeVar("R")
 #: Sorts before any real time (only used where the time is missing).
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
@@ -43,26 +45,26 @@ def _out(value: T) -> T:
     return copy.deepcopy(value)
 
 
-class _Table:
+class _Table(Generic[R]):
     """Insert/update on one table, refusing duplicates and unknown rows like a database."""
 
-    def __init__(self, rows: dict[str, Any], key: str = "id") -> None:
+    def __init__(self, rows: dict[str, R], key: str = "id") -> None:
         self._rows = rows
         self._key = key
 
-    def _insert(self, obj: Any) -> None:
+    def _insert(self, obj: R) -> None:
         key = getattr(obj, self._key)
         if key in self._rows:
             raise DuplicateRecord(f"duplicate key {key!r}", key=key)
         self._rows[key] = _out(obj)
 
-    def _update(self, obj: Any) -> None:
+    def _update(self, obj: R) -> None:
         key = getattr(obj, self._key)
         if key not in self._rows:
             raise InvalidInput(f"no row {key!r} to update", key=key)
         self._rows[key] = _out(obj)
 
-    def _where(self, **criteria: Any) -> list[Any]:
+    def _where(self, **criteria: Any) -> list[R]:
         return [
             _out(row)
             for row in self._rows.values()
@@ -70,7 +72,7 @@ class _Table:
         ]
 
 
-class MemoryOrders(_Table):
+class MemoryOrders(_Table[Order]):
     """Orders; like the SQL adapter, ``save`` writes only an order added or locked since the
     unit of work last committed or rolled back (the whole database is locked meanwhile, but a
     writer that forgot the order's lock would race on SQL)."""
@@ -113,7 +115,7 @@ class MemoryOrders(_Table):
         return [_out(o) for o in self._rows.values() if o.customer.user_id == user_id]
 
 
-class MemoryPaymentAttempts(_Table):
+class MemoryPaymentAttempts(_Table[PaymentAttempt]):
     def add(self, attempt: PaymentAttempt) -> None:
         if self.find_by_key(attempt.idempotency_key) is not None:
             raise DuplicateRecord("duplicate idempotency key", key=attempt.idempotency_key)
@@ -130,7 +132,7 @@ class MemoryPaymentAttempts(_Table):
         return sorted(self._where(order_id=order_id), key=lambda a: a.created_at)
 
 
-class MemoryRefunds(_Table):
+class MemoryRefunds(_Table[Refund]):
     def add(self, refund: Refund) -> None:
         extra = refund.extra_payment_id
         if extra is not None and self._where(extra_payment_id=extra):
@@ -158,7 +160,7 @@ class MemoryRefunds(_Table):
         return sorted(self._where(order_id=order_id), key=lambda r: r.created_at)
 
 
-class MemoryDisputes(_Table):
+class MemoryDisputes(_Table[Dispute]):
     def add(self, dispute: Dispute) -> None:
         self._insert(dispute)
 
@@ -183,7 +185,7 @@ class MemoryDisputes(_Table):
         return sum(1 for d in self._rows.values() if d.open)
 
 
-class MemoryDuplicateCaptures(_Table):
+class MemoryDuplicateCaptures(_Table[DuplicateCapture]):
     def __init__(self, rows: dict[str, Any]) -> None:
         super().__init__(rows, key="payment_id")
 
@@ -198,7 +200,7 @@ class MemoryDuplicateCaptures(_Table):
         return sorted(self._where(order_id=order_id), key=lambda c: (c.detected_at, c.payment_id))
 
 
-class MemoryEntitlements(_Table):
+class MemoryEntitlements(_Table[Entitlement]):
     def add(self, entitlement: Entitlement) -> None:
         self._insert(entitlement)
 
@@ -215,7 +217,7 @@ class MemoryEntitlements(_Table):
         return [_out(e) for e in self._rows.values() if owned_by_guest(e.customer, email)]
 
 
-class MemoryCustomers(_Table):
+class MemoryCustomers(_Table[CustomerProfile]):
     def add(self, profile: CustomerProfile) -> None:
         self._insert(profile)
 
@@ -227,7 +229,7 @@ class MemoryCustomers(_Table):
         return found[0] if found else None
 
 
-class MemoryInvoices(_Table):
+class MemoryInvoices(_Table[InvoiceArtifact]):
     def __init__(self, tables: Tables) -> None:
         super().__init__(tables.invoices)
         self._sequences = tables.sequences
@@ -268,7 +270,7 @@ class MemoryInvoices(_Table):
         return sorted((_out(a) for a in self._rows.values()), key=lambda a: a.number)
 
 
-class MemoryWebhookEvents(_Table):
+class MemoryWebhookEvents(_Table[WebhookEvent]):
     def add_if_absent(self, event: WebhookEvent) -> bool:
         if event.id in self._rows:
             return False
@@ -309,12 +311,12 @@ class MemoryWebhookEvents(_Table):
             last_received_at=max((e.received_at for e in rows), default=None),
         )
 
-    def list_parked_for_order(self, order_id: str) -> list[WebhookEvent]:
+    def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
         rows = self._where(order_id=order_id, status=WebhookStatus.PARKED)
         return sorted(rows, key=lambda e: e.received_at)
 
 
-class MemoryCatalog(_Table):
+class MemoryCatalog(_Table[Product]):
     def __init__(self, rows: dict[str, Any]) -> None:
         super().__init__(rows, key="sku")
 

@@ -69,7 +69,7 @@ def make_broker(
 ) -> dramatiq.Broker:
     """A broker for ``url``; nothing connects until the first message or worker."""
     if broker_kind(url) == "redis":
-        return RedisBroker(
+        return RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq leaves it unannotated
             url=url,
             namespace=namespace,
             heartbeat_timeout=redis.heartbeat_timeout_ms,
@@ -89,12 +89,11 @@ class DramatiqJobPublisher:
         self.queue_name = f"{namespace}_{QUEUE_NAME}" if broker_is_amqp(broker) else QUEUE_NAME
         self._run = run
         self._actor = dramatiq.actor(
-            self._perform,
             broker=broker,
             actor_name=ACTOR_NAME,
             queue_name=self.queue_name,
             max_retries=0,
-        )
+        )(self._perform)
 
     def close(self) -> None:
         """Close the broker's connections (shutdown, tests)."""

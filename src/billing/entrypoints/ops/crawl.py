@@ -187,7 +187,7 @@ class Crawl:
 
 
 def _is_html(answer: httpx.Response) -> bool:
-    return answer.headers.get("content-type", "").startswith("text/html")
+    return str(answer.headers.get("content-type", "")).startswith("text/html")
 
 
 def _short(url: str) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 
-from flask import Response, request
+from flask import request
+from werkzeug.wrappers import Response
 
 from billing.domain.identity import Caller
 

@@ -10,7 +10,8 @@ document links work from the cookie.
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from billing.domain.errors import OrderNotFound
 from billing.domain.state import PAID_STATES

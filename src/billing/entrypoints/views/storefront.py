@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request
+from werkzeug.wrappers import Response
 
 from billing.domain.errors import InvalidInput
 from billing.domain.money import Money
