@@ -87,25 +87,63 @@ class InvoiceArtifact:
         return self.rendered_at is not None
 
 
+class TaxCategory(StrEnum):
+    """How a line is taxed; the values are EN 16931's VAT category codes (UNCL 5305), so a
+    Factur-X renderer writes them as they are."""
+
+    STANDARD = "S"
+    REDUCED = "AA"
+    ZERO = "Z"
+    EXEMPT = "E"
+
+
 @attrs.frozen
 class Party:
+    """The seller or the buyer as printed; empty strings are simply not printed."""
+
     name: str
-    address: str = ""
-    tax_id: str = ""
+    address: str = ""  # lines separated by "\n"
+    tax_id: str = ""  # the VAT number (intra-community for the EU)
     email: str = ""
+    legal_form: str = ""  # "SAS au capital de 10 000 €"
+    registration: str = ""  # SIREN or SIRET
+    trade_register: str = ""  # "RCS Paris 123 456 789"
+    country: str = ""  # ISO 3166-1 alpha-2
 
 
 @attrs.frozen
 class DocumentLine:
+    """One line; ``amount`` is what the line costs with its tax (gross), like the order's."""
+
     description: str
     quantity: int
     unit_amount: int
     amount: int
+    tax_rate_bp: int = 0  # basis points: 2000 is 20 %
+    tax_category: TaxCategory = TaxCategory.EXEMPT
+    net: int | None = None  # None: no tax breakdown known (the whole amount is net)
+
+    @property
+    def net_amount(self) -> int:
+        return self.amount if self.net is None else self.net
+
+
+@attrs.frozen
+class TaxLine:
+    """One rate's totals on a document: net + tax = gross, in minor units."""
+
+    rate_bp: int
+    category: TaxCategory
+    net: int
+    tax: int
+    gross: int
+    exemption_reason: str = ""
 
 
 @attrs.frozen
 class InvoiceDocument:
-    """Everything printed on an invoice or a credit note; amounts in minor units."""
+    """Everything printed on an invoice or a credit note; amounts in minor units, positive
+    (a credit note's sign comes from its kind, see ``booked``)."""
 
     number: str
     kind: DocumentKind
@@ -117,11 +155,27 @@ class InvoiceDocument:
     total: int
     order_id: str
     refers_to: str | None = None  # the invoice a credit note corrects, the note a cancellation
+    refers_to_issued_at: datetime | None = None
+    taxes: tuple[TaxLine, ...] = ()  # per rate; empty: no tax breakdown known
+    paid_at: datetime | None = None
+    payment_method: str = ""  # "Visa •••• 4242"
+    reason: str = ""  # why a credit note was issued
+    mentions: tuple[str, ...] = ()  # legal mentions (VAT exemption, late-payment penalties)
+    footer: str = ""
+    locale: str = "fr"
 
     @property
     def booked(self) -> int:
         """The total with the sign it has in the books (a credit note's is negative)."""
         return BOOKED_SIGN[self.kind] * self.total
+
+    @property
+    def net_total(self) -> int:
+        return sum(t.net for t in self.taxes) if self.taxes else self.total
+
+    @property
+    def tax_total(self) -> int:
+        return sum(t.tax for t in self.taxes)
 
 
 @attrs.frozen
