@@ -10,10 +10,12 @@ Redis (``redis_url``, ``BILLING_TEST_REDIS_URL``) and RabbitMQ (``amqp_url``,
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 
 import pytest
 
+from billing.background import StoppableThread
 from billing.correlation import correlation_id
 
 
@@ -55,3 +57,14 @@ def nothing_leaks_into_the_next_test() -> Iterator[None]:
 
 def _billing_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name.startswith("BILLING_")}
+
+
+@pytest.fixture(autouse=True)
+def _background_loops_end_with_their_test() -> Iterator[None]:
+    """Stop every relay or delivery loop a test started: left running, it would wake up in a
+    later test and act on that test's tables (or on a database already dropped)."""
+    before = set(threading.enumerate())
+    yield
+    for thread in threading.enumerate():
+        if isinstance(thread, StoppableThread) and thread not in before:
+            thread.stop()

@@ -67,7 +67,7 @@ from billing.domain.state import (
     REFUND_REVERSALS,
     OrderTransition,
 )
-from billing.entrypoints.container import build_container
+from billing.entrypoints.container import build_container, shutdown
 from billing.entrypoints.settings import Settings
 from billing.services.orders import CartLine
 
@@ -419,7 +419,7 @@ class OrderLife(RuleBasedStateMachine):
             event("a dispute was lost")
         if any(d.kind is DocumentKind.CREDIT_NOTE_CANCELLATION for d in tables.invoices.values()):
             event("a credit note was canceled")
-        self.container.unwire()
+        shutdown(self.container)  # its relay thread must not wake up in a later example
 
 
 OrderLife.TestCase.settings = settings(

@@ -19,6 +19,8 @@ import queue
 import threading
 from collections.abc import Callable, Mapping
 
+from billing.background import StoppableThread
+
 from .deliverer import SWEEP_EVERY
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ class ThreadTaskQueue:
         self._reorder = reorder
         self._jobs: queue.Queue[Job] = queue.Queue()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._thread: StoppableThread | None = None
         self._stopping = False
 
     def defer(self, task: str, params: Mapping[str, str]) -> None:
@@ -61,7 +63,7 @@ class ThreadTaskQueue:
         ``defer`` starts a new one."""
         with self._lock:
             thread = self._thread
-            if thread is None or not thread.is_alive():
+            if thread is None or not thread.is_alive() or thread is threading.current_thread():
                 return
             self._stopping = True
             self._jobs.put(_WAKE)
@@ -71,8 +73,8 @@ class ThreadTaskQueue:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._stopping = False
-                self._thread = threading.Thread(
-                    target=self._work, name="billing-sandbox-deliveries", daemon=True
+                self._thread = StoppableThread(
+                    name="billing-sandbox-deliveries", run=self._work, stop=self.stop
                 )
                 self._thread.start()
 

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from billing.background import StoppableThread
 from billing.domain.outbox import OutboxJob
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ class InlineJobPublisher:
         self._relay = relay
         self._relay_every = relay_every
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._thread: StoppableThread | None = None
         self._stop = threading.Event()
 
     def publish(self, jobs: Sequence[OutboxJob]) -> None:
@@ -38,17 +39,23 @@ class InlineJobPublisher:
             except Exception:  # recorded on the row when possible; the relay retries it
                 log.exception("inline job %s (%s) failed", job.id, job.task)
 
-    def close(self) -> None:
-        """Stop the relay thread (tests, shutdown)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the relay thread and wait for it (tests, shutdown)."""
         self._stop.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _start_relay(self) -> None:
         if self._relay is None or self._relay_every <= 0:
             return
         with self._lock:
+            if self._stop.is_set():
+                return  # closed: a job published during shutdown runs inline, not relayed
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._relay_loop, name="billing-job-relay", daemon=True
+                self._thread = StoppableThread(
+                    name="billing-job-relay", run=self._relay_loop, stop=self.close
                 )
                 self._thread.start()
 
