@@ -387,14 +387,25 @@ class OrderLife(RuleBasedStateMachine):
             assert capture.refund_id is not None
             refund = extra[capture.refund_id]
             assert (refund.extra_payment_id, refund.amount) == (capture.payment_id, capture.amount)
-            [at_provider] = [
+            at_provider = [
                 r for r in self.provider.refunds.values() if r.payment_id == capture.payment_id
             ]
-            assert at_provider.amount.amount == capture.amount  # once, in full
-            # Succeeded, or failed later at the provider (then logged for a person to handle).
+            given_back = sum(r.amount.amount for r in at_provider if r.status in RESERVING)
+            assert given_back <= capture.amount, "a second capture is never given back twice"
+            ours = [r for r in at_provider if r.reference == refund.id]
+            by_hand = [r for r in at_provider if r.reference is None]  # the dashboard's
+            assert len(ours) <= 1
+            # Succeeded in full; or failed (logged for a person to handle): at the provider
+            # later, or refused because someone refunded that payment in the dashboard first.
             assert refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
-            if refund.status is RefundStatus.FAILED:
-                assert at_provider.status is RefundStatus.FAILED
+            if refund.status is RefundStatus.SUCCEEDED:
+                assert [(r.amount.amount, r.status) for r in ours] == [
+                    (capture.amount, RefundStatus.SUCCEEDED)
+                ]
+            elif ours:
+                assert ours[0].status is RefundStatus.FAILED
+            else:
+                assert by_hand, "refused by the provider only when refunded there already"
         assert len(extra) == len(tables.duplicate_captures)
 
     @invariant()

@@ -70,11 +70,13 @@ class Reactions:
         if not refund.of_the_order:  # a duplicate capture's: nothing was invoiced for it
             if event.current in (RefundStatus.FAILED, RefundStatus.CANCELED):
                 log.error(
-                    "the refund %s of order %s's second capture %s failed: the customer is "
-                    "still charged twice, give it back by hand",
+                    "the refund %s of order %s's second capture %s failed (%s): unless it "
+                    "was given back in the provider's dashboard already, the customer is "
+                    "still charged twice; give it back by hand",
                     refund.id,
                     order.id,
                     refund.extra_payment_id,
+                    refund.failure_reason or "no reason given",
                     extra={"refund_id": refund.id, "order_id": order.id},
                 )
             return []
