@@ -46,6 +46,9 @@ def make_engine(
     if url.get_backend_name() != "sqlite":
         if timeouts is None:
             return create_engine(url, connect_args=args, pool_pre_ping=True, echo=echo)
+        in_url = url.query.get("options")  # e.g. ?options=-csearch_path%3Dschema
+        if in_url and "options" not in args:
+            args["options"] = in_url if isinstance(in_url, str) else " ".join(in_url)
         bounded = create_engine(
             url,
             connect_args=timeouts.connect_args(args),
