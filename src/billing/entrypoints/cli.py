@@ -123,6 +123,10 @@ def serve(host: str, port: int, workers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        # Explicit, and above BILLING_REQUEST_BUDGET_SECONDS (checked with the settings): a
+        # request that waited its whole budget still answers before its worker is killed.
+        "--timeout",
+        str(settings.worker_timeout_seconds),
         "--access-logfile",
         "-",
         "--access-logformat",

@@ -33,6 +33,7 @@ from billing.domain.invoice import Party
 from billing.domain.mail import Mailbox
 from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher, TaskQueue
+from billing.ports.unit_of_work import UnitOfWorkFactory
 from billing.services.access import AccessService
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
@@ -40,7 +41,7 @@ from billing.services.dispute_ledger import DisputeLedger
 from billing.services.disputes import DisputeService
 from billing.services.duplicate_captures import DuplicateCaptures
 from billing.services.entitlements import EntitlementService
-from billing.services.health import HealthService
+from billing.services.health import DatabaseCheck, HealthService
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import (
     PROCESS_WEBHOOK_EVENT,
@@ -63,6 +64,7 @@ from billing.services.refunds import RefundService
 from billing.services.webhooks import WebhookService
 
 from .settings import Settings
+from .time_budgets import sql_timeouts
 from .views.identity import RequestIdentity
 
 
@@ -131,6 +133,8 @@ def _stripe_config(settings: Settings) -> StripeConfig:
         publishable_key=settings.stripe_publishable_key or None,
         api_base=settings.stripe_api_base,
         max_network_retries=settings.stripe_max_network_retries,
+        connect_timeout=settings.stripe_connect_timeout_seconds,
+        read_timeout=settings.stripe_read_timeout_seconds,
     )
 
 
@@ -167,6 +171,13 @@ def _thread_deliveries(deliverer: WebhookDeliverer) -> Iterator[TaskQueue]:
     )
     yield queue
     queue.stop()
+
+
+def _health_database(uow_factory: UnitOfWorkFactory) -> Iterator[DatabaseCheck]:
+    """Health's database check, on a thread of its own (stopped at shutdown)."""
+    check = DatabaseCheck(uow_factory)
+    yield check
+    check.close()
 
 
 def _reconciled_types(settings: Settings) -> tuple[str, ...] | None:
@@ -209,7 +220,9 @@ class Container(containers.DeclarativeContainer):
     ids = providers.ThreadSafeSingleton(RandomIds)
     metrics = providers.ThreadSafeSingleton(PrometheusMetrics)
     database_engine = providers.ThreadSafeSingleton(
-        make_engine, database_url=settings.provided.database_url
+        make_engine,
+        database_url=settings.provided.database_url,
+        timeouts=providers.Callable(sql_timeouts, settings),
     )
     uow_factory = providers.Selector(
         settings.provided.storage,
@@ -404,9 +417,10 @@ class Container(containers.DeclarativeContainer):
         invoices=invoices,
     )
     catalog = providers.ThreadSafeSingleton(CatalogService, uow_factory=uow_factory)
+    health_database = providers.Resource(_health_database, uow_factory=uow_factory)
     health = providers.Factory(
         HealthService,
-        uow_factory=uow_factory,
+        database=health_database,
         provider=payment_provider.provider,
         clock=clock,
         billing_enabled=settings.provided.enabled,

@@ -1,6 +1,7 @@
 """Settings that must never run together, refused before anything starts.
 
-(And one that is simply incomplete: e-mail receipts need a sender.)
+(And one that is simply incomplete: e-mail receipts need a sender; and timeouts that do not fit
+in a request's budget, ``time_budgets.py``.)
 
 Each rule is about real money: the sandbox or the fake provider with a live Stripe key (test
 cards would mark orders paid with no money), the Stripe provider without its key, keys of two
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .configuration import ConfigurationError
+from .time_budgets import refuse_overrun
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -39,6 +41,7 @@ def refuse_unsafe(settings: Settings) -> None:
             "must be set with BILLING_SMTP_URL (the receipts' sender)",
             "e.g. BILLING_MAIL_FROM='Shop <shop@example.com>'",
         )
+    refuse_overrun(settings)  # every wait fits in a request's budget, the budget in gunicorn's
 
 
 def _refuse_unsafe_stripe(settings: Settings, live: bool) -> None:

@@ -120,6 +120,28 @@ class Settings:
     stripe_max_network_retries: int = setting(
         "BILLING_STRIPE_MAX_NETWORK_RETRIES", 2, integer(0, 10)
     )
+    # Time budgets (README, "Time budgets"): no wait outlasts a request's budget, which ends
+    # before gunicorn's --timeout kills the worker; ``time_budgets.py`` checks that they fit.
+    request_budget_seconds: int = setting("BILLING_REQUEST_BUDGET_SECONDS", 25, integer(1, 3600))
+    worker_timeout_seconds: int = setting("BILLING_WORKER_TIMEOUT_SECONDS", 30, integer(2, 3600))
+    database_connect_timeout_seconds: int = setting(
+        "BILLING_DATABASE_CONNECT_TIMEOUT_SECONDS", 5, integer(2, 600)
+    )
+    database_statement_timeout_seconds: int = setting(
+        "BILLING_DATABASE_STATEMENT_TIMEOUT_SECONDS", 5, integer(1, 3600)
+    )
+    database_lock_timeout_seconds: int = setting(
+        "BILLING_DATABASE_LOCK_TIMEOUT_SECONDS", 3, integer(1, 3600)
+    )
+    database_pool_timeout_seconds: int = setting(
+        "BILLING_DATABASE_POOL_TIMEOUT_SECONDS", 5, integer(1, 600)
+    )
+    stripe_connect_timeout_seconds: int = setting(
+        "BILLING_STRIPE_CONNECT_TIMEOUT_SECONDS", 2, integer(1, 60)
+    )
+    stripe_read_timeout_seconds: int = setting(
+        "BILLING_STRIPE_READ_TIMEOUT_SECONDS", 5, integer(1, 600)
+    )
     #: ``stripe`` when a Stripe secret key is set, else ``sandbox`` (Stripe's test mode,
     #: offline); ``fake`` is the in-process provider of tests.
     payment_provider: str = setting(

@@ -3,7 +3,9 @@ and one status summing them up.
 
 ``ok``; ``degraded`` while webhook events are ``failed`` (an amount mismatch waits for a person;
 other failures until their redelivery succeeds); ``unavailable`` when the database cannot be
-reached. Nothing secret is ever part of the report: only whether secrets are configured.
+reached, or did not answer within ``DATABASE_CHECK_SECONDS`` (the check runs on its own thread,
+so the report is answered in time whatever the database does). Nothing secret is ever part of
+the report: only whether secrets are configured.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from billing.domain.webhook import WebhookStats, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWorkFactory
+
+from .single_flight import SingleFlight
+
+#: How long the report waits for the database: a load balancer's probe gets its answer first.
+DATABASE_CHECK_SECONDS = 1.5
 
 
 @attrs.frozen
@@ -66,42 +73,67 @@ class HealthReport:
 
 
 @attrs.frozen
+class JournalReading:
+    """What the database says about the webhook journal and the deferred jobs."""
+
+    stats: WebhookStats
+    dead_jobs: int
+    backlog: int
+    latency_ms: float
+
+
+def read_journal(uow_factory: UnitOfWorkFactory) -> JournalReading:
+    started = time.perf_counter()
+    with uow_factory() as uow:
+        stats = uow.webhook_events.stats()
+        dead = uow.outbox.count(OutboxStatus.DEAD)
+        backlog = sum(uow.outbox.count(status) for status in WAITING)
+    return JournalReading(stats, dead, backlog, round((time.perf_counter() - started) * 1000, 3))
+
+
+class DatabaseCheck:
+    """The report's database check: the journal read on its own thread, waited for at most
+    ``timeout`` seconds (None: the database is unavailable, or too slow to count as up)."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, timeout: float = DATABASE_CHECK_SECONDS
+    ) -> None:
+        self._timeout = timeout
+        self._flight = SingleFlight(lambda: read_journal(uow_factory), "billing-health")
+
+    def __call__(self) -> JournalReading | None:
+        try:
+            return self._flight.result(self._timeout)
+        except (StorageUnavailable, TimeoutError):
+            return None
+
+    def close(self) -> None:
+        self._flight.close()
+
+
+@attrs.frozen
 class HealthService:
-    _uow_factory: UnitOfWorkFactory
+    _database: Callable[[], JournalReading | None]
     _provider: Callable[[], PaymentProvider]
     _clock: Clock
     _billing_enabled: bool
     _provider_name: str
 
     def report(self) -> HealthReport:
-        stats, (dead_jobs, backlog), latency_ms = self._journal()
+        reading = self._database()
+        stats = reading.stats if reading is not None else None
         oldest = stats.oldest_unsettled_at if stats is not None else None
         age = (self._clock.now() - oldest).total_seconds() if oldest is not None else None
         return HealthReport(
             billing_enabled=self._billing_enabled,
-            database_ok=stats is not None,
-            database_latency_ms=latency_ms,
+            database_ok=reading is not None,
+            database_latency_ms=reading.latency_ms if reading is not None else None,
             provider=self._provider_health(),
             webhooks=stats,
             oldest_unprocessed_age_s=age,
-            dead_jobs=dead_jobs,
-            job_backlog=backlog,
+            dead_jobs=reading.dead_jobs if reading is not None else None,
+            job_backlog=reading.backlog if reading is not None else None,
         )
-
-    def _journal(
-        self,
-    ) -> tuple[WebhookStats | None, tuple[int | None, int | None], float | None]:
-        started = time.perf_counter()
-        try:
-            with self._uow_factory() as uow:
-                stats = uow.webhook_events.stats()
-                jobs = (
-                    uow.outbox.count(OutboxStatus.DEAD),
-                    sum(uow.outbox.count(status) for status in WAITING),
-                )
-        except StorageUnavailable:
-            return None, (None, None), None
-        return stats, jobs, round((time.perf_counter() - started) * 1000, 3)
 
     def _provider_health(self) -> ProviderHealth:
         try:

@@ -5,7 +5,9 @@
 - a transient conflict — PostgreSQL serialization failure (40001) or deadlock (40P01), SQLite
   "database is locked" — → ``TransientConflict``: running the whole use case again may succeed
   (the services' ``retry_on_conflict`` does that)
-- a database that cannot be reached → ``StorageUnavailable`` (HTTP answers 503)
+- a database that cannot be reached, or that did not answer within its time budget (a
+  statement or lock timeout, a connection given up by ``budgets.py``) → ``StorageUnavailable``
+  (HTTP answers 503)
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 UNIQUE_VIOLATION = "23505"
 # 08xxx: connection exceptions; 57P01-57P03: server shutting down or starting up.
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+# 57014: statement_timeout (or a cancel); 55P03: lock_timeout. Retrying at once would only
+# wait as long again, past the request's budget: the caller asks again later (503).
+TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
 SQLITE_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
 
 
@@ -86,6 +91,8 @@ def translate(error: exc.SQLAlchemyError, *, connecting: bool = False) -> Except
         return IntegrityViolation(f"the database refused the change: {error.orig}")
     if connecting and isinstance(error, exc.DBAPIError | exc.TimeoutError):
         return StorageUnavailable("the database cannot be reached")
+    if isinstance(error, exc.DBAPIError) and _sqlstate(error) in TIMEOUT_SQLSTATES:
+        return StorageUnavailable("the database did not answer in time")
     if is_unavailable(error):
         return StorageUnavailable("the database connection was lost")
     return None

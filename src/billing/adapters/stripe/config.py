@@ -1,4 +1,5 @@
-"""The Stripe adapter's configuration: keys, webhook secrets, API version and network policy.
+"""The Stripe adapter's configuration: keys, webhook secrets, API version and network policy
+(timeouts and retries, and the longest wait they allow).
 
 Built by the entry points from settings; nothing here reads the environment.
 """
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 import attrs
+from stripe import HTTPClient
 
 from billing.domain.errors import ProviderMisconfigured
 
@@ -73,8 +75,10 @@ class StripeConfig:
     max_network_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
     #: Another Stripe-compatible server (staging), e.g. ``http://stripe-mock:12111``.
     api_base: str | None = None
-    #: Seconds for one HTTP request to Stripe.
-    timeout: float = 30.0
+    #: Seconds to open a connection to Stripe (TLS included), and to wait for each read of
+    #: its answer; see ``worst_case`` for what they add up to with the retries.
+    connect_timeout: float = attrs.field(default=2.0, validator=attrs.validators.gt(0))
+    read_timeout: float = attrs.field(default=5.0, validator=attrs.validators.gt(0))
     #: Seconds a webhook's timestamp may differ from our clock, in either direction.
     webhook_tolerance: int = attrs.field(default=300, validator=attrs.validators.gt(0))
     #: How long a Checkout Session stays open, counted from the order's creation.
@@ -83,3 +87,18 @@ class StripeConfig:
     @property
     def livemode(self) -> bool:
         return key_livemode(self.secret_key)
+
+    @property
+    def worst_case(self) -> float:
+        """The longest one call may take (``worst_case``, below)."""
+        return worst_case(self.connect_timeout, self.read_timeout, self.max_network_retries)
+
+
+def worst_case(connect_timeout: float, read_timeout: float, max_network_retries: int) -> float:
+    """The longest one call may take against a Stripe that accepts and never answers: every
+    attempt's connect and read timeouts, plus stripe-python's longest pause before each retry
+    (``HTTPClient``: 0.5 s doubling, at most 5 s; its jitter only shortens it)."""
+    attempts = 1 + max_network_retries
+    first, longest = float(HTTPClient.INITIAL_DELAY), float(HTTPClient.MAX_DELAY)
+    pauses = sum(min(first * 2.0 ** (n - 1), longest) for n in range(1, attempts))
+    return attempts * (connect_timeout + read_timeout) + pauses

@@ -2,8 +2,9 @@
 
 HTTP goes through ``stripe.HTTPXClient`` (so tests intercept every call with respx), every
 request carries the pinned ``Stripe-Version``, creating calls carry the idempotency key the
-service chose (``pi:…``, ``cs:…``, ``re:…``), and stripe-python retries connection errors,
-409s and 5xx up to ``max_network_retries`` times with that same key. No stripe exception
+service chose (``pi:…``, ``cs:…``, ``re:…``), and stripe-python retries connection errors
+(timeouts included), 409s and 5xx up to ``max_network_retries`` times with that same key;
+every attempt is bounded by the configured connect and read timeouts. No stripe exception
 leaves this module: see ``errors.py``.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx
 import stripe
 from stripe import RequestOptions
 
@@ -67,7 +69,7 @@ class StripePaymentProvider:
             stripe_version=config.api_version,
             max_network_retries=config.max_network_retries,
             base_addresses={"api": config.api_base} if config.api_base else None,
-            http_client=stripe.HTTPXClient(timeout=config.timeout, allow_sync_methods=True),
+            http_client=stripe.HTTPXClient(timeout=_timeouts(config), allow_sync_methods=True),
         )
 
     def __repr__(self) -> str:
@@ -261,6 +263,18 @@ class StripePaymentProvider:
                 except Exception as error:
                     raise unexpected_response(error) from error
                 yield translated
+
+
+def _timeouts(config: StripeConfig) -> httpx.Timeout:
+    """httpx's limits for one attempt: a read (or a write: a request's few kB go to the socket
+    buffer at once) waits at most ``read_timeout``, connecting or a pooled connection at most
+    ``connect_timeout``."""
+    return httpx.Timeout(
+        connect=config.connect_timeout,
+        read=config.read_timeout,
+        write=config.read_timeout,
+        pool=config.connect_timeout,
+    )
 
 
 def _options(idempotency_key: str) -> RequestOptions:
