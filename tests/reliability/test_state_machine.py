@@ -398,10 +398,8 @@ class OrderLife(RuleBasedStateMachine):
             # Succeeded in full; or failed (logged for a person to handle): at the provider
             # later, or refused because someone refunded that payment in the dashboard first.
             assert refund.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)
-            if refund.status is RefundStatus.SUCCEEDED:
-                assert [(r.amount.amount, r.status) for r in ours] == [
-                    (capture.amount, RefundStatus.SUCCEEDED)
-                ]
+            if refund.status is RefundStatus.SUCCEEDED:  # (its failure may be on its way)
+                assert [r.amount.amount for r in ours] == [capture.amount]
             elif ours:
                 assert ours[0].status is RefundStatus.FAILED
             else:
