@@ -52,11 +52,13 @@ AfterRender = Callable[[UnitOfWork, InvoiceArtifact], list[Job]]
 
 @attrs.frozen
 class ArtifactProblem:
-    """A stored file that is missing or no longer matches its recorded checksum."""
+    """A stored file that is missing, no longer matches its recorded checksum, or whose
+    embedded e-invoice data (``einvoice_mismatch``) disagrees with the document."""
 
     number: str
     key: str
     code: str
+    detail: str = ""
 
 
 @attrs.frozen
@@ -172,7 +174,8 @@ class InvoiceService:
         return [self.render(artifact.id) for artifact in self.documents(order_id)]
 
     def verify(self) -> list[ArtifactProblem]:
-        """Re-read every stored file and compare it with the checksum recorded at rendering."""
+        """Re-read every stored file and compare it with the checksum recorded at rendering;
+        an intact PDF's embedded e-invoice data is also compared with the document's totals."""
         with self._uow_factory() as uow:
             artifacts = uow.invoices.list_all()
         problems = []
@@ -184,10 +187,23 @@ class InvoiceService:
                 if key is None:
                     continue
                 try:
-                    self._store.get(key, checksum)
+                    data = self._store.get(key, checksum)
                 except (ArtifactMissing, ArtifactCorrupted) as error:
                     problems.append(ArtifactProblem(artifact.number, key, error.code))
+                    continue
+                if key == artifact.pdf_key:
+                    problems += self._einvoice_problems(artifact, key, data)
         return problems
+
+    def _einvoice_problems(
+        self, artifact: InvoiceArtifact, key: str, pdf: bytes
+    ) -> list[ArtifactProblem]:
+        document = self.document(artifact.id)
+        differences = self._renderer.check(document, pdf, artifact.template_version or "")
+        return [
+            ArtifactProblem(artifact.number, key, "einvoice_mismatch", difference)
+            for difference in differences
+        ]
 
     def documents(self, order_id: str) -> list[InvoiceArtifact]:
         with self._uow_factory() as uow:
