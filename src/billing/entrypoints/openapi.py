@@ -469,6 +469,19 @@ def _paths() -> dict[str, Any]:
                 security=_CALLER,
             )
         },
+        "/billing/assets/fonts/{name}": {
+            "get": _operation(
+                "A font of the invoice HTML, the one its PDF embeds (public, cacheable)",
+                {
+                    "200": {
+                        "description": "The font file",
+                        "content": {"font/ttf": {"schema": {**_STRING, "format": "binary"}}},
+                    },
+                    "404": _error("No such packaged font: code not_found"),
+                },
+                parameters=[{"name": "name", "in": "path", "required": True, "schema": _STRING}],
+            )
+        },
         "/billing/entitlements": {
             "get": _operation(
                 "Active entitlements of the logged-in user",
