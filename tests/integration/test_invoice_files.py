@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 import attrs
 import facturx  # type: ignore[import-untyped]
@@ -15,33 +16,33 @@ from billing.adapters.invoices.facturx import facturx_xml
 from billing.adapters.invoices.pdf_renderer import pdf_from_html
 from billing.adapters.memory import FakeEvents, FakePaymentProvider
 from billing.adapters.sql import upgrade
-from billing.domain.order import Customer
+from billing.domain.order import Customer, Order
 from billing.domain.payment import PaymentMode
 from billing.entrypoints.cli import main
-from billing.entrypoints.container import build_container
+from billing.entrypoints.container import Container, build_container
 from billing.entrypoints.demo import load_demo_catalog
 from billing.entrypoints.settings import Settings
 from billing.services.orders import CartLine
 
 
-def test_a_paid_order_has_a_verifiable_pdf_on_disk_and_verify_finds_a_flipped_byte(
-    tmp_path: Path,
-) -> None:
+def paid_order(tmp_path: Path, quantity: int, **settings: Any) -> tuple[Container, Order]:
+    """A SQLite-backed container and a guest order of ``quantity`` e-books, paid and invoiced."""
     database_url = f"sqlite:///{tmp_path / 'billing.db'}"
-    media_root = tmp_path / "media"
-    settings = Settings(
-        enabled=True,
-        storage="sql",
-        database_url=database_url,
-        payment_provider="fake",
-        media_root=str(media_root),
-    )
     upgrade(database_url)
-    container = build_container(settings)
+    container = build_container(
+        Settings(
+            enabled=True,
+            storage="sql",
+            database_url=database_url,
+            payment_provider="fake",
+            media_root=str(tmp_path / "media"),
+            **settings,
+        )
+    )
     load_demo_catalog(container)
     order = (
         container.orders()
-        .create_order(Customer(email="buyer@example.com"), [CartLine("ebook-python", 2)])
+        .create_order(Customer(email="buyer@example.com"), [CartLine("ebook-python", quantity)])
         .order
     )
     payment = container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT).payment
@@ -49,6 +50,15 @@ def test_a_paid_order_has_a_verifiable_pdf_on_disk_and_verify_finds_a_flipped_by
     assert isinstance(provider, FakePaymentProvider)
     delivery = FakeEvents(provider).payment_succeeded(payment.id)
     container.webhooks().receive(delivery.payload, delivery.signature)
+    return container, order
+
+
+def test_a_paid_order_has_a_verifiable_pdf_on_disk_and_verify_finds_a_flipped_byte(
+    tmp_path: Path,
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'billing.db'}"
+    media_root = tmp_path / "media"
+    container, order = paid_order(tmp_path, quantity=2)
 
     [invoice] = container.invoices().documents(order.id)
     assert invoice.pdf_key is not None
@@ -89,26 +99,7 @@ def test_verify_finds_a_pdf_whose_embedded_xml_disagrees_with_its_document(
     check; the Factur-X XML inside it must still say what the document says."""
     database_url = f"sqlite:///{tmp_path / 'billing.db'}"
     media_root = tmp_path / "media"
-    settings = Settings(
-        enabled=True,
-        storage="sql",
-        database_url=database_url,
-        payment_provider="fake",
-        media_root=str(media_root),
-    )
-    upgrade(database_url)
-    container = build_container(settings)
-    load_demo_catalog(container)
-    order = (
-        container.orders()
-        .create_order(Customer(email="buyer@example.com"), [CartLine("ebook-python", 1)])
-        .order
-    )
-    payment = container.payments().checkout(order.id, PaymentMode.PAYMENT_INTENT).payment
-    provider = container.payment_provider()
-    assert isinstance(provider, FakePaymentProvider)
-    delivery = FakeEvents(provider).payment_succeeded(payment.id)
-    container.webhooks().receive(delivery.payload, delivery.signature)
+    container, order = paid_order(tmp_path, quantity=1)
     service = container.invoices()
     [invoice] = service.documents(order.id)
     assert service.verify() == []
@@ -143,4 +134,18 @@ def test_verify_finds_a_pdf_whose_embedded_xml_disagrees_with_its_document(
     found = CliRunner().invoke(main, ["invoices", "verify"], env=env)
     assert found.exit_code == 1
     assert f"einvoice_mismatch\t{invoice.number}\t{invoice.pdf_key}\tnet: XML" in found.output
+    container.unwire()
+
+
+def test_billing_invoice_locale_en_prints_the_invoice_in_english(tmp_path: Path) -> None:
+    container, order = paid_order(tmp_path, quantity=2, invoice_locale="en")
+    [invoice] = container.invoices().documents(order.id)
+
+    pdf = container.invoices().file(invoice.id, "pdf")
+    text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+
+    assert f"Invoice {invoice.number}" in text
+    assert "Total €58.00" in text
+    assert "Facture" not in text
+    assert container.invoices().document(invoice.id).locale == "en"
     container.unwire()

@@ -71,6 +71,8 @@ class InvoiceService:
     _ids: IdGenerator
     _outbox: JobOutbox | None = None
     _after_render: AfterRender | None = None
+    #: The language documents are printed in (``BILLING_INVOICE_LOCALE``).
+    _locale: str = "fr"
 
     def allocate(
         self,
@@ -147,6 +149,9 @@ class InvoiceService:
         return self._outbox.write(uow, jobs, artifact.rendered_at or self._clock.now())
 
     def _document(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
+        return attrs.evolve(self._content(uow, artifact), locale=self._locale)
+
+    def _content(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
         order = uow.orders.get(artifact.order_id)
         if artifact.kind is DocumentKind.INVOICE:
             return invoice_document(artifact, order, self._seller)
