@@ -469,7 +469,7 @@ def _paths() -> dict[str, Any]:
                 security=_CALLER,
             )
         },
-        "/billing/assets/fonts/{name}": {
+        "/billing/assets/fonts/{font}": {
             "get": _operation(
                 "A font of the invoice HTML, the one its PDF embeds (public, cacheable)",
                 {
@@ -479,7 +479,7 @@ def _paths() -> dict[str, Any]:
                     },
                     "404": _error("No such packaged font: code not_found"),
                 },
-                parameters=[{"name": "name", "in": "path", "required": True, "schema": _STRING}],
+                parameters=[{"name": "font", "in": "path", "required": True, "schema": _STRING}],
             )
         },
         "/billing/entitlements": {

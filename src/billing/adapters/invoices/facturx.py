@@ -3,7 +3,7 @@
 The XML is built with drafthorse (which checks it against the Factur-X XSD it ships when it
 serialises) from the :class:`InvoiceDocument` alone, so the same document always gives the same
 bytes. Amounts are positive, as CII writes them: a credit note is type 381, an invoice (and a
-credit note's cancellation) type 380. Reading back (``embedded_totals``) uses the factur-x
+credit note's cancellation) type 380. Reading back (``embedded_xml``) uses the factur-x
 library, which finds the ``factur-x.xml`` attachment the way every Factur-X reader does.
 """
 
@@ -32,7 +32,6 @@ from billing.domain.invoice import DocumentKind, InvoiceDocument, Party, TaxCate
 from billing.domain.money import exponent
 
 FILENAME: Final = "factur-x.xml"
-LEVEL: Final = "en16931"
 #: What the XMP metadata says of the embedded XML (Factur-X 1.0, §6.2.2).
 CONFORMANCE_LEVEL: Final = "EN 16931"
 GUIDELINE: Final = "urn:cen.eu:en16931:2017"
@@ -197,11 +196,6 @@ def xmp_descriptions() -> bytes:
         f"<fx:ConformanceLevel>{CONFORMANCE_LEVEL}</fx:ConformanceLevel>"
         "</rdf:Description>"
     ).encode()
-
-
-def check_xsd(xml: bytes) -> None:
-    """The factur-x library's own XSD check for the EN 16931 profile; raises when invalid."""
-    facturx.xml_check_xsd(xml, flavor="factur-x", level=LEVEL)
 
 
 def embedded_xml(pdf: bytes) -> bytes | None:
