@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing import __version__ as _version
+from billing.adapters.invoices.assets import font_names
 
 JSON = "application/json"
 
@@ -479,7 +480,14 @@ def _paths() -> dict[str, Any]:
                     },
                     "404": _error("No such packaged font: code not_found"),
                 },
-                parameters=[{"name": "font", "in": "path", "required": True, "schema": _STRING}],
+                parameters=[
+                    {
+                        "name": "font",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": sorted(font_names())},
+                    }
+                ],
             )
         },
         "/billing/entitlements": {
