@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck unit clean bench
+.PHONY: run test lint typecheck unit clean bench messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ test: lint typecheck
 # writes benchmarks/RESULTS.md. Not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The invoices' words: extract them from the templates, merge them into each locale's .po,
+# and compile the .mo files the package ships (commit both).
+INVOICE_LOCALE := src/billing/adapters/invoices/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header -o $(INVOICE_LOCALE)/invoices.pot .
+	$(BIN)/pybabel update -D invoices -i $(INVOICE_LOCALE)/invoices.pot -d $(INVOICE_LOCALE) \
+		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
+	$(BIN)/pybabel compile -D invoices -d $(INVOICE_LOCALE)
+	rm $(INVOICE_LOCALE)/invoices.pot
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -58,5 +58,14 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         assert answer.status == 200
         assert answer.headers["content-type"] == "application/pdf"
         assert answer.body().startswith(b"%PDF")
+
+        # The HTML invoice, sandboxed by its policy, is drawn with the PDF's own fonts.
+        page.goto(f"{live_app}{page.locator('a', has_text='(html)').first.get_attribute('href')}")
+        loaded = page.evaluate(
+            "document.fonts.ready.then(() => [...document.fonts]"
+            ".filter(f => f.family.includes('Billing Sans') && f.status === 'loaded').length)"
+        )
+        assert loaded == 2  # regular and bold
+        page.screenshot(path=str(ARTIFACTS / "invoice-html.png"), full_page=True)
         assert refused == []
         browser.close()

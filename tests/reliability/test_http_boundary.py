@@ -255,6 +255,7 @@ def _answers_of_every_get_route(base: str, app: Flask) -> dict[str, httpx.Respon
             "object_id": bought["payment_id"],
             "event_id": "evt_anything",
             "filename": "missing.css",
+            "font": "DejaVuSans.ttf",
         }
         answers = {}
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -419,6 +420,7 @@ def _every_route(app: Flask, order_id: str) -> list[tuple[str, str]]:
         "fmt": "pdf",
         "event_id": "evt_x",
         "filename": "x.css",
+        "font": "DejaVuSans.ttf",
     }
     return sorted(
         (method, _fill(rule, values))

@@ -170,13 +170,15 @@ def invoices_render(order_id: str) -> None:
 
 @invoices.command("verify")
 def invoices_verify() -> None:
-    """Recompute every stored checksum; list missing or altered files, exit 1 if any."""
+    """Recompute every stored checksum and compare each Factur-X PDF's embedded XML with its
+    document; list missing or altered files, exit 1 if any."""
     problems = build_container().invoices().verify()
     for problem in problems:
-        click.echo(f"{problem.code}\t{problem.number}\t{problem.key}")
+        detail = f"\t{problem.detail}" if problem.detail else ""
+        click.echo(f"{problem.code}\t{problem.number}\t{problem.key}{detail}")
     if problems:
         raise SystemExit(1)
-    click.echo("every stored invoice file matches its checksum")
+    click.echo("every stored invoice file matches its checksum and its document")
 
 
 @main.group()

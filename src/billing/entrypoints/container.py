@@ -280,6 +280,7 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         outbox=job_outbox,
         after_render=receipt_trigger,
+        locale=settings.provided.invoice_locale,
     )
     mailer = providers.ThreadSafeSingleton(_smtp_mailer, settings)
     receipts = providers.ThreadSafeSingleton(

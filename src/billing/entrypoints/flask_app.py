@@ -29,6 +29,7 @@ from .settings import Settings
 from .views import (
     admin_disputes,
     admin_webhooks,
+    assets,
     checkout,
     customers,
     documents,
@@ -62,6 +63,7 @@ BLUEPRINTS = (
     metrics,
     openapi,
     storefront,
+    assets,  # the invoice HTML's fonts
 )
 
 log = logging.getLogger("billing.http")

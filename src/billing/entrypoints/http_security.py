@@ -57,9 +57,10 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-#: A stored document (an invoice's HTML file): its own inline styles, and nothing it could run.
+#: A stored document (an invoice's HTML file): its own inline styles and the billing's fonts
+#: (``/billing/assets/fonts/``), and nothing it could run.
 DOCUMENT_POLICY = (
-    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src 'self' data:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
 )
 _BROWSER_FORM = "billing_browser_form"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing import __version__ as _version
+from billing.adapters.invoices.assets import font_names
 
 JSON = "application/json"
 
@@ -467,6 +468,26 @@ def _paths() -> dict[str, Any]:
                     },
                 ],
                 security=_CALLER,
+            )
+        },
+        "/billing/assets/fonts/{font}": {
+            "get": _operation(
+                "A font of the invoice HTML, the one its PDF embeds (public, cacheable)",
+                {
+                    "200": {
+                        "description": "The font file",
+                        "content": {"font/ttf": {"schema": {**_STRING, "format": "binary"}}},
+                    },
+                    "404": _error("No such packaged font: code not_found"),
+                },
+                parameters=[
+                    {
+                        "name": "font",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"enum": sorted(font_names())},
+                    }
+                ],
             )
         },
         "/billing/entitlements": {

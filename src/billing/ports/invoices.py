@@ -15,6 +15,11 @@ class InvoiceRenderer(Protocol):
         """HTML and PDF bytes; the same document always gives the same bytes."""
         ...
 
+    def check(self, document: InvoiceDocument, pdf: bytes, template_version: str) -> list[str]:
+        """How a stored PDF's machine-readable data (a Factur-X PDF's embedded XML) disagrees
+        with ``document``; empty when it agrees or when that format carries no such data."""
+        ...
+
 
 @runtime_checkable
 class ArtifactStore(Protocol):

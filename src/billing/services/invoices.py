@@ -52,11 +52,13 @@ AfterRender = Callable[[UnitOfWork, InvoiceArtifact], list[Job]]
 
 @attrs.frozen
 class ArtifactProblem:
-    """A stored file that is missing or no longer matches its recorded checksum."""
+    """A stored file that is missing, no longer matches its recorded checksum, or whose
+    embedded e-invoice data (``einvoice_mismatch``) disagrees with the document."""
 
     number: str
     key: str
     code: str
+    detail: str = ""
 
 
 @attrs.frozen
@@ -69,6 +71,8 @@ class InvoiceService:
     _ids: IdGenerator
     _outbox: JobOutbox | None = None
     _after_render: AfterRender | None = None
+    #: The language documents are printed in (``BILLING_INVOICE_LOCALE``).
+    _locale: str = "fr"
 
     def allocate(
         self,
@@ -145,6 +149,9 @@ class InvoiceService:
         return self._outbox.write(uow, jobs, artifact.rendered_at or self._clock.now())
 
     def _document(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
+        return attrs.evolve(self._content(uow, artifact), locale=self._locale)
+
+    def _content(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
         order = uow.orders.get(artifact.order_id)
         if artifact.kind is DocumentKind.INVOICE:
             return invoice_document(artifact, order, self._seller)
@@ -172,7 +179,8 @@ class InvoiceService:
         return [self.render(artifact.id) for artifact in self.documents(order_id)]
 
     def verify(self) -> list[ArtifactProblem]:
-        """Re-read every stored file and compare it with the checksum recorded at rendering."""
+        """Re-read every stored file and compare it with the checksum recorded at rendering;
+        an intact PDF's embedded e-invoice data is also compared with the document's totals."""
         with self._uow_factory() as uow:
             artifacts = uow.invoices.list_all()
         problems = []
@@ -184,10 +192,23 @@ class InvoiceService:
                 if key is None:
                     continue
                 try:
-                    self._store.get(key, checksum)
+                    data = self._store.get(key, checksum)
                 except (ArtifactMissing, ArtifactCorrupted) as error:
                     problems.append(ArtifactProblem(artifact.number, key, error.code))
+                    continue
+                if key == artifact.pdf_key:
+                    problems += self._einvoice_problems(artifact, key, data)
         return problems
+
+    def _einvoice_problems(
+        self, artifact: InvoiceArtifact, key: str, pdf: bytes
+    ) -> list[ArtifactProblem]:
+        document = self.document(artifact.id)
+        differences = self._renderer.check(document, pdf, artifact.template_version or "")
+        return [
+            ArtifactProblem(artifact.number, key, "einvoice_mismatch", difference)
+            for difference in differences
+        ]
 
     def documents(self, order_id: str) -> list[InvoiceArtifact]:
         with self._uow_factory() as uow:

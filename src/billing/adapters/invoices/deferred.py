@@ -32,6 +32,12 @@ class DeferredPdfRenderer:
     def render(self, document: InvoiceDocument) -> RenderedDocument:
         return self._built().render(document)
 
+    def check(self, document: InvoiceDocument, pdf: bytes, template_version: str) -> list[str]:
+        """The Factur-X check, which needs the XML libraries but not WeasyPrint."""
+        from billing.adapters.invoices.facturx import differences
+
+        return differences(document, pdf, template_version)
+
     def _built(self) -> WeasyPrintInvoiceRenderer:
         renderer = self._renderer
         if renderer is None:

@@ -32,3 +32,7 @@ class TextRenderer:
         lines.append(f"Total: {money(document.total)}")
         text = "\n".join(lines).encode()
         return RenderedDocument(html=text, pdf=text, template_version=self.template_version)
+
+    def check(self, document: InvoiceDocument, pdf: bytes, template_version: str) -> list[str]:
+        """A text file carries no machine-readable data to disagree with."""
+        return []

@@ -32,7 +32,8 @@ OPENAPI_PATH = "/billing/openapi.json"
 MISSING_ID = "crawl-missing"
 MAX_PAGES = 200
 _PARAMETER = re.compile(r"\{([^}]+)\}")
-_SAMPLE_VALUES = {"fmt": "pdf"}
+#: Path parameters given a real value: a format, a packaged font (the route is public).
+_SAMPLE_VALUES = {"fmt": "pdf", "font": "DejaVuSans.ttf"}
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
