@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from billing.adapters.sql import is_transient
+from billing.adapters.sql_common import is_transient_conflict
 from billing.domain.errors import StorageUnavailable
 
 from .store import Document, SandboxSession, StoredEvent, StoredKey
@@ -157,7 +157,7 @@ class SqlSandboxStore:
                 with self._engine.begin() as connection:
                     return work(_SqlSession(connection))
             except (IntegrityError, OperationalError) as error:
-                racing = isinstance(error, IntegrityError) or is_transient(error)
+                racing = isinstance(error, IntegrityError) or is_transient_conflict(error)
                 if not racing or attempt == self._attempts:
                     raise StorageUnavailable(
                         "the sandbox could not store its change", reason=str(error.orig)
