@@ -161,3 +161,17 @@ def test_a_new_field_of_a_read_model_is_one_line() -> None:
     shown = _copy(ShownJson, Source("s1", "hidden", datetime(2026, 1, 1, tzinfo=UTC)))
 
     assert to_json(shown) == {"id": "s1", "created_at": "2026-01-01T00:00:00+00:00"}
+
+
+def test_a_webhook_outcome_is_one_of_the_documented_deliveries() -> None:
+    outcome = openapi_document()["components"]["schemas"]["WebhookOutcome"]["properties"]
+
+    assert outcome["outcome"]["enum"] == [
+        "received",
+        "processing",
+        "processed",
+        "ignored",
+        "failed",
+        "parked",
+        "duplicate",
+    ]

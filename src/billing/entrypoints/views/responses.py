@@ -32,7 +32,7 @@ from billing.services.access import OrderDetails
 from billing.services.checkout import CheckoutReceipt
 from billing.services.entitlements import MergeResult
 from billing.services.health import HealthReport
-from billing.services.webhooks import WebhookOutcome
+from billing.services.webhooks import Delivery, WebhookOutcome
 
 from ..json_schema import meta
 
@@ -287,7 +287,7 @@ class DisputesJson:
 @attrs.frozen
 class WebhookOutcomeJson:
     event_id: str
-    outcome: str
+    outcome: Delivery
     code: str | None
     retryable: bool
     order_id: str | None = attrs.field(
