@@ -3,7 +3,8 @@
 Configured once: StrEnums become their values, datetimes ISO 8601 in UTC, ``Money`` its amount
 and currency; a field's ``json_name`` and ``omit_if_default`` (``json_schema.field``) rename it
 or leave it out, exactly as the OpenAPI document says. Structuring forbids unknown keys and
-takes numbers and strings as they are (no ``"2"`` → 2, no ``true`` → 1). An integer is what
+takes numbers, strings and arrays as they are (no ``"2"`` → 2, no ``true`` → 1, no string
+as a list of its characters). An integer is what
 JSON Schema calls one: a number without a fractional part, so ``2.0`` is 2 and ``1.5`` is
 refused (as is an integral float past 2**53, where it may no longer be the number sent).
 """
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import is_mutable_sequence, list_structure_factory
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from .json_schema import json_name, omitted_if_default
@@ -41,6 +43,24 @@ def _strict_str(value: Any, _: type) -> str:
     return value
 
 
+def _arrays_only(converter: cattrs.Converter) -> Callable[[type], Any]:
+    """A list field takes a JSON array and nothing else: cattrs would otherwise iterate a
+    string, structuring (and failing) one element per character, a minute of CPU for a
+    megabyte-long value."""
+
+    def factory(cls: type) -> Any:
+        structure = list_structure_factory(cls, converter)
+
+        def strict(value: Any, _: type) -> Any:
+            if not isinstance(value, list):
+                raise ValueError(f"expected an array, not {type(value).__name__}")
+            return structure(value, cls)
+
+        return strict
+
+    return factory
+
+
 def _utc(at: datetime) -> str:
     # Stored times are aware UTC; a naive one is UTC that lost its zone on the way.
     aware = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
@@ -62,6 +82,7 @@ def _converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook_factory(is_mutable_sequence, _arrays_only(converter))
     converter.register_unstructure_hook(datetime, _utc)
     converter.register_unstructure_hook_func(
         lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda member: member.value

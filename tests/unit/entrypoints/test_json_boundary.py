@@ -175,3 +175,14 @@ def test_a_webhook_outcome_is_one_of_the_documented_deliveries() -> None:
         "parked",
         "duplicate",
     ]
+
+
+def test_a_string_where_an_array_belongs_is_refused_at_once() -> None:
+    """cattrs alone iterates a string as a list of characters: a megabyte-long ``items``
+    took over a minute of CPU (and the hostile-body fuzz test timed out under load)."""
+    from billing.entrypoints.views.bodies import InvalidBody, parse
+
+    with pytest.raises(InvalidBody) as refused:
+        parse(CheckoutBody, {"items": "x" * 1_000_000})
+
+    assert refused.value.details["errors"] == ["invalid value for type, expected list @ $.items"]
