@@ -24,6 +24,7 @@ from billing.adapters.sql import (
     upgrade,
 )
 from billing.adapters.sql.migrate import current_revision
+from billing.adapters.sql_common import registered_tables
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import InvalidInput, StorageUnavailable
 from billing.domain.payment import PaymentAttempt, PaymentMode
@@ -73,6 +74,20 @@ def test_the_migrations_create_exactly_the_tables_the_code_declares(engine: Engi
 
     assert differences == []
     assert set(inspect(engine).get_table_names()) >= {t.name for t in metadata.sorted_tables}
+
+
+def test_every_adapter_registers_its_tables_and_the_migrations_create_them(
+    engine: Engine,
+) -> None:
+    """The migrations' environment sees the sandbox's tables through the ``billing.tables``
+    entry points, not by the SQL adapter importing the sandbox."""
+    declared = registered_tables()
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, declared)
+
+    assert differences == []
+    assert {"billing_sandbox_objects", "billing_orders"} <= set(declared.tables)
 
 
 def test_upgrading_again_changes_nothing(engine: Engine) -> None:

@@ -38,8 +38,8 @@ from billing.adapters.sandbox import (
     WebhookSigner,
     cards,
 )
-from billing.adapters.sandbox.background import ThreadTaskQueue
 from billing.adapters.sql import make_engine, upgrade
+from billing.adapters.tasks.thread_queue import ThreadTaskQueue
 from billing.domain.invoice import DocumentKind, DocumentNumber
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import SETTLED

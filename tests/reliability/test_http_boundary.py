@@ -230,10 +230,6 @@ def _paid_guest_order(client: httpx.Client) -> dict[str, Any]:
     return {"order_id": order_id, "payment_id": hosted.headers["Location"].rsplit("/", 1)[1]}
 
 
-def _csrf_of(client: httpx.Client) -> str:
-    return _csrf_token(client.get(STOREFRONT).text)
-
-
 def _documents(client: httpx.Client, order_id: str) -> list[dict[str, Any]]:
     for _ in range(200):
         order = client.get(f"/billing/orders/{order_id}").json()

@@ -58,11 +58,6 @@ class DocumentNumber:
         return cls(match["series"], int(match["year"]), int(match["sequence"]))
 
 
-def next_number(series: str, year: int, last_sequence: int) -> DocumentNumber:
-    """The number following ``last_sequence`` in ``series`` for ``year`` (0 when none yet)."""
-    return DocumentNumber(series, year, last_sequence + 1)
-
-
 @attrs.define
 class InvoiceArtifact:
     """The record of one numbered document; files are filled in once rendered."""

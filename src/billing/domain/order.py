@@ -27,6 +27,8 @@ from billing.domain.state import (
 #: RFC 5321's limits on a mailbox; a user id is the host application's, stored as given.
 MAX_EMAIL_LENGTH = 320
 MAX_USER_ID_LENGTH = 255
+#: The most units of one product in one order.
+MAX_QUANTITY = 1000
 
 
 def _normalise_email(value: str | None) -> str | None:
@@ -76,8 +78,8 @@ class OrderItem:
     def __attrs_post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
             raise InvalidInput("quantity must be an integer", sku=self.sku)
-        if not 1 <= self.quantity <= 1000:
-            raise InvalidInput("quantity must be between 1 and 1000", sku=self.sku)
+        if not 1 <= self.quantity <= MAX_QUANTITY:
+            raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", sku=self.sku)
         if self.unit_amount < 0:
             raise InvalidInput("a unit price cannot be negative", sku=self.sku)
 

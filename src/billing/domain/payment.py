@@ -65,6 +65,15 @@ class ProviderRefund:
     failure_reason: str | None = None
 
 
+class AttemptStatus(StrEnum):
+    """A payment attempt's own statuses, before the provider answered or when it refused; once
+    it answered, the attempt keeps the provider's status of the payment (``requires_action``,
+    ``open``…), which is the provider's vocabulary, not ours."""
+
+    CREATED = "created"
+    FAILED = "failed"
+
+
 @attrs.define
 class PaymentAttempt:
     """One request to the provider for an order's payment (kept even when it failed)."""
@@ -75,5 +84,5 @@ class PaymentAttempt:
     idempotency_key: str
     created_at: datetime
     provider_payment_id: str | None = None
-    status: str = "created"
+    status: str = AttemptStatus.CREATED
     error_code: str | None = None

@@ -21,6 +21,7 @@ from billing.adapters.memory import MemoryArtifactStore
 from billing.adapters.sql import SqlUnitOfWorkFactory, demo_catalog_path, load_catalog, upgrade
 from billing.domain.errors import BillingError
 from billing.domain.webhook import WebhookStatus
+from billing.services.webhooks import Delivery
 
 from .cli_disputes import DISPUTE_COMMANDS
 from .cli_tasks import TASK_COMMANDS
@@ -255,7 +256,7 @@ def webhooks_replay(event_id: str) -> None:
     Exits 1 when the event still failed or still waits."""
     outcome = build_container().webhooks().replay(event_id)
     click.echo(f"{outcome.event_id}\t{outcome.outcome}\t{outcome.code or '-'}")
-    if outcome.outcome in (WebhookStatus.FAILED, WebhookStatus.PARKED):
+    if outcome.outcome in (Delivery.FAILED, Delivery.PARKED):
         raise SystemExit(1)
 
 

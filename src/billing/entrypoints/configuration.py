@@ -91,11 +91,6 @@ def variables(cls: type) -> dict[str, Variable]:
     return {name: variable for name, variable in found if variable is not None}
 
 
-def variable_of(cls: type, field: str) -> str:
-    """The variable a field of ``cls`` is read from (for messages about that field)."""
-    return variables(cls)[field].name
-
-
 def read(cls: type[T], source: Mapping[str, Any], **given: Any) -> T:
     """An instance of ``cls`` from the variables present in ``source``; ``given`` fields win."""
     values = {

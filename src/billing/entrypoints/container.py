@@ -22,12 +22,13 @@ from billing.adapters.sandbox import (
     WebhookSigner,
     sandbox_webhook_secrets,
 )
-from billing.adapters.sandbox.background import ThreadTaskQueue
+from billing.adapters.sandbox.deliverer import SWEEP_EVERY
 from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.adapters.tasks import InlineJobPublisher
+from billing.adapters.tasks.thread_queue import ThreadTaskQueue
 from billing.domain.duplicate_capture import DuplicateCapturePolicy
 from billing.domain.invoice import Party
 from billing.domain.mail import Mailbox
@@ -167,6 +168,7 @@ def _thread_deliveries(deliverer: WebhookDeliverer) -> Iterator[TaskQueue]:
     queue = ThreadTaskQueue(
         handlers={DELIVER_EVENT: deliverer.handle},
         sweep=deliverer.deliver_pending,
+        sweep_every=SWEEP_EVERY,
         reorder=deliverer.arrange if deliverer.rehearsal.shuffle else None,
     )
     yield queue

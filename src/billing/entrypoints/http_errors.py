@@ -18,7 +18,9 @@ from billing.domain import errors as e
 from billing.services.access import AdminRequired, AuthenticationRequired
 
 from .http_security import CrossSiteRequest
+from .json_converter import to_json
 from .views.bodies import InvalidBody
+from .views.responses import ErrorJson
 
 #: The longest text of an error body, and the most entries of a list in its details.
 ECHO_LIMIT = 200
@@ -81,13 +83,8 @@ def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
 
 
 def error_response(error: e.BillingError) -> tuple[Response, int]:
-    body = {
-        "code": error.code,
-        "message": capped(error.message),
-        "details": _json_safe(error.details),
-        "retryable": error.retryable,
-    }
-    response = jsonify(body)
+    body = ErrorJson(error.code, capped(error.message), _json_safe(error.details), error.retryable)
+    response = jsonify(to_json(body))
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response, status_of(error)
@@ -95,13 +92,8 @@ def error_response(error: e.BillingError) -> tuple[Response, int]:
 
 def http_error(error: HTTPException) -> tuple[Response, int]:
     status = error.code or 500
-    body = {
-        "code": _HTTP_CODES.get(status, "http_error"),
-        "message": capped(error.description or error.name),
-        "details": {},
-        "retryable": False,
-    }
-    return jsonify(body), status
+    body = ErrorJson(_HTTP_CODES.get(status, "http_error"), capped(error.description or error.name))
+    return jsonify(to_json(body)), status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,15 +1,25 @@
-"""The OpenAPI 3.1 document of ``/billing/``, written by hand next to the views it describes.
+"""The OpenAPI 3.1 document of ``/billing/``: its paths, security and descriptions.
 
-A test checks that every route of the app is here (and nothing else), and that the document is
-valid OpenAPI 3.1.
+The component schemas are not written here: they are generated (``json_schema``) from the
+attrs classes the views parse bodies into and answer with (``views/bodies.py``,
+``views/responses.py``, the sandbox's bodies), so the document says what the code does. A
+test checks that every route of the app is here (and nothing else), sandbox routes included
+when the sandbox is mounted, and that the document is valid OpenAPI 3.1.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from billing import __version__ as _version
 from billing.adapters.invoices.assets import font_names
+from billing.domain.webhook import WebhookStatus
+
+from .json_schema import STRING as _STRING
+from .json_schema import Components
+from .views import bodies
+from .views import responses as r
 
 JSON = "application/json"
 
@@ -37,10 +47,6 @@ def _object(
     return schema
 
 
-#: No text of this API holds a NUL character: a request carrying one is a 400.
-_STRING = {"type": "string", "pattern": "^[^\\x00]*$"}
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_TIME = {"type": "string", "format": "date-time"}
 #: 1 to 255 printable ASCII characters; HTTP strips a header's outer spaces, so none there.
 _IDEMPOTENCY_KEY = {
     "type": "string",
@@ -48,9 +54,6 @@ _IDEMPOTENCY_KEY = {
     "maxLength": 255,
     "pattern": "^[!-~]([ -~]*[!-~])?$",
 }
-#: Stricter than the checks (printable ASCII only), so that what it admits is always accepted.
-_EMAIL = {"type": "string", "maxLength": 320, "pattern": "^[!-?A-~]+@[!-~]+\\.[!-~]+$"}
-_USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
 _NUL_REFUSED = _error("A NUL character in the path, query or body: code invalid_input")
 _NOT_RENDERED = {
@@ -70,256 +73,12 @@ _LIMIT = {
 }
 _DISABLED = _error("Billing is disabled (BILLING_ENABLED): code billing_disabled")
 
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
-_SCHEMAS: dict[str, Any] = {
-    "Health": _object(
-        {
-            "status": {"enum": ["ok", "degraded", "unavailable"]},
-            "billing_enabled": {"type": "boolean"},
-            "version": _STRING,
-            "database": _object(
-                {"ok": {"type": "boolean"}, "latency_ms": _NUMBER_OR_NULL}, ("ok", "latency_ms")
-            ),
-            "provider": _object(
-                {
-                    "name": _STRING,
-                    "configured": {"type": "boolean"},
-                    "webhook_secret_configured": {"type": "boolean"},
-                },
-                ("name", "configured", "webhook_secret_configured"),
-            ),
-            "webhooks": _object(
-                {
-                    "by_status": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "failed": {
-                        "type": ["integer", "null"],
-                        "description": "Failed events: more than 0 makes the status degraded",
-                    },
-                    "oldest_unprocessed_age_s": _NUMBER_OR_NULL,
-                    "last_received_at": {"type": ["string", "null"], "format": "date-time"},
-                },
-                ("by_status", "oldest_unprocessed_age_s", "last_received_at"),
-            ),
-            "tasks": _object(
-                {"dead": {"type": ["integer", "null"]}, "backlog": {"type": ["integer", "null"]}},
-                ("dead", "backlog"),
-            ),
-        },
-        ("status", "billing_enabled", "version", "database", "provider", "webhooks"),
-    ),
-    "Error": _object(
-        {
-            "code": {**_STRING, "description": "Stable machine-readable code"},
-            "message": _STRING,
-            "details": {"type": "object"},
-            "retryable": {"type": "boolean"},
-        },
-        ("code", "message"),
-    ),
-    "Money": _object(
-        {
-            "amount": {"type": "integer", "description": "In the currency's minor unit"},
-            "currency": {**_STRING, "description": "ISO 4217, upper case"},
-        },
-        ("amount", "currency"),
-    ),
-    "OrderItem": _object(
-        {
-            "sku": _STRING,
-            "name": _STRING,
-            "quantity": {"type": "integer"},
-            "unit_price": _ref("Money"),
-            "amount": _ref("Money"),
-        }
-    ),
-    "Transition": _object({"from": _STRING, "to": _STRING, "cause": _STRING, "at": _TIME}),
-    "Order": _object(
-        {
-            "id": _STRING,
-            "status": {
-                "enum": [
-                    "draft",
-                    "pending_payment",
-                    "paid",
-                    "partially_refunded",
-                    "refunded",
-                    "canceled",
-                ]
-            },
-            "total": _ref("Money"),
-            "amount_paid": _ref("Money"),
-            "amount_refunded": _ref("Money"),
-            "items": {"type": "array", "items": _ref("OrderItem")},
-            "guest": {"type": "boolean"},
-            "disputed": {"type": "boolean", "description": "A dispute is open"},
-            "amount_disputed_lost": {
-                **_ref("Money"),
-                "description": "Lost to disputes: no longer refundable",
-            },
-            "created_at": _TIME,
-            "updated_at": _TIME,
-            "transitions": {"type": "array", "items": _ref("Transition")},
-        },
-        ("id", "status", "total", "items"),
-    ),
-    "Refund": _object(
-        {
-            "id": _STRING,
-            "order_id": _STRING,
-            "status": {"enum": ["pending", "requires_action", "succeeded", "failed", "canceled"]},
-            "amount": _ref("Money"),
-            "reason": _NULLABLE_STRING,
-            "failure_reason": _NULLABLE_STRING,
-            "extra_payment_id": {
-                **_NULLABLE_STRING,
-                "description": "Set when it gives back a duplicate capture, not the order's",
-            },
-            "created_at": _TIME,
-        },
-        ("id", "status", "amount"),
-    ),
-    "Dispute": _object(
-        {
-            "id": _STRING,
-            "order_id": _STRING,
-            "status": {
-                "enum": [
-                    "warning_needs_response",
-                    "warning_under_review",
-                    "warning_closed",
-                    "needs_response",
-                    "under_review",
-                    "won",
-                    "lost",
-                    "prevented",
-                ]
-            },
-            "open": {"type": "boolean"},
-            "amount": _ref("Money"),
-            "reason": _NULLABLE_STRING,
-            "evidence_due_by": {**_TIME, "type": ["string", "null"]},
-            "opened_at": _TIME,
-            "closed_at": {**_TIME, "type": ["string", "null"]},
-        },
-        ("id", "order_id", "status", "open", "amount"),
-    ),
-    "DuplicateCapture": _object(
-        {
-            "payment_id": _STRING,
-            "amount": _ref("Money"),
-            "refund_id": {**_NULLABLE_STRING, "description": "None: flagged only"},
-            "detected_at": _TIME,
-        },
-        ("payment_id", "amount"),
-    ),
-    "Document": _object(
-        {
-            "id": _STRING,
-            "number": _STRING,
-            "kind": {"enum": ["invoice", "credit_note", "credit_note_cancellation"]},
-            "refund_id": _NULLABLE_STRING,
-            "links": _object({"html": _STRING, "pdf": _STRING}),
-        }
-    ),
-    "OrderDetails": {
-        "allOf": [
-            _ref("Order"),
-            _object(
-                {
-                    "refunds": {"type": "array", "items": _ref("Refund")},
-                    "documents": {"type": "array", "items": _ref("Document")},
-                    "disputes": {"type": "array", "items": _ref("Dispute")},
-                    "duplicate_captures": {"type": "array", "items": _ref("DuplicateCapture")},
-                }
-            ),
-        ]
-    },
-    "Payment": _object(
-        {
-            "provider": _STRING,
-            "id": _STRING,
-            "mode": {"enum": ["payment_intent", "checkout_session"]},
-            "intent_id": _STRING,
-            "status": _STRING,
-            "client_secret": _NULLABLE_STRING,
-            "checkout_url": _NULLABLE_STRING,
-            "publishable_key": _NULLABLE_STRING,
-        },
-        ("provider", "intent_id"),
-    ),
-    "CheckoutRequest": _object(
-        {
-            "items": {
-                "type": "array",
-                "minItems": 1,
-                "items": _object(
-                    {
-                        "sku": _STRING,
-                        "quantity": {"type": "integer", "minimum": 1, "maximum": 1000},
-                    },
-                    ("sku",),
-                    closed=True,
-                ),
-            },
-            "email": {**_EMAIL, "description": "Required for a guest"},
-            "mode": {"enum": ["payment_intent", "checkout_session"], "default": "payment_intent"},
-        },
-        ("items",),
-        closed=True,
-    ),
-    "Checkout": _object(
-        {
-            "order": _ref("Order"),
-            "payment": _ref("Payment"),
-            "order_token": {**_STRING, "description": "Guests only: proves ownership"},
-        },
-        ("order", "payment"),
-    ),
-    "RefundRequest": _object(
-        {
-            "amount": {"type": "integer", "minimum": 1, "description": "Default: all that is left"},
-            "reason": {**_STRING, "maxLength": 500},
-        },
-        ("reason",),
-        closed=True,
-    ),
-    "MergeRequest": _object(
-        {"email": _EMAIL, "user_id": _USER_ID}, ("email", "user_id"), closed=True
-    ),
-    "WebhookOutcome": _object(
-        {
-            "event_id": _STRING,
-            "outcome": _STRING,
-            "code": _NULLABLE_STRING,
-            "retryable": {"type": "boolean"},
-            "order_id": {**_NULLABLE_STRING, "description": "Admin replay answers only"},
-        }
-    ),
-    "WebhookEvent": _object(
-        {
-            "id": _STRING,
-            "type": _STRING,
-            "status": {
-                "enum": ["received", "processing", "processed", "ignored", "failed", "parked"]
-            },
-            "attempts": {"type": "integer"},
-            "last_error": _NULLABLE_STRING,
-            "order_id": _NULLABLE_STRING,
-            "livemode": {"type": "boolean"},
-            "api_version": _NULLABLE_STRING,
-            "received_at": _TIME,
-            "processed_at": {**_TIME, "type": ["string", "null"]},
-        },
-        ("id", "type", "status", "attempts"),
-    ),
-}
-
 
 def _operation(
     summary: str,
     responses: dict[str, Any],
     *,
-    body: str | None = None,
+    body: dict[str, str] | None = None,
     parameters: list[dict[str, Any]] | None = None,
     security: list[dict[str, list[str]]] | None = None,
     gated: bool = True,
@@ -329,7 +88,7 @@ def _operation(
     if gated:
         operation["responses"]["503"] = _DISABLED
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": _ref(body)}}}
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
     if parameters:
         operation["parameters"] = parameters
     if security is not None:
@@ -341,16 +100,17 @@ _CALLER: list[dict[str, list[str]]] = [{"user": []}, {"orderToken": []}, {"admin
 _HTML = {"text/html": {"schema": _STRING}}
 
 
-def _paths() -> dict[str, Any]:
+def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
+    """The paths of every route; ``see(cls)`` is the ``$ref`` to the schema of ``cls``."""
     order_404 = _error("No such order, or not the caller's: code order_not_found")
     return {
         "/billing/health/": {
             "get": _operation(
                 "Health of the service (served even when billing is disabled)",
                 {
-                    "200": _json(_ref("Health"), "Health report"),
+                    "200": _json(see(r.HealthJson), "Health report"),
                     "503": _json(
-                        _ref("Health"),
+                        see(r.HealthJson),
                         "The database cannot be reached, or webhook events failed (degraded)",
                     ),
                 },
@@ -361,12 +121,12 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "Create an order from catalog prices and its payment (user or guest)",
                 {
-                    "201": _json(_ref("Checkout"), "The order, its payment and a guest token"),
+                    "201": _json(see(r.CheckoutJson), "The order, its payment and a guest token"),
                     "400": _error("Invalid body, a price sent, a guessable guest key"),
                     "404": _error("Unknown product: code unknown_product"),
                     "409": _error("Idempotency-Key reused for another checkout"),
                 },
-                body="CheckoutRequest",
+                body=see(bodies.CheckoutBody),
                 parameters=[
                     {
                         "name": "Idempotency-Key",
@@ -384,7 +144,7 @@ def _paths() -> dict[str, Any]:
         "/billing/orders/{order_id}": {
             "get": _operation(
                 "An order with its refunds, documents and transitions",
-                {"200": _json(_ref("OrderDetails"), "The order"), "404": order_404},
+                {"200": _json(see(r.OrderDetailsJson), "The order"), "404": order_404},
                 parameters=[_ORDER_ID],
                 security=_CALLER,
             )
@@ -393,7 +153,7 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "Cancel an unpaid order",
                 {
-                    "200": _json(_ref("Order"), "The canceled order"),
+                    "200": _json(see(r.OrderJson), "The canceled order"),
                     "404": order_404,
                     "409": _error("Not cancelable: code order_not_cancelable"),
                 },
@@ -405,12 +165,12 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "Refund part or all of a paid order (administrators)",
                 {
-                    "201": _json(_ref("Refund"), "The refund"),
+                    "201": _json(see(r.RefundJson), "The refund"),
                     "400": _error("Invalid body, or a reason over 500 characters"),
                     "404": order_404,
                     "409": _error("Refused by the refund policy"),
                 },
-                body="RefundRequest",
+                body=see(bodies.RefundBody),
                 parameters=[_ORDER_ID],
                 security=[{"admin": []}],
             )
@@ -494,19 +254,7 @@ def _paths() -> dict[str, Any]:
             "get": _operation(
                 "Active entitlements of the logged-in user",
                 {
-                    "200": _json(
-                        _object(
-                            {
-                                "entitlements": {
-                                    "type": "array",
-                                    "items": _object(
-                                        {"key": _STRING, "order_id": _STRING, "granted_at": _TIME}
-                                    ),
-                                }
-                            }
-                        ),
-                        "Entitlements",
-                    ),
+                    "200": _json(see(r.EntitlementsJson), "Entitlements"),
                     "401": _error("No logged-in user: code authentication_required"),
                 },
                 security=[{"user": []}],
@@ -516,16 +264,11 @@ def _paths() -> dict[str, Any]:
             "post": _operation(
                 "Attach a guest email's orders and entitlements to a user (host application)",
                 {
-                    "200": _json(
-                        _object(
-                            {"orders": {"type": "integer"}, "entitlements": {"type": "integer"}}
-                        ),
-                        "How many were attached",
-                    ),
+                    "200": _json(see(r.MergedJson), "How many were attached"),
                     "400": _error("Invalid body"),
                     "403": _error("Not an administrator: code admin_required"),
                 },
-                body="MergeRequest",
+                body=see(bodies.MergeBody),
                 security=[{"admin": []}],
             )
         },
@@ -534,14 +277,14 @@ def _paths() -> dict[str, Any]:
                 "A payment provider's event delivery (raw body, signed)",
                 {
                     "200": _json(
-                        _ref("WebhookOutcome"),
+                        see(r.WebhookOutcomeJson),
                         "Processed, ignored, duplicate, parked, or failed for good "
                         "(amount_mismatch: journaled, replayed by an administrator)",
                     ),
                     "400": _error("Bad signature or payload: code invalid_signature"),
                     "413": _error("Body over 1 MiB: code payload_too_large"),
                     "503": _json(
-                        _ref("WebhookOutcome"),
+                        see(r.WebhookOutcomeJson),
                         "Failed or too early: deliver it again (or billing_disabled, as Error)",
                     ),
                 },
@@ -561,10 +304,7 @@ def _paths() -> dict[str, Any]:
             "get": _operation(
                 "Journaled webhook events, newest first (administrators)",
                 {
-                    "200": _json(
-                        _object({"events": {"type": "array", "items": _ref("WebhookEvent")}}),
-                        "The events, without their payloads",
-                    ),
+                    "200": _json(see(r.WebhookEventsJson), "The events, without their payloads"),
                     "400": _error("Unknown status or bad limit: code invalid_input"),
                     "403": _error("Not an administrator: code admin_required"),
                 },
@@ -573,16 +313,7 @@ def _paths() -> dict[str, Any]:
                         "name": "status",
                         "in": "query",
                         "required": False,
-                        "schema": {
-                            "enum": [
-                                "received",
-                                "processing",
-                                "processed",
-                                "ignored",
-                                "failed",
-                                "parked",
-                            ]
-                        },
+                        "schema": Components().of(WebhookStatus),
                     },
                     _LIMIT,
                 ],
@@ -594,7 +325,7 @@ def _paths() -> dict[str, Any]:
                 "Run a failed or parked webhook event again (administrators)",
                 {
                     "200": _json(
-                        _ref("WebhookOutcome"),
+                        see(r.WebhookOutcomeJson),
                         "What the replay did; a settled event answers duplicate",
                     ),
                     "403": _error("Not an administrator: code admin_required"),
@@ -611,10 +342,7 @@ def _paths() -> dict[str, Any]:
             "get": _operation(
                 "Disputes, the soonest evidence due date first (administrators)",
                 {
-                    "200": _json(
-                        _object({"disputes": {"type": "array", "items": _ref("Dispute")}}),
-                        "The disputes",
-                    ),
+                    "200": _json(see(r.DisputesJson), "The disputes"),
                     "400": _error("Bad open flag or limit: code invalid_input"),
                     "403": _error("Not an administrator: code admin_required"),
                 },
@@ -711,6 +439,93 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _sandbox_paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
+    """The sandbox provider's routes, there only while it is mounted."""
+    from .views import sandbox  # imports the sandbox adapter: only when it is mounted
+
+    missing = _error("No such sandbox object: code resource_missing")
+    payment_id = {"name": "payment_id", "in": "path", "required": True, "schema": _STRING}
+    stripe_object = _json({"type": "object"}, "The object, as Stripe's API shows it")
+    api: list[dict[str, list[str]]] = [{"sandboxKey": []}, {"admin": []}]
+    needs_key = _error("No STRIPE_SECRET_KEY nor admin token: code authentication_required")
+    page = {"description": "The hosted payment page", "content": _HTML}
+
+    def call(summary: str, body: type) -> dict[str, Any]:
+        answers = {
+            "200": stripe_object,
+            "400": _error("Invalid body: code invalid_input"),
+            "401": needs_key,
+            "402": _error("The card was declined: code payment_declined"),
+            "404": missing,
+            "409": _error("Not in a state that allows it: code provider_rejected"),
+        }
+        return _operation(summary, answers, body=see(body), security=api)
+
+    form = _object(
+        {
+            "action": {"enum": ["pay", "authenticate", "fail_authentication"]},
+            "card": _STRING,
+            "page_token": _STRING,
+            "client_secret": _STRING,
+            "csrf_token": _STRING,
+        }
+    )
+    return {
+        "/billing/sandbox/checkout/{payment_id}": {
+            "get": _operation(
+                "The sandbox's hosted page of a Checkout Session or PaymentIntent",
+                {"200": page, "403": {**page, "description": "Refused"}, "404": missing},
+                parameters=[
+                    payment_id,
+                    {"name": "client_secret", "in": "query", "required": False, "schema": _STRING},
+                ],
+            ),
+            "post": {
+                **_operation(
+                    "Pay, or answer 3-D Secure, on the hosted page (a browser form)",
+                    {
+                        "200": page,
+                        "303": {"description": "Paid: to the session's success URL"},
+                        "400": {**page, "description": "Unknown action"},
+                        "402": {**page, "description": "Declined"},
+                        "404": missing,
+                        "409": {**page, "description": "Refused by the sandbox"},
+                    },
+                    parameters=[payment_id],
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/x-www-form-urlencoded": {"schema": form}},
+                },
+            },
+        },
+        "/billing/sandbox/api/pay": {"post": call("Pay with a test card", sandbox.PayBody)},
+        "/billing/sandbox/api/confirm": {
+            "post": call("Complete (or fail) 3-D Secure", sandbox.ConfirmBody)
+        },
+        "/billing/sandbox/api/expire": {
+            "post": call("Expire a Checkout Session", sandbox.ExpireBody)
+        },
+        "/billing/sandbox/api/objects/{object_id}": {
+            "get": _operation(
+                "Any sandbox object as Stripe JSON",
+                {"200": stripe_object, "401": needs_key, "404": missing},
+                parameters=[
+                    {"name": "object_id", "in": "path", "required": True, "schema": _STRING}
+                ],
+                security=api,
+            )
+        },
+        "/billing/sandbox/api/deliver": {
+            "post": _operation(
+                "Send the sandbox's undelivered events now",
+                {"200": _json(see(sandbox.DeliveredJson), "The events sent"), "401": needs_key},
+                security=api,
+            )
+        },
+    }
+
+
 # -- the browser boundary (http_security): refusals every state-changing operation may answer --
 
 _CROSS_SITE = _error(
@@ -719,7 +534,10 @@ _CROSS_SITE = _error(
 _NOT_JSON = _error(
     "A form or text body (what another site's page can send): code unsupported_media_type"
 )
-_FORM_OPERATIONS = {("/billing/shop/checkout", "post")}
+_FORM_OPERATIONS = {
+    ("/billing/shop/checkout", "post"),
+    ("/billing/sandbox/checkout/{payment_id}", "post"),
+}
 
 
 def _with_browser_refusals(paths: dict[str, Any]) -> dict[str, Any]:
@@ -734,7 +552,13 @@ def _with_browser_refusals(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
+    """The document; ``sandbox``: with the sandbox provider's routes (mounted with it)."""
+    components = Components()
+    components.add(r.ErrorJson)
+    paths = _paths(components.add)
+    if sandbox:
+        paths.update(_sandbox_paths(components.add))
     return {
         "openapi": "3.1.0",
         "info": {
@@ -743,9 +567,10 @@ def openapi_document() -> dict[str, Any]:
             "description": "Orders, payments, refunds, invoices and entitlements. Every route "
             "but health answers 503 billing_disabled while BILLING_ENABLED is off.",
         },
-        "paths": _with_browser_refusals(_paths()),
+        "servers": [{"url": "/", "description": "This host: every path starts with /billing/"}],
+        "paths": _with_browser_refusals(paths),
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": components.schemas,
             "securitySchemes": {
                 "user": {
                     "type": "apiKey",
@@ -756,6 +581,16 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "orderToken": {"type": "apiKey", "in": "header", "name": "X-Order-Token"},
                 "admin": {"type": "http", "scheme": "bearer"},
+                **(_SANDBOX_SECURITY if sandbox else {}),
             },
         },
     }
+
+
+_SANDBOX_SECURITY = {
+    "sandboxKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "STRIPE_SECRET_KEY (HTTP Basic with it as user name works too)",
+    }
+}

@@ -221,11 +221,6 @@ class Settings:
         """Deferred jobs run in the serving process (no broker, no ``billing worker``)."""
         return self.task_broker == "inline"
 
-    @property
-    def production(self) -> bool:
-        """Real payments: the Stripe provider (with a live or a test key)."""
-        return self.payment_provider == "stripe"
-
     @classmethod
     def from_env(cls, env: Mapping[str, Any] | None = None, **given: Any) -> Settings:
         """The settings of the variables present in ``env`` (default: the process's

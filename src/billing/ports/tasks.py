@@ -6,8 +6,8 @@ handed to a ``JobPublisher`` (the fast path). Losing that hand-off loses nothing
 hands over again every job still waiting once it is due (see ``domain/outbox.py``).
 
 ``TaskQueue`` is the simpler port, for work whose own store already keeps it (the sandbox's
-deliveries): a thread of the serving process, or outbox jobs of their own transaction
-(``services.jobs.OutboxTaskQueue``) when a broker runs the jobs.
+deliveries): a thread of the serving process (``adapters.tasks.thread_queue``), or outbox
+jobs of their own transaction (``services.jobs.OutboxTaskQueue``) when a broker runs them.
 """
 
 from __future__ import annotations

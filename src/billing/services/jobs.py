@@ -121,9 +121,6 @@ class JobService:
     _handlers: dict[str, Handler] = attrs.field(factory=dict, converter=dict)
     _policy: RetryPolicy = DEFAULT_POLICY
 
-    def register(self, task: str, handler: Handler) -> None:
-        self._handlers[task] = handler
-
     def run(self, job_id: str) -> OutboxStatus | None:
         """Run one job at least once; the job's status afterwards (None: no such job).
 

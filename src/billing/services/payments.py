@@ -15,6 +15,7 @@ from billing.domain.errors import OrderNotPayable, ProviderError
 from billing.domain.order import Order
 from billing.domain.payment import (
     IDEMPOTENCY_WINDOW,
+    AttemptStatus,
     PaymentAttempt,
     PaymentMode,
     ProviderPayment,
@@ -125,7 +126,7 @@ class PaymentService:
         with self._uow_factory() as uow:
             stored = uow.payment_attempts.find_by_key(attempt.idempotency_key)
             if stored is not None and stored.provider_payment_id is None:
-                stored.status, stored.error_code = "failed", error.code
+                stored.status, stored.error_code = AttemptStatus.FAILED, error.code
                 uow.payment_attempts.save(stored)
                 uow.commit()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime
+from enum import StrEnum
 
 import attrs
 
@@ -25,6 +26,7 @@ from billing.domain.errors import AmountMismatch, BillingError, InvalidPayload, 
 from billing.domain.events import DomainEvent
 from billing.domain.order import Order
 from billing.domain.outbox import OutboxJob
+from billing.domain.payment import AttemptStatus
 from billing.domain.provider_event import EventKind, ProviderEvent
 from billing.domain.state import PAID_STATES, PAYABLE_STATES
 from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStatus
@@ -46,8 +48,27 @@ PROCESSED_METRIC = "billing_webhook_processed_total"
 DURATION_METRIC = "billing_webhook_processing_seconds"
 #: The statuses of events that still need work: the webhook backlog.
 BACKLOG: tuple[WebhookStatus, ...] = (WebhookStatus.FAILED, WebhookStatus.PARKED)
-DUPLICATE = "duplicate"
 REJECTED = "rejected"
+
+
+class Delivery(StrEnum):
+    """What one delivery of an event came to: the event's journal status after it
+    (``WebhookStatus``), or ``duplicate``: it changed nothing."""
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+    PARKED = "parked"
+    DUPLICATE = "duplicate"
+
+    @classmethod
+    def after(cls, status: WebhookStatus) -> Delivery:
+        return cls(status.value)
+
+
+DUPLICATE = Delivery.DUPLICATE
 
 
 @attrs.frozen
@@ -56,7 +77,7 @@ class WebhookOutcome:
     provider delivers the event again (failed, or waiting for an order we do not have yet)."""
 
     event_id: str
-    outcome: str  # a WebhookStatus value, or "duplicate"
+    outcome: Delivery
     order_id: str | None = None
     code: str | None = None
     retryable: bool = False
@@ -129,7 +150,7 @@ class WebhookService:
         return self._uow_factory.journaled_status(event_id) in SETTLED
 
     @retry_on_conflict
-    def _journal_and_queue(self, event: ProviderEvent) -> tuple[list[OutboxJob], str]:
+    def _journal_and_queue(self, event: ProviderEvent) -> tuple[list[OutboxJob], Delivery]:
         now = self._clock.now()
         with self._uow_factory() as uow:
             if not uow.webhook_events.add_if_absent(_journal_entry(event, now)):
@@ -139,7 +160,7 @@ class WebhookService:
             job = Job.of(PROCESS_WEBHOOK_EVENT, event_id=event.id)
             written = self._jobs.write(uow, [job], now)
             uow.commit()
-        return written, str(WebhookStatus.RECEIVED)
+        return written, Delivery.RECEIVED
 
     def replay(self, event_id: str) -> WebhookOutcome:
         """Run a journaled event again (failed or parked ones; settled ones are duplicates)."""
@@ -189,7 +210,7 @@ class WebhookService:
         labels = {"type": event.type, "outcome": outcome.outcome}
         self._metrics.increment(PROCESSED_METRIC, {**labels, "code": outcome.code or ""})
         self._metrics.observe(DURATION_METRIC, time.perf_counter() - started, labels)
-        failed = outcome.outcome == WebhookStatus.FAILED
+        failed = outcome.outcome is Delivery.FAILED
         # A mismatch will not heal by itself: someone must look at it.
         level = logging.ERROR if outcome.code == AmountMismatch.code else logging.WARNING
         log.log(
@@ -234,7 +255,9 @@ class WebhookService:
                 reactions = self._reactions.apply(uow, applied.order, applied.events)
                 jobs = self._jobs.write(uow, reactions, now)
             uow.commit()
-        outcome = WebhookOutcome(event.id, str(applied.status), claimed.order_id, applied.code)
+        outcome = WebhookOutcome(
+            event.id, Delivery.after(applied.status), claimed.order_id, applied.code
+        )
         return outcome, parked, jobs
 
     def _apply(self, uow: UnitOfWork, event: ProviderEvent, at: datetime) -> _Applied:
@@ -282,7 +305,7 @@ class WebhookService:
         failed_ids = {event.payment_id, order.provider_payment_id} - {None}
         for attempt in uow.payment_attempts.list_for_order(order.id):
             if attempt.provider_payment_id in failed_ids:
-                attempt.status, attempt.error_code = "failed", event.failure_code
+                attempt.status, attempt.error_code = AttemptStatus.FAILED, event.failure_code
                 uow.payment_attempts.save(attempt)
         return _Applied(WebhookStatus.PROCESSED, order)
 
@@ -333,7 +356,7 @@ class WebhookService:
                 uow.commit()
         except Exception:
             log.exception("could not journal the failure of event %s", event.id)
-        return WebhookOutcome(event.id, str(status), event.order_id, code, retryable)
+        return WebhookOutcome(event.id, Delivery.after(status), event.order_id, code, retryable)
 
 
 def _journal_entry(event: ProviderEvent, at: datetime) -> WebhookEvent:

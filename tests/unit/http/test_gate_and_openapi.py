@@ -89,3 +89,33 @@ def test_unknown_routes_and_methods_answer_json(shop: Shop) -> None:
 
     assert (missing.status_code, missing.json["code"]) == (404, "not_found")
     assert (wrong_method.status_code, wrong_method.json["code"]) == (405, "method_not_allowed")
+
+
+SANDBOX_SETTINGS = attrs.evolve(SETTINGS, payment_provider="sandbox")
+
+
+def test_the_sandbox_routes_are_documented_when_it_is_mounted_and_only_then() -> None:
+    app = create_app(SANDBOX_SETTINGS)
+    routes = {
+        (method.lower(), re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/billing/")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    document = app.test_client().get("/billing/openapi.json").json
+
+    validate(document)
+    documented = {
+        (method, path) for path, operations in document["paths"].items() for method in operations
+    }
+    assert documented == routes
+    assert any(path.startswith("/billing/sandbox/") for _, path in documented)
+    assert not any(path.startswith("/billing/sandbox/") for _, path in ROUTES)
+
+
+def test_the_document_names_its_server(shop: Shop) -> None:
+    document = shop.client.get("/billing/openapi.json").json
+
+    assert document["servers"] == [
+        {"url": "/", "description": "This host: every path starts with /billing/"}
+    ]

@@ -84,6 +84,14 @@ def test_documented_refusals_pass_and_undocumented_answers_fail() -> None:
     }
 
 
+def test_a_public_page_of_an_id_may_answer_its_documented_404() -> None:
+    documented = {"/billing/orders/{order_id}": {"get": operation((200, 404))}}
+    undocumented = {"/billing/orders/{order_id}": {"get": operation((200,))}}
+
+    assert verdicts(crawl(site(documented))) == {"GET /billing/orders/{order_id}": True}
+    assert verdicts(crawl(site(undocumented))) == {"GET /billing/orders/{order_id}": False}
+
+
 def test_an_admin_route_is_also_called_with_the_admin_token() -> None:
     paths = {"/billing/admin/list": {"get": operation((200, 403), [ADMIN])}}
 

@@ -38,15 +38,8 @@ class MemoryOutbox:
     def claim_due(
         self, now: datetime, stale_before: datetime, limit: int = 100
     ) -> builtins.list[OutboxJob]:
-        due = [
-            job
-            for job in self._rows.values()
-            if (job.status is OutboxStatus.PENDING and job.available_at <= now)
-            or (
-                job.status is OutboxStatus.PUBLISHED
-                and (job.published_at is None or job.published_at <= stale_before)
-            )
-        ]
+        # The domain's rule (``OutboxJob.is_due``); the SQL adapter says the same in its query.
+        due = [job for job in self._rows.values() if job.is_due(now, now - stale_before)]
         due.sort(key=lambda job: (job.created_at, job.id))
         claimed = []
         for job in due[:limit]:

@@ -30,9 +30,6 @@ class InlineTaskQueue:
         self.done: list[Job] = []
         self.failed: list[Job] = []
 
-    def register(self, task: str, handler: Handler) -> None:
-        self._handlers[task] = handler
-
     def defer(self, task: str, params: Mapping[str, str]) -> None:
         job = Job(task, dict(params))
         handler = self._handlers.get(task)
@@ -48,8 +45,3 @@ class InlineTaskQueue:
             self.failed.append(job)
         else:
             self.done.append(job)
-
-    def retry_failed(self) -> None:
-        jobs, self.failed = self.failed, []
-        for job in jobs:
-            self.defer(job.task, job.params)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import attrs
 
-from billing.adapters.stripe import (
+from billing.adapters.stripe_format import (
     HANDLED_EVENT_TYPES,
     CheckoutSessionRecord,
     PaymentIntentRecord,

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 import attrs
 import httpx
+import tenacity
 
 from billing.domain.errors import ProviderUnavailable
 from billing.ports.clock import Clock
@@ -50,7 +51,8 @@ class DeliveryFailed(ProviderUnavailable):
 
 @attrs.frozen
 class DeliveryPolicy:
-    """Attempts per run and the exponential backoff between them: base·factorⁿ⁻¹, ≤ cap."""
+    """Attempts per run and the exponential backoff between them: base·factorⁿ⁻¹, ≤ cap (the
+    pauses of tenacity's retries, and the ``next_attempt_at`` the store records)."""
 
     attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
     base: float = 0.5
@@ -130,22 +132,33 @@ class WebhookDeliverer:
     def deliver(self, event_id: str) -> StoredEvent:
         """Send the event until an attempt is answered 2xx; an event already delivered is not
         sent again. Raises ``DeliveryFailed`` after the policy's attempts."""
-        event = self._store.run(lambda session: session.get_event(event_id))
-        if event is None:
+        found = self._store.run(lambda session: session.get_event(event_id))
+        if found is None:
             raise KeyError(f"no sandbox event {event_id!r}")
+        event: StoredEvent = found
         if self._rehearsal.max_delay and not event.delivered:
             self._sleep(self._rng.uniform(0.0, self._rehearsal.max_delay))
-        for attempt in range(1, self._policy.attempts + 1):
-            if event.delivered:
+        attempts = 0
+
+        def send() -> StoredEvent:
+            nonlocal event, attempts
+            if event.delivered:  # by another sender meanwhile: not sent again
                 return event
-            error = self._attempt(event)
-            event = self._record(event_id, error, attempt)
-            if event.delivered:
-                if self._rehearsal.duplicate:
-                    self._attempt(event)
-                return event
-            if attempt < self._policy.attempts:
-                self._sleep(self._policy.delay(attempt))
+            attempts += 1
+            event = self._record(event_id, self._attempt(event), attempts)
+            if event.delivered and self._rehearsal.duplicate:
+                self._attempt(event)
+            return event
+
+        event = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self._policy.attempts),
+            wait=lambda state: self._policy.delay(state.attempt_number),
+            retry=tenacity.retry_if_result(lambda sent: not sent.delivered),
+            sleep=self._sleep,
+            retry_error_callback=lambda state: event,  # the last attempt's, undelivered
+        )(send)
+        if event.delivered:
+            return event
         log.warning("sandbox: event %s not delivered: %s", event_id, event.last_error)
         raise DeliveryFailed(
             f"event {event_id} was not accepted by {self._url}",

@@ -15,7 +15,7 @@ import string
 from importlib import resources
 from typing import Any
 
-from billing.adapters.stripe import STRIPE_API_VERSION
+from billing.adapters.stripe_format import STRIPE_API_VERSION
 
 from .store import Document
 

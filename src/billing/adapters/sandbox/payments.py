@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from billing.adapters.stripe import CHECKOUT_TTL_MIN
+from billing.adapters.stripe_format import CHECKOUT_TTL_MIN
 from billing.domain.order import Order
 from billing.domain.payment import ProviderPayment
 

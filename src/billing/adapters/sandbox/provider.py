@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from billing.adapters.stripe import (
+from billing.adapters.stripe_format import (
     WebhookVerifier,
     event_from_body,
     event_from_text,

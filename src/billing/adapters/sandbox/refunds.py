@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from billing.adapters.stripe import RefundRecord, read, refund_from_record
+from billing.adapters.stripe_format import RefundRecord, read, refund_from_record
 from billing.domain.payment import ProviderRefund
 from billing.domain.refund import Refund
 

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import tenacity
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from billing.adapters.sql import is_transient
+from billing.adapters.sql_common import is_transient_conflict
 from billing.domain.errors import StorageUnavailable
 
 from .store import Document, SandboxSession, StoredEvent, StoredKey
@@ -152,14 +153,25 @@ class SqlSandboxStore:
         self._attempts = attempts
 
     def run(self, work: Callable[[SandboxSession], T]) -> T:
-        for attempt in range(1, self._attempts + 1):
-            try:
-                with self._engine.begin() as connection:
-                    return work(_SqlSession(connection))
-            except (IntegrityError, OperationalError) as error:
-                racing = isinstance(error, IntegrityError) or is_transient(error)
-                if not racing or attempt == self._attempts:
-                    raise StorageUnavailable(
-                        "the sandbox could not store its change", reason=str(error.orig)
-                    ) from error
-        raise AssertionError("unreachable")  # pragma: no cover
+        def once() -> T:
+            with self._engine.begin() as connection:
+                return work(_SqlSession(connection))
+
+        try:
+            return tenacity.Retrying(
+                retry=tenacity.retry_if_exception(_racing),
+                stop=tenacity.stop_after_attempt(self._attempts),
+                reraise=True,
+            )(once)
+        except (IntegrityError, OperationalError) as error:
+            raise StorageUnavailable(
+                "the sandbox could not store its change", reason=str(error.orig)
+            ) from error
+
+
+def _racing(error: BaseException) -> bool:
+    """Another writer got there first (a key or row inserted meanwhile), or a transient
+    conflict: running the change again settles it."""
+    return isinstance(error, IntegrityError) or (
+        isinstance(error, OperationalError) and is_transient_conflict(error)
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, String, Table, Text
 
-from billing.adapters.sql import UtcDateTime, metadata
+from billing.adapters.sql_common import UtcDateTime, metadata
 
 OBJECT_ID = 255
 KEY = 255

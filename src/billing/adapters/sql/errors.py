@@ -14,21 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from sqlalchemy import exc
 
+from billing.adapters.sql_common import is_transient_conflict
+from billing.adapters.sql_common import sqlstate as _sqlstate
 from billing.domain.errors import DuplicateRecord as DomainDuplicateRecord
 from billing.domain.errors import InvalidInput, StorageConflict, StorageUnavailable
 
-TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
 UNIQUE_VIOLATION = "23505"
 # 08xxx: connection exceptions; 57P01-57P03: server shutting down or starting up.
 UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 # 57014: statement_timeout (or a cancel); 55P03: lock_timeout. Retrying at once would only
 # wait as long again, past the request's budget: the caller asks again later (503).
 TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
-SQLITE_BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
 
 
 class TransientConflict(StorageConflict):
@@ -45,21 +44,9 @@ class DuplicateRecord(IntegrityViolation, DomainDuplicateRecord):
     code = "duplicate_record"
 
 
-def _sqlstate(error: exc.DBAPIError) -> str | None:
-    state: Any = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return state if isinstance(state, str) else None
-
-
 def is_transient(error: BaseException) -> bool:
     """Whether ``error`` is a conflict that running the transaction again may resolve."""
-    if isinstance(error, TransientConflict):
-        return True
-    if not isinstance(error, exc.DBAPIError):
-        return False
-    if _sqlstate(error) in TRANSIENT_SQLSTATES:
-        return True
-    text = str(error.orig).lower()
-    return isinstance(error, exc.OperationalError) and any(m in text for m in SQLITE_BUSY_MESSAGES)
+    return isinstance(error, TransientConflict) or is_transient_conflict(error)
 
 
 def is_unavailable(error: BaseException) -> bool:

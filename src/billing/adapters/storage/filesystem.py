@@ -5,24 +5,16 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Final
 
-from billing.adapters.storage.errors import (
-    ArtifactConflict,
-    ArtifactCorrupted,
-    ArtifactMissing,
-    InvalidArtifactKey,
-)
-from billing.domain.errors import InvalidInput, StorageUnavailable
+from billing.adapters.storage.errors import ArtifactConflict, ArtifactCorrupted, ArtifactMissing
+from billing.domain.artifact_key import check_sha256, key_segments
+from billing.domain.errors import StorageUnavailable
 
 #: Where artifacts live below the store's root (``MEDIA_ROOT``).
 DEFAULT_PREFIX: Final = ("billing", "invoices")
-#: One path segment of a key: a plain file or directory name, never hidden, never ``..``.
-_SEGMENT: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
-_SHA256_HEX: Final = re.compile(r"^[0-9a-f]{64}$")
 #: Owner and group may read a stored document; nobody may write it once it is in place.
 _FILE_MODE: Final = 0o440
 # Filesystems without hard links answer os.link with one of these.
@@ -64,16 +56,7 @@ class FilesystemArtifactStore:
 
     def path_of(self, key: str) -> Path:
         """The file that holds ``key``; raises :class:`InvalidArtifactKey` for a bad key."""
-        if not isinstance(key, str) or not key:
-            raise InvalidArtifactKey("an artifact key is a non-empty relative path", key=key)
-        segments = key.split("/")
-        if key.startswith("/") or not all(_SEGMENT.match(segment) for segment in segments):
-            raise InvalidArtifactKey(
-                f"artifact key {key!r} must be a relative path of plain names "
-                "(letters, digits, '.', '_', '-'; no '..', no leading '/' or '.')",
-                key=key,
-            )
-        return self.base.joinpath(*segments)
+        return self.base.joinpath(*key_segments(key))
 
     def put(self, key: str, data: bytes) -> str:
         """Store ``data`` under ``key`` atomically; return its SHA-256 (hex).
@@ -103,8 +86,7 @@ class FilesystemArtifactStore:
         ``expected_sha256`` is given and the stored bytes do not match it.
         """
         path = self.path_of(key)
-        if expected_sha256 is not None and not _SHA256_HEX.match(expected_sha256):
-            raise InvalidInput("expected_sha256 must be 64 lowercase hex digits", key=key)
+        check_sha256(expected_sha256, key)
         try:
             data = path.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:

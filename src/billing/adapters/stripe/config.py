@@ -1,37 +1,27 @@
 """The Stripe adapter's configuration: keys, webhook secrets, API version and network policy
-(timeouts and retries, and the longest wait they allow).
+(timeouts and retries, and the longest wait they allow; the version and Stripe's limits
+themselves are Stripe's format: ``stripe_format.api``).
 
 Built by the entry points from settings; nothing here reads the environment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import timedelta
 
 import attrs
 from stripe import HTTPClient
 
+from billing.adapters.stripe_format import (
+    CHECKOUT_TTL_MAX,
+    CHECKOUT_TTL_MIN,
+    STRIPE_API_VERSION,
+    webhook_secret_list,
+)
 from billing.domain.errors import ProviderMisconfigured
-
-#: The API version every request is pinned to (``Stripe-Version``), the one the installed
-#: stripe-python is typed for. Webhook endpoints must be created with the same version.
-STRIPE_API_VERSION = "2026-10-28.endive"
-
-#: Stripe's own limits for ``expires_at`` on a Checkout Session, measured from its creation.
-CHECKOUT_TTL_MIN = timedelta(minutes=30)
-CHECKOUT_TTL_MAX = timedelta(hours=24)
 
 _LIVE_PREFIXES = ("sk_live_", "rk_live_")
 _TEST_PREFIXES = ("sk_test_", "rk_test_")
-
-
-def webhook_secret_list(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """``"whsec_new, whsec_old"`` or an iterable of secrets → a tuple without blanks."""
-    if value is None:
-        return ()
-    items = value.split(",") if isinstance(value, str) else value
-    return tuple(secret.strip() for secret in items if secret and secret.strip())
 
 
 def key_livemode(secret_key: str) -> bool:

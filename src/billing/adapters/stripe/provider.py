@@ -19,6 +19,23 @@ import httpx
 import stripe
 from stripe import RequestOptions
 
+from billing.adapters.stripe_format import (
+    CHECKOUT_TTL_MIN,
+    CheckoutSessionRecord,
+    EventRecord,
+    PaymentIntentRecord,
+    RefundRecord,
+    WebhookVerifier,
+    read,
+)
+from billing.adapters.stripe_format.translate import (
+    event_from_body,
+    event_from_text,
+    payment_from_intent,
+    payment_from_session,
+    refund_from_record,
+    translate_event,
+)
 from billing.correlation import outgoing_headers
 from billing.domain.errors import InvalidPayload, PaymentNotCancelable, ProviderRejected
 from billing.domain.order import Order
@@ -27,18 +44,8 @@ from billing.domain.provider_event import ProviderEvent
 from billing.domain.refund import Refund
 from billing.ports.clock import Clock
 
-from .config import CHECKOUT_TTL_MIN, StripeConfig
+from .config import StripeConfig
 from .errors import stripe_errors, unexpected_response
-from .records import CheckoutSessionRecord, EventRecord, PaymentIntentRecord, RefundRecord, read
-from .signature import WebhookVerifier
-from .translate import (
-    event_from_body,
-    event_from_text,
-    payment_from_intent,
-    payment_from_session,
-    refund_from_record,
-    translate_event,
-)
 
 T = TypeVar("T")
 R = TypeVar("R")

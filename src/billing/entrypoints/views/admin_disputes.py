@@ -14,8 +14,9 @@ from billing.services.access import require_admin
 from billing.services.disputes import DisputeService
 
 from ..container import Container
+from ..json_converter import to_json
 from .query import flag_param, limit_param
-from .responses import dispute_json
+from .responses import DisputeJson, DisputesJson
 
 blueprint = Blueprint("billing_admin_disputes", __name__)
 
@@ -29,4 +30,4 @@ def list_disputes(
     require_admin(identity.current())
     open_only = flag_param(request.args.get("open"), "open")
     found = disputes.list(open_only, limit_param(request.args.get("limit")))
-    return jsonify(disputes=[dispute_json(dispute) for dispute in found])
+    return jsonify(to_json(DisputesJson([DisputeJson.of(d) for d in found])))

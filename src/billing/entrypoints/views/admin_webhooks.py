@@ -10,51 +10,21 @@ Both need ``Authorization: Bearer <BILLING_ADMIN_TOKEN>`` (403 ``admin_required`
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, request
 
 from billing.domain.errors import InvalidInput
-from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.domain.webhook import WebhookStatus
 from billing.ports.identity import Identity
 from billing.services.access import require_admin
-from billing.services.webhooks import WebhookOutcome, WebhookService
+from billing.services.webhooks import WebhookService
 
 from ..container import Container
+from ..json_converter import to_json
 from .query import limit_param
+from .responses import WebhookEventsJson, WebhookOutcomeJson
 
 blueprint = Blueprint("billing_admin_webhooks", __name__)
-
-
-def _time(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
-
-
-def webhook_event_json(event: WebhookEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "type": event.type,
-        "status": str(event.status),
-        "attempts": event.attempts,
-        "last_error": event.last_error,
-        "order_id": event.order_id,
-        "livemode": event.livemode,
-        "api_version": event.api_version,
-        "received_at": _time(event.received_at),
-        "processed_at": _time(event.processed_at),
-    }
-
-
-def outcome_json(outcome: WebhookOutcome) -> dict[str, Any]:
-    return {
-        "event_id": outcome.event_id,
-        "outcome": outcome.outcome,
-        "code": outcome.code,
-        "retryable": outcome.retryable,
-        "order_id": outcome.order_id,
-    }
 
 
 def _status(raw: str | None) -> WebhookStatus | None:
@@ -76,7 +46,7 @@ def list_webhook_events(
     require_admin(identity.current())
     status = _status(request.args.get("status"))
     events = webhooks.journal(status, limit_param(request.args.get("limit")))
-    return jsonify(events=[webhook_event_json(event) for event in events])
+    return jsonify(to_json(WebhookEventsJson.of(events)))
 
 
 @blueprint.post("/admin/webhooks/<event_id>/replay")
@@ -87,4 +57,4 @@ def replay_webhook_event(
     webhooks: WebhookService = Provide[Container.webhooks],
 ) -> Response:
     require_admin(identity.current())
-    return jsonify(outcome_json(webhooks.replay(event_id)))
+    return jsonify(to_json(WebhookOutcomeJson.of(webhooks.replay(event_id), with_order=True)))

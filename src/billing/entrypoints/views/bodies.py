@@ -1,10 +1,10 @@
-"""Request bodies: attrs classes structured by a private cattrs converter that forbids extra keys.
+"""Request bodies: attrs classes structured by the boundary's converter, which forbids extra keys.
 
 A client never sends a price: ``amount``, ``price`` or any other unknown key anywhere in a
-checkout body is refused with 400, field by field. Numbers and strings are taken as they are
-(no ``"2"`` → 2, no ``true`` → 1). An integer is what JSON Schema calls one, the type the
-OpenAPI document publishes: a number without a fractional part, so ``2.0`` is 2 and ``1.5`` is
-refused (as is an integral float past 2**53, where it may no longer be the number sent).
+checkout body is refused with 400, field by field (``json_converter`` says how numbers and
+strings are taken). The OpenAPI document describes these same classes; the constraints given
+in ``field(...)`` are the domain's own (its constants), checked there, or stricter than the
+checks, so that what the document admits is always accepted.
 """
 
 from __future__ import annotations
@@ -16,62 +16,50 @@ import cattrs
 from flask import request
 
 from billing.domain.errors import InvalidInput
+from billing.domain.order import MAX_EMAIL_LENGTH, MAX_QUANTITY, MAX_USER_ID_LENGTH
 from billing.domain.payment import PaymentMode
+from billing.domain.refund import MAX_REASON_LENGTH
+
+from ..json_converter import structure
+from ..json_schema import meta
 
 T = TypeVar("T")
+
+#: Stricter than the checks (printable ASCII only), so that what it admits is always accepted.
+_EMAIL: dict[str, Any] = {"maxLength": MAX_EMAIL_LENGTH, "pattern": "^[!-?A-~]+@[!-~]+\\.[!-~]+$"}
 
 
 @attrs.frozen
 class CheckoutItemBody:
     sku: str
-    quantity: int = 1
+    quantity: int = attrs.field(default=1, metadata=meta(minimum=1, maximum=MAX_QUANTITY))
 
 
 @attrs.frozen
 class CheckoutBody:
-    items: list[CheckoutItemBody]
-    email: str | None = None
-    mode: str = "payment_intent"
+    items: list[CheckoutItemBody] = attrs.field(metadata=meta(minItems=1))
+    email: str | None = attrs.field(
+        default=None, metadata=meta(description="Required for a guest", **_EMAIL)
+    )
+    mode: str = attrs.field(
+        default=PaymentMode.PAYMENT_INTENT.value, metadata=meta(enum=[m.value for m in PaymentMode])
+    )
 
 
 @attrs.frozen
 class RefundBody:
-    reason: str
-    amount: int | None = None
+    reason: str = attrs.field(metadata=meta(maxLength=MAX_REASON_LENGTH))
+    amount: int | None = attrs.field(
+        default=None, metadata=meta(minimum=1, description="Default: all that is left")
+    )
 
 
 @attrs.frozen
 class MergeBody:
-    email: str
-    user_id: str
-
-
-#: Beyond this a JSON float may not hold the integer that was written.
-_EXACT_FLOAT_LIMIT = 2**53
-
-
-def _strict_int(value: Any, _: type) -> int:
-    if isinstance(value, float) and value.is_integer() and abs(value) <= _EXACT_FLOAT_LIMIT:
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected an integer, not {type(value).__name__}")
-    return value
-
-
-def _strict_str(value: Any, _: type) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, not {type(value).__name__}")
-    return value
-
-
-def _converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
-    converter.register_structure_hook(int, _strict_int)
-    converter.register_structure_hook(str, _strict_str)
-    return converter
-
-
-_CONVERTER = _converter()
+    email: str = attrs.field(metadata=meta(**_EMAIL))
+    user_id: str = attrs.field(
+        metadata=meta(minLength=1, maxLength=MAX_USER_ID_LENGTH, pattern="^[ -~]+$")
+    )
 
 
 class InvalidBody(InvalidInput):
@@ -82,7 +70,7 @@ def parse(cls: type[T], data: Any) -> T:
     if not isinstance(data, dict):
         raise InvalidBody("the body must be a JSON object", errors=["$: expected an object"])
     try:
-        return _CONVERTER.structure(data, cls)
+        return structure(data, cls)
     except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as error:
         errors = cattrs.transform_error(error)
         raise InvalidBody("the body has invalid fields", errors=errors) from None

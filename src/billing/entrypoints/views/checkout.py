@@ -10,8 +10,9 @@ from billing.services.checkout import CheckoutRequest, CheckoutService
 from billing.services.orders import CartLine
 
 from ..container import Container
+from ..json_converter import to_json
 from .bodies import CheckoutBody, json_body, payment_mode
-from .responses import checkout_json
+from .responses import CheckoutJson
 
 blueprint = Blueprint("billing_checkout", __name__)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -31,4 +32,4 @@ def checkout(
         request_key=request.headers.get(IDEMPOTENCY_HEADER),
     )
     receipt = service.checkout(identity.current(), wanted)
-    return jsonify(checkout_json(receipt)), 201
+    return jsonify(to_json(CheckoutJson.of(receipt))), 201

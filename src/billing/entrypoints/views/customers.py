@@ -9,7 +9,9 @@ from billing.ports.identity import Identity
 from billing.services.access import AccessService
 
 from ..container import Container
+from ..json_converter import to_json
 from .bodies import MergeBody, json_body
+from .responses import MergedJson
 
 blueprint = Blueprint("billing_customers", __name__)
 
@@ -22,4 +24,4 @@ def merge(
 ) -> Response:
     body = json_body(MergeBody)
     merged = access.merge(identity.current(), body.email, body.user_id)
-    return jsonify(orders=merged.orders, entitlements=merged.entitlements)
+    return jsonify(to_json(MergedJson.of(merged)))

@@ -9,7 +9,8 @@ from billing.ports.identity import Identity
 from billing.services.access import AccessService
 
 from ..container import Container
-from .responses import entitlement_json
+from ..json_converter import to_json
+from .responses import EntitlementsJson
 
 blueprint = Blueprint("billing_entitlements", __name__)
 
@@ -21,4 +22,4 @@ def entitlements(
     access: AccessService = Provide[Container.access],
 ) -> Response:
     held = access.entitlements(identity.current())
-    return jsonify(entitlements=[entitlement_json(e) for e in held])
+    return jsonify(to_json(EntitlementsJson.of(held)))

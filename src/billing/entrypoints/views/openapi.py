@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from ..openapi import openapi_document
 
@@ -11,4 +11,5 @@ blueprint = Blueprint("billing_openapi", __name__)
 
 @blueprint.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document())
+    mounted = "billing_sandbox" in current_app.blueprints
+    return jsonify(openapi_document(sandbox=mounted))

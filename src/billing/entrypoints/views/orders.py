@@ -9,7 +9,8 @@ from billing.ports.identity import Identity
 from billing.services.access import AccessService
 
 from ..container import Container
-from .responses import order_details_json, order_json
+from ..json_converter import to_json
+from .responses import OrderDetailsJson, OrderJson
 
 blueprint = Blueprint("billing_orders", __name__)
 
@@ -21,7 +22,9 @@ def order(
     identity: Identity = Provide[Container.identity],
     access: AccessService = Provide[Container.access],
 ) -> Response:
-    return jsonify(order_details_json(access.order_details(identity.current(), order_id)))
+    return jsonify(
+        to_json(OrderDetailsJson.of_details(access.order_details(identity.current(), order_id)))
+    )
 
 
 @blueprint.post("/orders/<order_id>/cancel")
@@ -31,4 +34,4 @@ def cancel(
     identity: Identity = Provide[Container.identity],
     access: AccessService = Provide[Container.access],
 ) -> Response:
-    return jsonify(order_json(access.cancel(identity.current(), order_id)))
+    return jsonify(to_json(OrderJson.of(access.cancel(identity.current(), order_id))))

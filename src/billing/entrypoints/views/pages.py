@@ -20,8 +20,9 @@ from billing.services.access import AccessService, OrderDetails
 from billing.services.receipts import ReceiptTrigger
 
 from ..container import Container
+from ..json_converter import to_json
 from .identity import remember_order_token
-from .responses import order_details_json
+from .responses import OrderDetailsJson
 
 blueprint = Blueprint("billing_pages", __name__, template_folder="templates")
 
@@ -40,7 +41,7 @@ def success(
         moved = redirect(url_for("billing_pages.success", order=order_id), code=303)
         remember_order_token(moved, token)
         return moved
-    order = order_details_json(details) if details is not None else None
+    order = to_json(OrderDetailsJson.of_details(details)) if details is not None else None
     paid = details is not None and details.order.status in PAID_STATES
     # Keep reloading until the invoice files exist too: they are rendered just after payment.
     settled = paid and details is not None and all(d.rendered for d in details.documents)

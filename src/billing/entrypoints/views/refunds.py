@@ -9,8 +9,9 @@ from billing.ports.identity import Identity
 from billing.services.access import AccessService
 
 from ..container import Container
+from ..json_converter import to_json
 from .bodies import RefundBody, json_body
-from .responses import refund_json
+from .responses import RefundJson
 
 blueprint = Blueprint("billing_refunds", __name__)
 
@@ -24,4 +25,4 @@ def refund(
 ) -> tuple[Response, int]:
     body = json_body(RefundBody)
     made = access.refund(identity.current(), order_id, body.amount, body.reason)
-    return jsonify(refund_json(made)), 201
+    return jsonify(to_json(RefundJson.of(made))), 201

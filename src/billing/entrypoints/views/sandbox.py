@@ -27,7 +27,6 @@ import hmac
 from typing import Any, TypeVar
 
 import attrs
-import cattrs
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -45,12 +44,11 @@ from billing.services.access import AuthenticationRequired
 from ..container import Container
 from ..http_errors import capped
 from ..http_security import browser_form
+from ..json_converter import structure, to_json
 from ..settings import Settings
 
 blueprint = Blueprint("billing_sandbox", __name__, template_folder="templates")
 T = TypeVar("T")
-
-_converter = cattrs.Converter(forbid_extra_keys=True)
 
 
 @attrs.frozen
@@ -70,10 +68,16 @@ class ExpireBody:
     payment_id: str
 
 
+@attrs.frozen
+class DeliveredJson:
+    #: The ids of the events sent.
+    pending: list[str]
+
+
 def _body(kind: type[T]) -> T:
     data = request.get_json(silent=True)
     try:
-        return _converter.structure(data, kind)
+        return structure(data, kind)
     except Exception as error:  # cattrs' ExceptionGroups, a body that is not an object
         raise InvalidInput(f"invalid {kind.__name__}: expected {_fields(kind)}") from error
 
@@ -223,4 +227,4 @@ def api_deliver(
     deliverer: WebhookDeliverer = Provide[Container.sandbox_deliverer],
 ) -> Response:
     pending = deliverer.deliver_pending()
-    return jsonify(pending=[event.id for event in pending])
+    return jsonify(to_json(DeliveredJson([event.id for event in pending])))

@@ -17,6 +17,8 @@ from billing.services.webhooks import WebhookService
 
 from ..container import Container
 from ..http_security import signed_delivery
+from ..json_converter import to_json
+from .responses import WebhookOutcomeJson
 
 blueprint = Blueprint("billing_webhooks", __name__)
 WEBHOOK_MAX_BYTES = 1024 * 1024
@@ -46,10 +48,5 @@ def stripe_webhook(
     # Async mode (BILLING_WEBHOOK_MODE=async): verify, journal and queue; a worker applies it.
     accept = webhooks.accept if mode == "async" else webhooks.receive
     outcome = accept(payload, signature)
-    body = {
-        "event_id": outcome.event_id,
-        "outcome": outcome.outcome,
-        "code": outcome.code,
-        "retryable": outcome.retryable,
-    }
+    body = to_json(WebhookOutcomeJson.of(outcome, with_order=False))
     return jsonify(body), 503 if outcome.retryable else 200

@@ -6,16 +6,16 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import billing.adapters.sandbox
 from billing.adapters.sql.engine import make_engine
-from billing.adapters.sql.tables import metadata
+from billing.adapters.sql_common import registered_tables
 
 config = context.config
 
-# What autogenerate compares the database with: every table the package declares. The sandbox
-# provider declares its own (migration 0002) on the same ``MetaData``; importing its package, by
-# its public name, registers them, so a new revision never proposes to drop them.
-assert billing.adapters.sandbox.TABLES[0].metadata is metadata
+# What autogenerate compares the database with: every table the package declares. Each adapter
+# with tables (this one, the sandbox: migration 0002) registers its module under the
+# ``billing.tables`` entry points, so a new revision never proposes to drop them and this
+# adapter imports no other.
+metadata = registered_tables()
 
 
 def _run(connection: Connection) -> None:

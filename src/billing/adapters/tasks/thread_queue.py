@@ -1,4 +1,5 @@
-"""``ThreadTaskQueue``: the sandbox's deliveries on a worker thread of the serving process.
+"""``ThreadTaskQueue``: a ``TaskQueue`` on a worker thread of the serving process, for the
+sandbox's deliveries (the container wires it to the sandbox's deliverer).
 
 Delivering inline would POST to this very app from inside the request that paid, which a
 single-threaded server (gunicorn's sync worker) cannot answer until that request ends. The
@@ -21,14 +22,14 @@ from collections.abc import Callable, Mapping
 
 from billing.background import StoppableThread
 
-from .deliverer import SWEEP_EVERY
-
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, str]], None]
 Job = tuple[str, dict[str, str]]
 #: Put on the queue by ``stop`` to wake the worker; never run.
 _WAKE: Job = ("", {})
+#: Seconds of idleness between two sweeps, unless the caller says otherwise.
+SWEEP_EVERY = 30.0
 
 
 class ThreadTaskQueue:

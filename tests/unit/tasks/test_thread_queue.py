@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from billing.adapters.sandbox.background import Job, ThreadTaskQueue
+from billing.adapters.tasks.thread_queue import Job, ThreadTaskQueue
 
 
 def test_deferred_jobs_run_on_the_worker_thread_in_order() -> None:
