@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck unit clean bench
+.PHONY: run test lint typecheck unit clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: lint typecheck
 # writes benchmarks/RESULTS.md. Not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# A few minutes: shorter loads, PostgreSQL only, no PDFs; prints the table, RESULTS.md untouched.
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick --no-write
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import stripe
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from billing.adapters.sql import (
     SqlUnitOfWorkFactory,
@@ -82,17 +82,29 @@ STORM = 2000
 ASYNC_DRAIN_TIMEOUT = 180.0
 WARMUP = 48
 BEGIN, END = "<!-- results -->", "<!-- /results -->"
+#: The scenarios of a full run, and of ``--quick`` (no PDF rendering, no SQLite).
+FULL = "0,1,1b,2,3,4,5,6,sqlite"
+QUICK = "0,1,2,3,4,6"
 #: The highest worker VmHWM (MB) of each billing server of the run, by server name.
 PEAK_RSS: dict[str, float] = {}
 
-#: Targets: (minimum ratio to the ceiling, maximum p99 in ms), per scenario and storage.
-TARGETS: dict[str, tuple[float | None, float | None]] = {
-    "ceiling": (None, None),
-    "1 webhook sync": (0.30, 50.0),
-    "1b webhook sync, inline jobs": (None, None),
-    "2 webhook async": (0.50, None),
-    "3 duplicate storm": (0.60, None),
-    "4 guest checkout": (0.25, None),
+
+@dataclass(frozen=True)
+class Target:
+    """Issue 18's targets for one scenario (PostgreSQL rows only)."""
+
+    ceiling: float | None = None  # minimum ratio to the ceiling
+    floor: float | None = None  # minimum ratio to the floor's throughput
+    floor_p99: float | None = None  # maximum p99 as a multiple of the floor's p99
+    cpu_ms: float | None = None  # maximum worker CPU ms per request
+    drain: float | None = None  # scenario 2: the worker's rate, minimum ratio to the floor's
+
+
+TARGETS: dict[str, Target] = {
+    "1 webhook sync": Target(floor=0.70, floor_p99=1.5, cpu_ms=2.5),
+    "2 webhook async": Target(ceiling=0.50, drain=0.70),
+    "3 duplicate storm": Target(ceiling=0.75),
+    "4 guest checkout": Target(ceiling=0.25, cpu_ms=3.0),
 }
 
 
@@ -111,6 +123,7 @@ class Row:
     ratio: float | None = None
     ceiling: float | None = None
     cpu_ms: float | None = None
+    floor_ratio: float | None = None
     note: str = ""
     target: str = ""
     met: str = ""
@@ -183,6 +196,13 @@ def prepare(url: str) -> SqlUnitOfWorkFactory:
 
 def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> list[Order]:
     """``count`` orders waiting for their payment (PaymentIntent ``pi_{id}``), bulk-inserted."""
+    orders = bench_orders(prefix, count)
+    store_orders(factory, orders)
+    return orders
+
+
+def bench_orders(prefix: str, count: int) -> list[Order]:
+    """``count`` orders waiting for their payment (PaymentIntent ``pi_{id}``), not stored."""
     at = datetime.now(UTC)
     orders = []
     for n in range(count):
@@ -201,6 +221,10 @@ def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> li
         )
         order.start_payment(f"pi_{prefix}{n:06d}", "checkout:bench", at)
         orders.append(order)
+    return orders
+
+
+def store_orders(factory: SqlUnitOfWorkFactory, orders: Sequence[Order]) -> None:
     with factory() as uow:
         session = uow.session
         session.execute(t.orders.insert(), [mapping.order_record(o) for o in orders])
@@ -216,7 +240,6 @@ def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> li
             ],
         )
         uow.commit()
-    return orders
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -374,7 +397,7 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
-        if self.name != "ceiling":
+        if self.name not in ("ceiling", "floor"):
             PEAK_RSS[self.name] = self.read_peak_rss()
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -396,7 +419,7 @@ def billing_env(
         "BILLING_DATABASE_URL": url,
         "BILLING_PAYMENT_PROVIDER": provider,
         "BILLING_MEDIA_ROOT": str(workdir / f"media-{name}"),
-        "BILLING_SECRET_KEY": "bench-secret-key-0123456789",
+        "BILLING_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BILLING_DEMO_CATALOG": "false",
@@ -469,6 +492,81 @@ def ceiling_server(workdir: Path, workers: int) -> Server:
         str(workers), "--access-logfile", "-", "--pythonpath", str(HERE), "ceiling_app:app",
     ]  # fmt: skip
     return Server(argv, env, workdir, "ceiling")
+
+
+# -- the hand-written floor --------------------------------------------------------------------
+
+
+class Floor:
+    """``floor_app.py`` on the bench database, under the ceiling's gunicorn command line: run
+    before and after scenario 1, each time on its own batch of pending orders, and checked after
+    each run (every order paid, one invoice each, the numbers distinct and gap-free)."""
+
+    def __init__(self, url: str, workdir: Path, workers: int, count: int) -> None:
+        import floor_app
+
+        self.app = floor_app
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.workdir = workdir
+        floor_app.schema(self.dsn)
+        self.batches = [bench_orders(f"fl{n}", count + WARMUP) for n in range(2)]
+        floor_app.seed(
+            self.dsn,
+            (
+                (o.id, o.currency, o.total.amount, o.customer.email or "", _items(o))
+                for batch in self.batches
+                for o in batch
+            ),
+        )
+        env = {**os.environ, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        env["FLOOR_DATABASE_URL"] = self.dsn
+        argv = [
+            sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--workers",
+            str(workers), "--access-logfile", "-", "--pythonpath", str(HERE), "floor_app:app",
+        ]  # fmt: skip
+        self.server = Server(argv, env, workdir, "floor")
+        self.rows: list[Row] = []
+
+    def measure(self, label: str, duration: float) -> Row:
+        orders = self.batches[len(self.rows)]
+        resources = _fixtures()
+        now = int(time.time())
+        requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
+        result = load(self.server, requests, self.workdir, duration, warmup=WARMUP, paired=True)
+        statuses = result["statuses"]
+        if any(s not in (None, 200) for s in statuses):
+            raise BenchFailure(f"floor: statuses {result['by_status']}")
+        sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
+        wrong = self.app.check(self.dsn, sent)
+        if wrong is not None:
+            raise BenchFailure(f"floor: {wrong}")
+        row = row_from(f"floor, {label}", "postgresql", result)
+        row.note = (
+            f"hand-written (benchmarks/floor_app.py): {len(sent) - WARMUP} distinct events, "
+            "all paid, numbers distinct and gap-free"
+        )
+        self.rows.append(row)
+        return row
+
+
+def _items(order: Order) -> list[dict[str, Any]]:
+    return [{"sku": i.sku, "entitlement_key": i.entitlement_key} for i in order.items]
+
+
+def compare_with_floor(rows: list[Row]) -> None:
+    """Scenarios 1 and 2 (PostgreSQL) against the mean of the floor's runs of the same run."""
+    floors = [r for r in rows if r.scenario.startswith("floor")]
+    if not floors:
+        return
+    rps = sum(r.rps for r in floors) / len(floors)
+    p99 = sum(r.p99 or 0.0 for r in floors) / len(floors)
+    for row in rows:
+        if row.storage == "postgresql" and row.scenario in ("1 webhook sync", "2 webhook async"):
+            row.floor_ratio = row.rps / rps
+            row.extra["floor_rps"], row.extra["floor_p99"] = rps, p99
+            if "drained" in row.extra:
+                row.extra["drain_ratio"] = row.extra["drained"] / rps
+                row.note += f"; drain rate / floor = {row.extra['drain_ratio']:.2f}"
 
 
 # -- load ---------------------------------------------------------------------------------------
@@ -670,14 +768,35 @@ def check_checkouts(url: str, expected: int, prefix_count: int) -> None:
 def run_webhook_scenarios(
     storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
-    rows: list[Row] = []
+    """Scenarios 1, 1b and 3; on PostgreSQL the floor runs before and after scenario 1."""
     factory = prepare(url)
     count = args.events
     inline = pending_orders(factory, f"in{storage[:2]}", count + WARMUP)
     orders = pending_orders(factory, f"wh{storage[:2]}", count + WARMUP)
     factory.engine.dispose()
+    with contextlib.ExitStack() as stack:
+        floor = None
+        if "1" in args.only and storage == "postgresql":
+            floor = Floor(url, workdir, args.workers, count)
+            stack.enter_context(floor.server)
+        return _webhook_scenarios(storage, url, workdir, args, floor, inline, orders)
+
+
+def _webhook_scenarios(
+    storage: str,
+    url: str,
+    workdir: Path,
+    args: argparse.Namespace,
+    floor: Floor | None,
+    inline: list[Order],
+    orders: list[Order],
+) -> tuple[list[Row], float]:
+    rows: list[Row] = []
     peak = 0.0
-    if "1" in args.only:
+    if floor is not None:
+        rows.append(floor.measure("before", args.duration))
+        print(table(rows), flush=True)
+    if "1b" in args.only:
         # The embedded default (BILLING_TASK_BROKER=inline): the invoice renders in the request.
         name = f"webhooks-inline-{storage}"
         with billing_server(url, "stripe", workdir, args.workers, name, {}) as server:
@@ -694,6 +813,9 @@ def run_webhook_scenarios(
             finally:
                 forget_queued_jobs()
             rows.append(row)
+            print(table(rows), flush=True)
+        if floor is not None:  # the billing server idles meanwhile
+            rows.append(floor.measure("after", args.duration))
             print(table(rows), flush=True)
         if "3" in args.only:
             resources = _fixtures()
@@ -825,6 +947,7 @@ def run_async_scenario(
     if queued:
         raise BenchFailure(f"webhook async: {queued} orders paid before any worker ran")
     row = row_from("2 webhook async", storage, result)
+    row.extra["drained"] = len(sent) / drained
     row.note = (
         f"{len(sent) - WARMUP} distinct events (+{WARMUP} warm-up) answered 200 and queued; "
         f"`billing worker` started after the load paid all {len(sent)} in {drained:.1f} s "
@@ -865,14 +988,25 @@ def run_render(count: int) -> Row:
 
 
 def judge(row: Row) -> None:
-    ratio_target, p99_target = TARGETS.get(row.scenario, (None, None))
+    target = TARGETS.get(row.scenario)
     parts, met = [], True
-    if ratio_target is not None and row.storage == "postgresql":
-        parts.append(f"≥ {ratio_target:.2f}")
-        met &= row.ratio is not None and row.ratio >= ratio_target
-    if p99_target is not None and row.storage == "postgresql":
-        parts.append(f"p99 ≤ {p99_target:.0f} ms")
-        met &= row.p99 is not None and row.p99 <= p99_target
+    if target is not None and row.storage == "postgresql":
+        if target.ceiling is not None:
+            parts.append(f"≥ {target.ceiling:.2f} of ceiling")
+            met &= row.ratio is not None and row.ratio >= target.ceiling
+        if target.floor is not None:
+            parts.append(f"≥ {target.floor:.2f} of floor")
+            met &= row.floor_ratio is not None and row.floor_ratio >= target.floor
+        if target.floor_p99 is not None:
+            floor_p99 = row.extra.get("floor_p99")
+            parts.append(f"p99 ≤ {target.floor_p99:g}x floor's")
+            met &= bool(floor_p99) and (row.p99 or 0.0) <= target.floor_p99 * floor_p99
+        if target.cpu_ms is not None:
+            parts.append(f"≤ {target.cpu_ms:g} ms CPU")
+            met &= row.cpu_ms is not None and row.cpu_ms <= target.cpu_ms
+        if target.drain is not None:
+            parts.append(f"drain ≥ {target.drain:.2f} of floor")
+            met &= row.extra.get("drain_ratio", 0.0) >= target.drain
     if row.scenario.startswith("5"):
         parts.append("≥ 8/s")
         met = row.rps >= 8
@@ -886,9 +1020,9 @@ def judge(row: Row) -> None:
 def table(rows: list[Row]) -> str:
     head = (
         "| scenario | storage | requests | req/s | p50 ms | p99 ms | ceiling req/s | ratio "
-        "| target | met | worker CPU ms/req | note |"
+        "| floor ratio | target | met | worker CPU ms/req | note |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
 
     def num(value: float | None, digits: int = 1) -> str:
         return "—" if value is None else f"{value:.{digits}f}"
@@ -896,8 +1030,8 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.storage} | {r.requests or '—'} | {num(r.rps)} | {num(r.p50)} "
-            f"| {num(r.p99)} | {num(r.ceiling, 0)} | {num(r.ratio, 2)} | {r.target} | {r.met} "
-            f"| {num(r.cpu_ms, 2)} | {r.note} |"
+            f"| {num(r.p99)} | {num(r.ceiling, 0)} | {num(r.ratio, 2)} | {num(r.floor_ratio, 2)} "
+            f"| {r.target} | {r.met} | {num(r.cpu_ms, 2)} | {r.note} |"
         )
     return "\n".join(lines)
 
@@ -919,10 +1053,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--events", type=int, default=3000, help="distinct events / checkouts")
-    parser.add_argument("--only", default="0,1,2,3,4,5,6,sqlite", help="scenarios to run")
+    parser.add_argument("--only", default=FULL, help="scenarios to run")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a few minutes: --duration 4 --events 2000 --only {QUICK} (unless given)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        given = set(sys.argv)
+        args.duration = args.duration if "--duration" in given else 4.0
+        args.events = args.events if "--events" in given else 2000
+        args.only = args.only if "--only" in given else QUICK
     args.only = set(args.only.split(","))
     global CEILING
     started = time.monotonic()
@@ -973,6 +1117,7 @@ def main() -> None:
             note = f"MB (VmHWM), the highest of any worker; per server: {each}"
             rows.append(Row("6 worker peak RSS", "-", rps=round(peak_rss, 1), note=note))
 
+    compare_with_floor(rows)
     for row in rows:
         judge(row)
     elapsed = time.monotonic() - started
