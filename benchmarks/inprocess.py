@@ -1,0 +1,131 @@
+"""Scenario 1 in one process, without gunicorn or a load generator: CPU and statements per event.
+
+``python benchmarks/inprocess.py [--events N] [--profile cprofile|pyinstrument]`` builds the
+app as a ``billing serve`` worker does (``serve_app()``, Stripe provider, Redis broker), stores
+N pending orders in a fresh PostgreSQL database (``billing_bench_inproc``, dropped after),
+posts one signed ``payment_intent.succeeded`` per order through Flask's test client, and
+prints the process CPU time and the SQL statements (and transactions) per paid event. One
+process and no concurrency: the figures move little with the machine's load, so they compare
+two versions of the code better than a shared machine's requests per second do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run  # noqa: E402 - the harness's helpers
+from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
+
+DATABASE = "billing_bench_inproc"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
+    parser.add_argument("--show-sql", action="store_true", help="print one event's statements")
+    args = parser.parse_args()
+    admin = create_engine(run.ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
+    url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
+    try:
+        measure(url, args)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        admin.dispose()
+
+
+def measure(url: str, args: argparse.Namespace) -> None:
+    factory = run.prepare(url)
+    orders = run.pending_orders(factory, "ip", args.events + run.WARMUP)
+    factory.engine.dispose()
+    env = run.billing_env(url, "stripe", Path("/tmp"), "inprocess", {})  # noqa: S108
+    env["BILLING_TASK_BROKER"] = run.REDIS_URL
+    env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
+    os.environ.clear()
+    os.environ.update(env)
+    from billing.entrypoints.flask_app import serve_app
+
+    app = serve_app()
+    client = app.test_client()
+    resources = run._fixtures()
+    now = int(time.time())
+    bodies = [run.succeeded_event(o, resources, now) for o in orders]
+    statements: list[str] = []
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    @event.listens_for(Engine, "commit")
+    def commits(_c: Any) -> None:
+        statements.append("COMMIT")
+
+    def post(body: bytes) -> None:
+        header = run.stripe.WebhookSignature.generate_signature_header(
+            body.decode(), run.WEBHOOK_SECRET, now
+        )
+        answer = client.post(
+            "/billing/webhooks/stripe/",
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 200, answer.get_data()
+
+    for body in bodies[: run.WARMUP]:
+        post(body)
+    statements.clear()
+    if args.show_sql:
+        post(bodies[run.WARMUP])
+        print("\n".join(statements))
+        statements.clear()
+        bodies = bodies[1:]
+    measured = bodies[run.WARMUP :]
+    profiler: Any = None
+    if args.profile == "cprofile":
+        import cProfile
+
+        profiler = cProfile.Profile()
+    elif args.profile == "pyinstrument":
+        import pyinstrument
+
+        profiler = pyinstrument.Profiler(interval=0.0005)
+    cpu, wall = time.process_time(), time.perf_counter()
+    with profiler if profiler is not None else contextlib.nullcontext():
+        for body in measured:
+            post(body)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    run.forget_queued_jobs()
+    n = len(measured)
+    run.check_paid(url, [o.id for o in orders[: run.WARMUP + n + args.show_sql]])
+    kinds = Counter(statements)
+    print(
+        f"{n} paid events: {1000 * cpu / n:.2f} ms CPU and {1000 * wall / n:.2f} ms wall each; "
+        f"{len(statements) / n:.1f} statements each ("
+        + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common())
+        + ")"
+    )
+    if args.profile == "cprofile":
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+    elif args.profile == "pyinstrument":
+        print(profiler.output_text(unicode=True, show_all=False))
+
+
+if __name__ == "__main__":
+    main()
