@@ -1,11 +1,12 @@
 """Provider events, journaled and applied exactly once.
 
-Each delivery runs in one transaction: journal the event (insert-on-conflict on its id), claim
-it (an atomic status change that only one delivery can win), lock the order, apply, and record
-the outcome. A duplicate finds the event settled or held and changes nothing; the redelivery of
-an event already settled is answered from one read of its status, before any transaction. An
-event that cannot apply yet is parked, and re-run when its order moves; one whose order we do
-not know yet is answered with a retryable error so the provider delivers it again.
+Each delivery runs in one transaction: journal the event and claim it (a new event is inserted
+already claimed; on conflict of its id, the known one is claimed by an atomic status change
+that only one delivery can win), lock the order, apply, and record the outcome. A duplicate
+finds the event settled or held and changes nothing; the redelivery of an event already
+settled is answered from one read of its status, before any transaction. An event that cannot
+apply yet is parked, and re-run when its order moves; one whose order we do not know yet is
+answered with a retryable error so the provider delivers it again.
 
 An event whose amount or currency does not match its order (``amount_mismatch``) is journaled
 ``failed`` and answered as handled: delivering it again could only fail again (Stripe would
@@ -214,8 +215,7 @@ class WebhookService:
         order's lock, so none parked before it is missed) and the jobs to hand over."""
         now = self._clock.now()
         with self._uow_factory() as uow:
-            uow.webhook_events.add_if_absent(_journal_entry(event, now))
-            claimed = uow.webhook_events.claim(event.id)
+            claimed = uow.webhook_events.journal_and_claim(_journal_entry(event, now))
             if claimed is None:
                 uow.commit()
                 return WebhookOutcome(event.id, DUPLICATE), [], []
@@ -323,10 +323,11 @@ class WebhookService:
         status = WebhookStatus.PARKED if isinstance(error, OrderNotFound) else WebhookStatus.FAILED
         try:
             with self._uow_factory() as uow:
-                uow.webhook_events.add_if_absent(_journal_entry(event, self._clock.now()))
                 # Claimed like a delivery: if another delivery applied or holds the event since
                 # ours rolled back, its outcome stands and is not overwritten with our failure.
-                stored = uow.webhook_events.claim(event.id)
+                stored = uow.webhook_events.journal_and_claim(
+                    _journal_entry(event, self._clock.now())
+                )
                 if stored is not None:
                     stored.settle(status, self._clock.now(), error=f"{code}: {error}"[:500])
                     uow.webhook_events.save(stored)

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+import attrs
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -496,6 +497,17 @@ class SqlWebhookEvents(_Repository):
         exactly one changes the row; the others find it no longer claimable."""
         row = self._write(_CLAIM, {_VALUE: event_id}).mappings().first()
         return mapping.webhook_from(row) if row is not None else None
+
+    def journal_and_claim(self, event: WebhookEvent) -> WebhookEvent | None:
+        """A new event goes in already claimed: one ``INSERT … ON CONFLICT DO NOTHING
+        RETURNING id``, where inserting and then claiming took two statements. A conflict
+        means the event is known: it is claimed as ``claim`` does (a second statement)."""
+        claimed = attrs.evolve(event)
+        claimed.claim()
+        statement = _insert_unless_present(self._dialect(), t.webhook_events)
+        if self._write(statement, mapping.webhook_record(claimed)).first() is not None:
+            return claimed
+        return self.claim(event.id)
 
     def save(self, event: WebhookEvent) -> None:
         self._update(t.webhook_events, event.id, mapping.webhook_state_record(event))
