@@ -213,3 +213,8 @@ class UnitOfWorkFactory(Protocol):
         outside any unit of work (no write transaction, no lock). A snapshot: only a status
         that can no longer change (``SETTLED``) may be acted upon without a transaction."""
         ...
+
+    def remembered_status(self, event_id: str) -> WebhookStatus | None:
+        """A ``SETTLED`` status that ``journaled_status`` read before, without any read now;
+        None when none is remembered (the event may still be journaled)."""
+        ...
