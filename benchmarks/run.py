@@ -64,6 +64,7 @@ from billing.adapters.sql import (
 from billing.adapters.sql import tables as t
 from billing.adapters.stripe import STRIPE_API_VERSION
 from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.webhook import WebhookEvent, WebhookStatus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -874,6 +875,47 @@ def sync_webhooks(
     return row
 
 
+def run_growth(url: str, stored: int, workdir: Path, args: argparse.Namespace) -> Row:
+    """Scenario 1 after ``stored`` orders and as many settled journal rows are already in the
+    database: the paying path's statements find their rows by index, so it should not slow."""
+    factory = prepare(url)
+    at = datetime.now(UTC)
+    for start in range(0, stored, 10_000):  # in batches: one transaction each
+        batch = bench_orders(f"st{start // 10_000:03d}", min(10_000, stored - start))
+        store_orders(factory, batch)
+        events = [
+            mapping.webhook_record(
+                WebhookEvent(
+                    id=f"evt_{o.id}",
+                    type="payment_intent.succeeded",
+                    payload=json.dumps({"id": f"evt_{o.id}", "object": "event"}),
+                    received_at=at,
+                    status=WebhookStatus.PROCESSED,
+                    attempts=1,
+                    order_id=o.id,
+                    processed_at=at,
+                )
+            )
+            for o in batch
+        ]
+        with factory() as uow:
+            uow.session.execute(t.webhook_events.insert(), events)
+            uow.commit()
+    orders = pending_orders(factory, "gr", args.events + WARMUP)
+    with factory.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    factory.engine.dispose()
+    env = {"BILLING_TASK_BROKER": REDIS_URL, "BILLING_TASK_NAMESPACE": NAMESPACE}
+    name = f"growth-{stored}"
+    with billing_server(url, "stripe", workdir, args.workers, name, env) as server:
+        try:
+            row = sync_webhooks(server, url, orders, workdir, args, "postgresql", "redis")
+        finally:
+            forget_queued_jobs()
+    row.scenario = f"1 webhook sync, {stored:,} stored"
+    return row
+
+
 def run_checkout_scenario(
     storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
@@ -1057,6 +1099,12 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument(
+        "--growth",
+        default="",
+        help="comma-separated counts of orders (and journal rows) stored before scenario 1, "
+        "e.g. 10000,40000,160000: the cost-growth table (PostgreSQL, Redis)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"a few minutes: --duration 4 --events 2000 --only {QUICK} (unless given)",
@@ -1109,6 +1157,10 @@ def main() -> None:
                     found, rss = run_checkout_scenario(storage, url, workdir, args)
                 rows += found
                 peak_rss = max(peak_rss, rss)
+            print(table(rows), flush=True)
+        for stored in [int(n) for n in args.growth.split(",") if n]:
+            with postgres_database() as url:
+                rows.append(run_growth(url, stored, workdir, args))
             print(table(rows), flush=True)
         if "5" in args.only:
             rows.append(run_render(30))
