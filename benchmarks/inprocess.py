@@ -35,6 +35,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
     parser.add_argument("--show-sql", action="store_true", help="print one event's statements")
+    parser.add_argument("--floor", action="store_true", help="the hand-written floor instead")
     parser.add_argument(
         "--callgrind",
         action="store_true",
@@ -56,16 +57,24 @@ def main() -> None:
 
 def measure(url: str, args: argparse.Namespace) -> None:
     factory = run.prepare(url)
-    orders = run.pending_orders(factory, "ip", args.events + run.WARMUP)
+    if args.floor:
+        floor = run.Floor(url, Path("/tmp"), 1, args.events)  # noqa: S108 - no server started
+        orders = floor.batches[0]
+        floor.app.DSN = floor.dsn
+        floor.app.SECRET = run.WEBHOOK_SECRET.encode()
+        app: Any = floor.app.app
+    else:
+        orders = run.pending_orders(factory, "ip", args.events + run.WARMUP)
     factory.engine.dispose()
-    env = run.billing_env(url, "stripe", Path("/tmp"), "inprocess", {})  # noqa: S108
-    env["BILLING_TASK_BROKER"] = run.REDIS_URL
-    env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
-    os.environ.clear()
-    os.environ.update(env)
-    from billing.entrypoints.flask_app import serve_app
+    if not args.floor:
+        env = run.billing_env(url, "stripe", Path("/tmp"), "inprocess", {})  # noqa: S108
+        env["BILLING_TASK_BROKER"] = run.REDIS_URL
+        env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
+        os.environ.clear()
+        os.environ.update(env)
+        from billing.entrypoints.flask_app import serve_app
 
-    app = serve_app()
+        app = serve_app()
     client = app.test_client()
     resources = run._fixtures()
     now = int(time.time())
@@ -118,9 +127,14 @@ def measure(url: str, args: argparse.Namespace) -> None:
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     if args.callgrind:
         callgrind("off")
-    run.forget_queued_jobs()
     n = len(measured)
-    run.check_paid(url, [o.id for o in orders[: run.WARMUP + n + args.show_sql]])
+    paid = [o.id for o in orders[: run.WARMUP + n + args.show_sql]]
+    if args.floor:
+        wrong = floor.app.check(floor.dsn, paid)
+        assert wrong is None, wrong
+    else:
+        run.forget_queued_jobs()
+        run.check_paid(url, paid)
     kinds = Counter(statements)
     print(
         f"{n} paid events: {1000 * cpu / n:.2f} ms CPU and {1000 * wall / n:.2f} ms wall each; "

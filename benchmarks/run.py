@@ -86,6 +86,7 @@ BEGIN, END = "<!-- results -->", "<!-- /results -->"
 #: The scenarios of a full run, and of ``--quick`` (no PDF rendering, no SQLite).
 FULL = "0,1,1b,2,3,4,5,6,sqlite"
 QUICK = "0,1,2,3,4,6"
+QUICK_NOTE = " (--quick: 4 s loads, no PDFs, no SQLite)"
 #: The highest worker VmHWM (MB) of each billing server of the run, by server name.
 PEAK_RSS: dict[str, float] = {}
 
@@ -907,13 +908,36 @@ def run_growth(url: str, stored: int, workdir: Path, args: argparse.Namespace) -
     factory.engine.dispose()
     env = {"BILLING_TASK_BROKER": REDIS_URL, "BILLING_TASK_NAMESPACE": NAMESPACE}
     name = f"growth-{stored}"
+    before = table_scans(url)
     with billing_server(url, "stripe", workdir, args.workers, name, env) as server:
         try:
             row = sync_webhooks(server, url, orders, workdir, args, "postgresql", "redis")
         finally:
             forget_queued_jobs()
+    time.sleep(1.5)  # the servers' backends have exited and flushed their statistics
+    after = table_scans(url)
+    scanned = {k: after[k][0] - before.get(k, (0, 0))[0] for k in after}
+    by_index = sum(after[k][1] - before.get(k, (0, 0))[1] for k in after)
+    full = ", ".join(f"{k} {n}" for k, n in scanned.items() if n) or "none"
     row.scenario = f"1 webhook sync, {stored:,} stored"
+    row.note += f"; during the run: {by_index} index scans, sequential scans: {full}"
     return row
+
+
+def table_scans(url: str) -> dict[str, tuple[int, int]]:
+    """Per billing table: (sequential scans, index scans) so far (``pg_stat_user_tables``)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT relname, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+                    " WHERE relname LIKE 'billing_%'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {name: (seq, idx) for name, seq, idx in rows}
 
 
 def run_checkout_scenario(
@@ -1178,7 +1202,8 @@ def main() -> None:
             f"Machine: {machine()}. Commit: {commit()}. "
             f"gunicorn sync workers: {args.workers}; load: {CONCURRENCY} connections "
             f"(benchmarks/loadgen.py); {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-            f"run took {elapsed:.0f} s.",
+            f"run took {elapsed:.0f} s{QUICK_NOTE if args.quick else ''}; "
+            f"load average at the end {os.getloadavg()[0]:.1f}.",
             "",
             table(rows),
         ]
