@@ -440,11 +440,17 @@ def billing_server(
 
 
 @contextlib.contextmanager
-def billing_worker(env: dict[str, str], workdir: Path, name: str) -> Iterator[None]:
-    """``billing worker`` (its default processes and threads) until the block ends."""
+def billing_worker(
+    env: dict[str, str], workdir: Path, name: str, processes: int | None = None
+) -> Iterator[None]:
+    """``billing worker`` (its default threads; its default processes unless given) until the
+    block ends."""
+    argv = [str(BIN / "billing"), "worker"]
+    if processes is not None:
+        argv += ["--processes", str(processes)]
     with (workdir / f"{name}.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [str(BIN / "billing"), "worker"],
+            argv,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -563,7 +569,7 @@ def compare_with_floor(rows: list[Row]) -> None:
     rps = sum(r.rps for r in floors) / len(floors)
     p99 = sum(r.p99 or 0.0 for r in floors) / len(floors)
     for row in rows:
-        if row.storage == "postgresql" and row.scenario in ("1 webhook sync", "2 webhook async"):
+        if row.storage == "postgresql" and row.scenario.startswith(("1 webhook sync", "2 ")):
             row.floor_ratio = row.rps / rps
             row.extra["floor_rps"], row.extra["floor_p99"] = rps, p99
             if "drained" in row.extra:
@@ -963,7 +969,7 @@ def run_checkout_scenario(
 
 
 def run_async_scenario(
-    storage: str, url: str, workdir: Path, args: argparse.Namespace
+    storage: str, url: str, workdir: Path, args: argparse.Namespace, processes: int | None = None
 ) -> tuple[list[Row], float]:
     """Scenario 2: the endpoint verifies, journals and queues (``BILLING_WEBHOOK_MODE=async``,
     Redis broker); ``billing worker`` starts when the load ends and applies the batch."""
@@ -997,7 +1003,8 @@ def run_async_scenario(
             sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
             queued = count_paid(url, sent)  # the endpoint applies nothing itself
             started = time.monotonic()
-            with billing_worker(billing_env(url, "stripe", workdir, name, env), workdir, name):
+            worker_env = billing_env(url, "stripe", workdir, name, env)
+            with billing_worker(worker_env, workdir, name, processes):
                 while (paid := count_paid(url, sent)) < len(sent):
                     if time.monotonic() - started > ASYNC_DRAIN_TIMEOUT:
                         raise BenchFailure(
@@ -1013,6 +1020,8 @@ def run_async_scenario(
     if queued:
         raise BenchFailure(f"webhook async: {queued} orders paid before any worker ran")
     row = row_from("2 webhook async", storage, result)
+    if processes is not None:
+        row.scenario = f"2 webhook async, worker --processes {processes}"
     row.extra["drained"] = len(sent) / drained
     row.note = (
         f"{len(sent) - WARMUP} distinct events (+{WARMUP} warm-up) answered 200 and queued; "
@@ -1129,6 +1138,12 @@ def main() -> None:
         "e.g. 10000,40000,160000: the cost-growth table (PostgreSQL, Redis)",
     )
     parser.add_argument(
+        "--drain",
+        default="",
+        help="comma-separated `billing worker --processes` counts, e.g. 1,2,4: scenario 2 once "
+        "per count, for the worker's drain rate",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help=f"a few minutes: --duration 4 --events 2000 --only {QUICK} (unless given)",
@@ -1181,6 +1196,11 @@ def main() -> None:
                     found, rss = run_checkout_scenario(storage, url, workdir, args)
                 rows += found
                 peak_rss = max(peak_rss, rss)
+            print(table(rows), flush=True)
+        for processes in [int(n) for n in args.drain.split(",") if n]:
+            with postgres_database() as url:
+                found, _ = run_async_scenario("postgresql", url, workdir, args, processes)
+            rows += found
             print(table(rows), flush=True)
         for stored in [int(n) for n in args.growth.split(",") if n]:
             with postgres_database() as url:
