@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck unit clean bench messages
+.PHONY: run test lint typecheck unit clean bench bench-quick messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint typecheck
 # writes benchmarks/RESULTS.md. Not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# A few minutes: shorter loads, PostgreSQL only, no PDFs; prints the table, RESULTS.md untouched.
+bench-quick: $(STAMP)
+	$(BIN)/python benchmarks/run.py --quick --no-write
 
 # The invoices' words: extract them from the templates, merge them into each locale's .po,
 # and compile the .mo files the package ships (commit both).

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import stripe
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 
 from billing.adapters.sql import (
     SqlUnitOfWorkFactory,
@@ -64,6 +64,7 @@ from billing.adapters.sql import (
 from billing.adapters.sql import tables as t
 from billing.adapters.stripe import STRIPE_API_VERSION
 from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.webhook import WebhookEvent, WebhookStatus
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -82,17 +83,30 @@ STORM = 2000
 ASYNC_DRAIN_TIMEOUT = 180.0
 WARMUP = 48
 BEGIN, END = "<!-- results -->", "<!-- /results -->"
+#: The scenarios of a full run, and of ``--quick`` (no PDF rendering, no SQLite).
+FULL = "0,1,1b,2,3,4,5,6,sqlite"
+QUICK = "0,1,2,3,4,6"
+QUICK_NOTE = " (--quick: 4 s loads, no PDFs, no SQLite)"
 #: The highest worker VmHWM (MB) of each billing server of the run, by server name.
 PEAK_RSS: dict[str, float] = {}
 
-#: Targets: (minimum ratio to the ceiling, maximum p99 in ms), per scenario and storage.
-TARGETS: dict[str, tuple[float | None, float | None]] = {
-    "ceiling": (None, None),
-    "1 webhook sync": (0.30, 50.0),
-    "1b webhook sync, inline jobs": (None, None),
-    "2 webhook async": (0.50, None),
-    "3 duplicate storm": (0.60, None),
-    "4 guest checkout": (0.25, None),
+
+@dataclass(frozen=True)
+class Target:
+    """Issue 18's targets for one scenario (PostgreSQL rows only)."""
+
+    ceiling: float | None = None  # minimum ratio to the ceiling
+    floor: float | None = None  # minimum ratio to the floor's throughput
+    floor_p99: float | None = None  # maximum p99 as a multiple of the floor's p99
+    cpu_ms: float | None = None  # maximum worker CPU ms per request
+    drain: float | None = None  # scenario 2: the worker's rate, minimum ratio to the floor's
+
+
+TARGETS: dict[str, Target] = {
+    "1 webhook sync": Target(floor=0.70, floor_p99=1.5, cpu_ms=2.5),
+    "2 webhook async": Target(ceiling=0.50, drain=0.70),
+    "3 duplicate storm": Target(ceiling=0.75),
+    "4 guest checkout": Target(ceiling=0.25, cpu_ms=3.0),
 }
 
 
@@ -111,6 +125,7 @@ class Row:
     ratio: float | None = None
     ceiling: float | None = None
     cpu_ms: float | None = None
+    floor_ratio: float | None = None
     note: str = ""
     target: str = ""
     met: str = ""
@@ -183,6 +198,13 @@ def prepare(url: str) -> SqlUnitOfWorkFactory:
 
 def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> list[Order]:
     """``count`` orders waiting for their payment (PaymentIntent ``pi_{id}``), bulk-inserted."""
+    orders = bench_orders(prefix, count)
+    store_orders(factory, orders)
+    return orders
+
+
+def bench_orders(prefix: str, count: int) -> list[Order]:
+    """``count`` orders waiting for their payment (PaymentIntent ``pi_{id}``), not stored."""
     at = datetime.now(UTC)
     orders = []
     for n in range(count):
@@ -201,6 +223,10 @@ def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> li
         )
         order.start_payment(f"pi_{prefix}{n:06d}", "checkout:bench", at)
         orders.append(order)
+    return orders
+
+
+def store_orders(factory: SqlUnitOfWorkFactory, orders: Sequence[Order]) -> None:
     with factory() as uow:
         session = uow.session
         session.execute(t.orders.insert(), [mapping.order_record(o) for o in orders])
@@ -216,7 +242,6 @@ def pending_orders(factory: SqlUnitOfWorkFactory, prefix: str, count: int) -> li
             ],
         )
         uow.commit()
-    return orders
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -374,7 +399,7 @@ class Server:
 
     def __exit__(self, *exc: object) -> None:
         assert self.process is not None
-        if self.name != "ceiling":
+        if self.name not in ("ceiling", "floor"):
             PEAK_RSS[self.name] = self.read_peak_rss()
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -396,7 +421,7 @@ def billing_env(
         "BILLING_DATABASE_URL": url,
         "BILLING_PAYMENT_PROVIDER": provider,
         "BILLING_MEDIA_ROOT": str(workdir / f"media-{name}"),
-        "BILLING_SECRET_KEY": "bench-secret-key-0123456789",
+        "BILLING_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BILLING_DEMO_CATALOG": "false",
@@ -415,11 +440,17 @@ def billing_server(
 
 
 @contextlib.contextmanager
-def billing_worker(env: dict[str, str], workdir: Path, name: str) -> Iterator[None]:
-    """``billing worker`` (its default processes and threads) until the block ends."""
+def billing_worker(
+    env: dict[str, str], workdir: Path, name: str, processes: int | None = None
+) -> Iterator[None]:
+    """``billing worker`` (its default threads; its default processes unless given) until the
+    block ends."""
+    argv = [str(BIN / "billing"), "worker"]
+    if processes is not None:
+        argv += ["--processes", str(processes)]
     with (workdir / f"{name}.log").open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [str(BIN / "billing"), "worker"],
+            argv,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -469,6 +500,81 @@ def ceiling_server(workdir: Path, workers: int) -> Server:
         str(workers), "--access-logfile", "-", "--pythonpath", str(HERE), "ceiling_app:app",
     ]  # fmt: skip
     return Server(argv, env, workdir, "ceiling")
+
+
+# -- the hand-written floor --------------------------------------------------------------------
+
+
+class Floor:
+    """``floor_app.py`` on the bench database, under the ceiling's gunicorn command line: run
+    before and after scenario 1, each time on its own batch of pending orders, and checked after
+    each run (every order paid, one invoice each, the numbers distinct and gap-free)."""
+
+    def __init__(self, url: str, workdir: Path, workers: int, count: int) -> None:
+        import floor_app
+
+        self.app = floor_app
+        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.workdir = workdir
+        floor_app.schema(self.dsn)
+        self.batches = [bench_orders(f"fl{n}", count + WARMUP) for n in range(2)]
+        floor_app.seed(
+            self.dsn,
+            (
+                (o.id, o.currency, o.total.amount, o.customer.email or "", _items(o))
+                for batch in self.batches
+                for o in batch
+            ),
+        )
+        env = {**os.environ, "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        env["FLOOR_DATABASE_URL"] = self.dsn
+        argv = [
+            sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--workers",
+            str(workers), "--access-logfile", "-", "--pythonpath", str(HERE), "floor_app:app",
+        ]  # fmt: skip
+        self.server = Server(argv, env, workdir, "floor")
+        self.rows: list[Row] = []
+
+    def measure(self, label: str, duration: float) -> Row:
+        orders = self.batches[len(self.rows)]
+        resources = _fixtures()
+        now = int(time.time())
+        requests = [signed_webhook(succeeded_event(o, resources, now), now) for o in orders]
+        result = load(self.server, requests, self.workdir, duration, warmup=WARMUP, paired=True)
+        statuses = result["statuses"]
+        if any(s not in (None, 200) for s in statuses):
+            raise BenchFailure(f"floor: statuses {result['by_status']}")
+        sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
+        wrong = self.app.check(self.dsn, sent)
+        if wrong is not None:
+            raise BenchFailure(f"floor: {wrong}")
+        row = row_from(f"floor, {label}", "postgresql", result)
+        row.note = (
+            f"hand-written (benchmarks/floor_app.py): {len(sent) - WARMUP} distinct events, "
+            "all paid, numbers distinct and gap-free"
+        )
+        self.rows.append(row)
+        return row
+
+
+def _items(order: Order) -> list[dict[str, Any]]:
+    return [{"sku": i.sku, "entitlement_key": i.entitlement_key} for i in order.items]
+
+
+def compare_with_floor(rows: list[Row]) -> None:
+    """Scenarios 1 and 2 (PostgreSQL) against the mean of the floor's runs of the same run."""
+    floors = [r for r in rows if r.scenario.startswith("floor")]
+    if not floors:
+        return
+    rps = sum(r.rps for r in floors) / len(floors)
+    p99 = sum(r.p99 or 0.0 for r in floors) / len(floors)
+    for row in rows:
+        if row.storage == "postgresql" and row.scenario.startswith(("1 webhook sync", "2 ")):
+            row.floor_ratio = row.rps / rps
+            row.extra["floor_rps"], row.extra["floor_p99"] = rps, p99
+            if "drained" in row.extra:
+                row.extra["drain_ratio"] = row.extra["drained"] / rps
+                row.note += f"; drain rate / floor = {row.extra['drain_ratio']:.2f}"
 
 
 # -- load ---------------------------------------------------------------------------------------
@@ -670,14 +776,35 @@ def check_checkouts(url: str, expected: int, prefix_count: int) -> None:
 def run_webhook_scenarios(
     storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
-    rows: list[Row] = []
+    """Scenarios 1, 1b and 3; on PostgreSQL the floor runs before and after scenario 1."""
     factory = prepare(url)
     count = args.events
     inline = pending_orders(factory, f"in{storage[:2]}", count + WARMUP)
     orders = pending_orders(factory, f"wh{storage[:2]}", count + WARMUP)
     factory.engine.dispose()
+    with contextlib.ExitStack() as stack:
+        floor = None
+        if "1" in args.only and storage == "postgresql":
+            floor = Floor(url, workdir, args.workers, count)
+            stack.enter_context(floor.server)
+        return _webhook_scenarios(storage, url, workdir, args, floor, inline, orders)
+
+
+def _webhook_scenarios(
+    storage: str,
+    url: str,
+    workdir: Path,
+    args: argparse.Namespace,
+    floor: Floor | None,
+    inline: list[Order],
+    orders: list[Order],
+) -> tuple[list[Row], float]:
+    rows: list[Row] = []
     peak = 0.0
-    if "1" in args.only:
+    if floor is not None:
+        rows.append(floor.measure("before", args.duration))
+        print(table(rows), flush=True)
+    if "1b" in args.only:
         # The embedded default (BILLING_TASK_BROKER=inline): the invoice renders in the request.
         name = f"webhooks-inline-{storage}"
         with billing_server(url, "stripe", workdir, args.workers, name, {}) as server:
@@ -694,6 +821,9 @@ def run_webhook_scenarios(
             finally:
                 forget_queued_jobs()
             rows.append(row)
+            print(table(rows), flush=True)
+        if floor is not None:  # the billing server idles meanwhile
+            rows.append(floor.measure("after", args.duration))
             print(table(rows), flush=True)
         if "3" in args.only:
             resources = _fixtures()
@@ -752,6 +882,70 @@ def sync_webhooks(
     return row
 
 
+def run_growth(url: str, stored: int, workdir: Path, args: argparse.Namespace) -> Row:
+    """Scenario 1 after ``stored`` orders and as many settled journal rows are already in the
+    database: the paying path's statements find their rows by index, so it should not slow."""
+    factory = prepare(url)
+    at = datetime.now(UTC)
+    for start in range(0, stored, 10_000):  # in batches: one transaction each
+        batch = bench_orders(f"st{start // 10_000:03d}", min(10_000, stored - start))
+        store_orders(factory, batch)
+        events = [
+            mapping.webhook_record(
+                WebhookEvent(
+                    id=f"evt_{o.id}",
+                    type="payment_intent.succeeded",
+                    payload=json.dumps({"id": f"evt_{o.id}", "object": "event"}),
+                    received_at=at,
+                    status=WebhookStatus.PROCESSED,
+                    attempts=1,
+                    order_id=o.id,
+                    processed_at=at,
+                )
+            )
+            for o in batch
+        ]
+        with factory() as uow:
+            uow.session.execute(t.webhook_events.insert(), events)
+            uow.commit()
+    orders = pending_orders(factory, "gr", args.events + WARMUP)
+    with factory.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    factory.engine.dispose()
+    env = {"BILLING_TASK_BROKER": REDIS_URL, "BILLING_TASK_NAMESPACE": NAMESPACE}
+    name = f"growth-{stored}"
+    before = table_scans(url)
+    with billing_server(url, "stripe", workdir, args.workers, name, env) as server:
+        try:
+            row = sync_webhooks(server, url, orders, workdir, args, "postgresql", "redis")
+        finally:
+            forget_queued_jobs()
+    time.sleep(1.5)  # the servers' backends have exited and flushed their statistics
+    after = table_scans(url)
+    scanned = {k: after[k][0] - before.get(k, (0, 0))[0] for k in after}
+    by_index = sum(after[k][1] - before.get(k, (0, 0))[1] for k in after)
+    full = ", ".join(f"{k} {n}" for k, n in scanned.items() if n) or "none"
+    row.scenario = f"1 webhook sync, {stored:,} stored"
+    row.note += f"; during the run: {by_index} index scans, sequential scans: {full}"
+    return row
+
+
+def table_scans(url: str) -> dict[str, tuple[int, int]]:
+    """Per billing table: (sequential scans, index scans) so far (``pg_stat_user_tables``)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT relname, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+                    " WHERE relname LIKE 'billing_%'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {name: (seq, idx) for name, seq, idx in rows}
+
+
 def run_checkout_scenario(
     storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
@@ -775,7 +969,7 @@ def run_checkout_scenario(
 
 
 def run_async_scenario(
-    storage: str, url: str, workdir: Path, args: argparse.Namespace
+    storage: str, url: str, workdir: Path, args: argparse.Namespace, processes: int | None = None
 ) -> tuple[list[Row], float]:
     """Scenario 2: the endpoint verifies, journals and queues (``BILLING_WEBHOOK_MODE=async``,
     Redis broker); ``billing worker`` starts when the load ends and applies the batch."""
@@ -809,7 +1003,8 @@ def run_async_scenario(
             sent = [o.id for o, s in zip(orders, statuses, strict=True) if s is not None]
             queued = count_paid(url, sent)  # the endpoint applies nothing itself
             started = time.monotonic()
-            with billing_worker(billing_env(url, "stripe", workdir, name, env), workdir, name):
+            worker_env = billing_env(url, "stripe", workdir, name, env)
+            with billing_worker(worker_env, workdir, name, processes):
                 while (paid := count_paid(url, sent)) < len(sent):
                     if time.monotonic() - started > ASYNC_DRAIN_TIMEOUT:
                         raise BenchFailure(
@@ -825,6 +1020,9 @@ def run_async_scenario(
     if queued:
         raise BenchFailure(f"webhook async: {queued} orders paid before any worker ran")
     row = row_from("2 webhook async", storage, result)
+    if processes is not None:
+        row.scenario = f"2 webhook async, worker --processes {processes}"
+    row.extra["drained"] = len(sent) / drained
     row.note = (
         f"{len(sent) - WARMUP} distinct events (+{WARMUP} warm-up) answered 200 and queued; "
         f"`billing worker` started after the load paid all {len(sent)} in {drained:.1f} s "
@@ -865,14 +1063,25 @@ def run_render(count: int) -> Row:
 
 
 def judge(row: Row) -> None:
-    ratio_target, p99_target = TARGETS.get(row.scenario, (None, None))
+    target = TARGETS.get(row.scenario)
     parts, met = [], True
-    if ratio_target is not None and row.storage == "postgresql":
-        parts.append(f"≥ {ratio_target:.2f}")
-        met &= row.ratio is not None and row.ratio >= ratio_target
-    if p99_target is not None and row.storage == "postgresql":
-        parts.append(f"p99 ≤ {p99_target:.0f} ms")
-        met &= row.p99 is not None and row.p99 <= p99_target
+    if target is not None and row.storage == "postgresql":
+        if target.ceiling is not None:
+            parts.append(f"≥ {target.ceiling:.2f} of ceiling")
+            met &= row.ratio is not None and row.ratio >= target.ceiling
+        if target.floor is not None:
+            parts.append(f"≥ {target.floor:.2f} of floor")
+            met &= row.floor_ratio is not None and row.floor_ratio >= target.floor
+        if target.floor_p99 is not None:
+            floor_p99 = row.extra.get("floor_p99")
+            parts.append(f"p99 ≤ {target.floor_p99:g}x floor's")
+            met &= bool(floor_p99) and (row.p99 or 0.0) <= target.floor_p99 * floor_p99
+        if target.cpu_ms is not None:
+            parts.append(f"≤ {target.cpu_ms:g} ms CPU")
+            met &= row.cpu_ms is not None and row.cpu_ms <= target.cpu_ms
+        if target.drain is not None:
+            parts.append(f"drain ≥ {target.drain:.2f} of floor")
+            met &= row.extra.get("drain_ratio", 0.0) >= target.drain
     if row.scenario.startswith("5"):
         parts.append("≥ 8/s")
         met = row.rps >= 8
@@ -886,9 +1095,9 @@ def judge(row: Row) -> None:
 def table(rows: list[Row]) -> str:
     head = (
         "| scenario | storage | requests | req/s | p50 ms | p99 ms | ceiling req/s | ratio "
-        "| target | met | worker CPU ms/req | note |"
+        "| floor ratio | target | met | worker CPU ms/req | note |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 13]
 
     def num(value: float | None, digits: int = 1) -> str:
         return "—" if value is None else f"{value:.{digits}f}"
@@ -896,8 +1105,8 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         lines.append(
             f"| {r.scenario} | {r.storage} | {r.requests or '—'} | {num(r.rps)} | {num(r.p50)} "
-            f"| {num(r.p99)} | {num(r.ceiling, 0)} | {num(r.ratio, 2)} | {r.target} | {r.met} "
-            f"| {num(r.cpu_ms, 2)} | {r.note} |"
+            f"| {num(r.p99)} | {num(r.ceiling, 0)} | {num(r.ratio, 2)} | {num(r.floor_ratio, 2)} "
+            f"| {r.target} | {r.met} | {num(r.cpu_ms, 2)} | {r.note} |"
         )
     return "\n".join(lines)
 
@@ -919,10 +1128,32 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--events", type=int, default=3000, help="distinct events / checkouts")
-    parser.add_argument("--only", default="0,1,2,3,4,5,6,sqlite", help="scenarios to run")
+    parser.add_argument("--only", default=FULL, help="scenarios to run")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--growth",
+        default="",
+        help="comma-separated counts of orders (and journal rows) stored before scenario 1, "
+        "e.g. 10000,40000,160000: the cost-growth table (PostgreSQL, Redis)",
+    )
+    parser.add_argument(
+        "--drain",
+        default="",
+        help="comma-separated `billing worker --processes` counts, e.g. 1,2,4: scenario 2 once "
+        "per count, for the worker's drain rate",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a few minutes: --duration 4 --events 2000 --only {QUICK} (unless given)",
+    )
     args = parser.parse_args()
+    if args.quick:
+        given = set(sys.argv)
+        args.duration = args.duration if "--duration" in given else 4.0
+        args.events = args.events if "--events" in given else 2000
+        args.only = args.only if "--only" in given else QUICK
     args.only = set(args.only.split(","))
     global CEILING
     started = time.monotonic()
@@ -966,6 +1197,15 @@ def main() -> None:
                 rows += found
                 peak_rss = max(peak_rss, rss)
             print(table(rows), flush=True)
+        for processes in [int(n) for n in args.drain.split(",") if n]:
+            with postgres_database() as url:
+                found, _ = run_async_scenario("postgresql", url, workdir, args, processes)
+            rows += found
+            print(table(rows), flush=True)
+        for stored in [int(n) for n in args.growth.split(",") if n]:
+            with postgres_database() as url:
+                rows.append(run_growth(url, stored, workdir, args))
+            print(table(rows), flush=True)
         if "5" in args.only:
             rows.append(run_render(30))
         if "6" in args.only and peak_rss:
@@ -973,6 +1213,7 @@ def main() -> None:
             note = f"MB (VmHWM), the highest of any worker; per server: {each}"
             rows.append(Row("6 worker peak RSS", "-", rps=round(peak_rss, 1), note=note))
 
+    compare_with_floor(rows)
     for row in rows:
         judge(row)
     elapsed = time.monotonic() - started
@@ -981,7 +1222,8 @@ def main() -> None:
             f"Machine: {machine()}. Commit: {commit()}. "
             f"gunicorn sync workers: {args.workers}; load: {CONCURRENCY} connections "
             f"(benchmarks/loadgen.py); {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
-            f"run took {elapsed:.0f} s.",
+            f"run took {elapsed:.0f} s{QUICK_NOTE if args.quick else ''}; "
+            f"load average at the end {os.getloadavg()[0]:.1f}.",
             "",
             table(rows),
         ]

@@ -189,10 +189,20 @@ def test_times_come_back_aware_in_utc(uow_factory: SqlUnitOfWorkFactory) -> None
     stored(uow_factory, an_order(at=datetime(2026, 1, 1, 0, 30, tzinfo=paris)))
 
     with uow_factory() as uow:
-        created = uow.orders.get("ord_1").created_at
+        locked = uow.lock_order("ord_1")
+        locked.cancel("test", datetime(2026, 1, 1, 1, 0, 0, 123456, tzinfo=paris))
+        uow.orders.save(locked)
+        uow.commit()
+    with uow_factory() as uow:
+        order = uow.orders.get("ord_1")
+        created = order.created_at
 
     assert created == datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
     assert created.tzinfo == UTC
+    # Transitions come back as JSON on PostgreSQL (with the order's items, in one statement).
+    [canceled] = order.transitions
+    assert canceled.at == datetime(2026, 1, 1, 0, 0, 0, 123456, tzinfo=UTC)
+    assert canceled.at.tzinfo == UTC
 
 
 def test_a_naive_time_is_refused(uow_factory: SqlUnitOfWorkFactory) -> None:

@@ -621,6 +621,41 @@ def test_a_claim_is_won_once_until_the_event_fails(uow_factory: UnitOfWorkFactor
     assert settled.processed_at == NOW + timedelta(seconds=1)
 
 
+def test_journal_and_claim_inserts_a_new_event_claimed_and_claims_a_known_one(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    event = an_event(livemode=True, api_version="2025-06-30")
+    with uow_factory() as uow:
+        claimed = uow.webhook_events.journal_and_claim(event)
+        assert uow.webhook_events.journal_and_claim(event) is None  # held by this delivery
+        uow.commit()
+    assert claimed is not None
+    assert (claimed.status, claimed.attempts) == (WebhookStatus.PROCESSING, 1)
+    with uow_factory() as uow:
+        stored = uow.webhook_events.get("evt_1")
+        assert stored == claimed
+        assert stored.payload == event.payload
+        stored.settle(WebhookStatus.FAILED, NOW, error="boom")
+        uow.webhook_events.save(stored)
+        uow.commit()
+
+    with uow_factory() as uow:  # a known, failed event: claimed again, payload unchanged
+        again = uow.webhook_events.journal_and_claim(an_event(type="changed", payload="{}"))
+        assert again is not None
+        assert (again.status, again.attempts, again.type) == (
+            WebhookStatus.PROCESSING,
+            2,
+            "payment_intent.succeeded",
+        )
+        assert again.payload == event.payload
+        again.settle(WebhookStatus.PROCESSED, NOW)
+        uow.webhook_events.save(again)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.webhook_events.journal_and_claim(event) is None  # settled is final
+        assert uow.webhook_events.get("evt_1").attempts == 2
+
+
 def test_the_journaled_status_is_the_committed_one(uow_factory: UnitOfWorkFactory) -> None:
     assert uow_factory.journaled_status("evt_1") is None
     with uow_factory() as uow:

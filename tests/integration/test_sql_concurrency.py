@@ -25,6 +25,7 @@ from billing.adapters.sql import (
     make_engine,
     upgrade,
 )
+from billing.domain.order import Order
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
 from billing.ports.unit_of_work import UnitOfWork
@@ -108,23 +109,26 @@ def test_a_locked_order_makes_the_next_transaction_wait_for_the_commit(
             uow.orders.save(order)
             uow.commit()
 
-    def second() -> tuple[float, OrderStatus]:
+    def second() -> tuple[float, Order]:
         assert locked.wait(5)
         began = time.monotonic()
         with factory() as uow:
             order = uow.lock_order("ord_1")
             waited = time.monotonic() - began
             uow.commit()
-        return waited, order.status
+        return waited, order
 
     with ThreadPoolExecutor(2) as pool:
         holder = pool.submit(first)
         waiter = pool.submit(second)
         holder.result(10)
-        waited, status = waiter.result(10)
+        waited, order = waiter.result(10)
 
     assert waited >= hold * 0.6
-    assert status is OrderStatus.CANCELED  # it read the row after the first one's commit
+    assert order.status is OrderStatus.CANCELED  # it read the row after the first one's commit
+    # ... and its transitions too: read after the lock was granted, not from a snapshot taken
+    # while it waited (so the next transition it appends gets the next sequence number).
+    assert (order.transitions[-1].cause, order.transitions[-1].at) == ("first", NOW)
 
 
 def test_of_concurrent_claims_of_one_event_exactly_one_wins(

@@ -284,12 +284,26 @@ def test_a_payment_that_does_not_match_the_order_fails_and_is_counted(
     assert metric(exposition, "billing_webhook_backlog", status="failed") == 1
 
 
-class LetsAnotherDeliveryIn:
+class _Wrapping:
+    """A unit-of-work factory around another one: its status reads go to the wrapped one."""
+
+    def __init__(self, factory: UnitOfWorkFactory) -> None:
+        self._factory = factory
+
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        return self._factory.journaled_status(event_id)
+
+    def remembered_status(self, event_id: str) -> WebhookStatus | None:
+        return self._factory.remembered_status(event_id)
+
+
+class LetsAnotherDeliveryIn(_Wrapping):
     """A unit-of-work factory that runs ``meanwhile`` once, before the ``at``-th unit of work:
     another delivery getting in between two transactions of this one."""
 
     def __init__(self, factory: UnitOfWorkFactory, at: int, meanwhile: Callable[[], None]) -> None:
-        self._factory, self._at, self._meanwhile = factory, at, meanwhile
+        super().__init__(factory)
+        self._at, self._meanwhile = at, meanwhile
         self._calls = 0
 
     def __call__(self) -> UnitOfWork:
@@ -297,9 +311,6 @@ class LetsAnotherDeliveryIn:
         if self._calls == self._at:
             self._meanwhile()
         return self._factory()
-
-    def journaled_status(self, event_id: str) -> WebhookStatus | None:
-        return self._factory.journaled_status(event_id)
 
 
 def test_a_failure_does_not_overwrite_what_another_delivery_applied_meanwhile(
@@ -345,3 +356,51 @@ def test_a_failure_does_not_overwrite_what_another_delivery_applied_meanwhile(
     )
     assert inbox.order(order_id).status is OrderStatus.PAID
     assert inbox.deliver(event).json["outcome"] == "duplicate"
+
+
+class CountsStatusReads(_Wrapping):
+    """A unit-of-work factory that counts its transactions and the status reads made outside
+    any transaction."""
+
+    reads = 0
+    transactions = 0
+
+    def __call__(self) -> UnitOfWork:
+        self.transactions += 1
+        return self._factory()
+
+    def journaled_status(self, event_id: str) -> WebhookStatus | None:
+        self.reads += 1
+        return super().journaled_status(event_id)
+
+
+def test_a_new_event_is_applied_without_a_status_read_and_a_storm_costs_one(
+    inbox: Inbox,
+) -> None:
+    # A new event goes straight to its journaled, claimed transaction (the read before it was
+    # a round trip, and a pool checkout, wasted on every new event). The first redelivery of a
+    # settled event is found in its transaction, then read once; the next ones need nothing.
+    _, payment_id = inbox.checkout()
+    event = inbox.payment_succeeded(payment_id)
+    counting = CountsStatusReads(inbox.uow_factory)
+    container = inbox.container
+    container.uow_factory.override(providers.Object(counting))
+    container.webhooks.reset()
+    try:
+        first = inbox.deliver(event)
+        reads_after_first = counting.reads
+        second = inbox.deliver(event)
+        reads_after_second, transactions = counting.reads, counting.transactions
+        storm = [inbox.deliver(event).json["outcome"] for _ in range(5)]
+    finally:
+        container.uow_factory.reset_override()
+        container.webhooks.reset()
+
+    assert first.json["outcome"] == "processed"
+    assert reads_after_first == 0
+    assert second.json["outcome"] == "duplicate"
+    assert reads_after_second == 1
+    assert storm == ["duplicate"] * 5
+    assert (counting.reads, counting.transactions) == (1, transactions)
+    stored = inbox.webhook_event(event["id"])
+    assert (stored.status, stored.attempts) == (WebhookStatus.PROCESSED, 1)

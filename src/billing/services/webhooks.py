@@ -1,11 +1,12 @@
 """Provider events, journaled and applied exactly once.
 
-Each delivery runs in one transaction: journal the event (insert-on-conflict on its id), claim
-it (an atomic status change that only one delivery can win), lock the order, apply, and record
-the outcome. A duplicate finds the event settled or held and changes nothing; the redelivery of
-an event already settled is answered from one read of its status, before any transaction. An
-event that cannot apply yet is parked, and re-run when its order moves; one whose order we do
-not know yet is answered with a retryable error so the provider delivers it again.
+Each delivery runs in one transaction: journal the event and claim it (a new event is inserted
+already claimed; on conflict of its id, the known one is claimed by an atomic status change
+that only one delivery can win), lock the order, apply, and record the outcome. A duplicate
+finds the event settled or held and changes nothing; the redelivery of an event this process
+already found settled is answered before any transaction, from memory. An event that cannot
+apply yet is parked, and re-run when its order moves; one whose order we do not know yet is
+answered with a retryable error so the provider delivers it again.
 
 An event whose amount or currency does not match its order (``amount_mismatch``) is journaled
 ``failed`` and answered as handled: delivering it again could only fail again (Stripe would
@@ -118,6 +119,8 @@ class WebhookService:
         outcome = DUPLICATE
         if not self._settled_already(event.id):
             written, outcome = self._journal_and_queue(event)
+            if outcome == DUPLICATE:
+                self._remember(event.id)
         self._jobs.publish(written)
         self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome})
         return WebhookOutcome(event.id, outcome, event.order_id)
@@ -145,9 +148,15 @@ class WebhookService:
             raise
 
     def _settled_already(self, event_id: str) -> bool:
-        """A redelivery of a settled event is a duplicate: known from one read, without a
-        transaction (settled is final). Any other event takes the journaled, claimed path."""
-        return self._uow_factory.journaled_status(event_id) in SETTLED
+        """A redelivery of a settled event this process remembers is a duplicate, known without
+        a round trip (settled is final). Any other event takes the journaled, claimed path: a
+        new one needs no read before it, and a duplicate found there is remembered."""
+        return self._uow_factory.remembered_status(event_id) in SETTLED
+
+    def _remember(self, event_id: str) -> None:
+        """After a duplicate: one read of its status, so that the next redelivery of a settled
+        event (a storm) is answered by ``_settled_already``."""
+        self._uow_factory.journaled_status(event_id)
 
     @retry_on_conflict
     def _journal_and_queue(self, event: ProviderEvent) -> tuple[list[OutboxJob], Delivery]:
@@ -181,8 +190,8 @@ class WebhookService:
         return {str(status): counts.get(str(status), 0) for status in BACKLOG}
 
     def process(self, event: ProviderEvent) -> WebhookOutcome:
-        """Apply a verified event once: a redelivery of a settled one is answered from one read
-        of its status, anything else goes through the journaled, claimed transaction."""
+        """Apply a verified event once: a redelivery of a settled one this process remembers is
+        answered at once, anything else goes through the journaled, claimed transaction."""
         return self._process(event, settled=self._settled_already(event.id))
 
     def _process(self, event: ProviderEvent, *, settled: bool) -> WebhookOutcome:
@@ -200,6 +209,8 @@ class WebhookService:
             self._report(event, self._record_failure(event, error), started)
             raise
         self._report(event, outcome, started)
+        if outcome.outcome == DUPLICATE:
+            self._remember(event.id)
         self._jobs.publish(jobs)
         for waiting in parked:  # the events that waited for the order this one moved
             self._process(self._provider.parse_event(waiting.payload.encode()), settled=False)
@@ -235,8 +246,7 @@ class WebhookService:
         order's lock, so none parked before it is missed) and the jobs to hand over."""
         now = self._clock.now()
         with self._uow_factory() as uow:
-            uow.webhook_events.add_if_absent(_journal_entry(event, now))
-            claimed = uow.webhook_events.claim(event.id)
+            claimed = uow.webhook_events.journal_and_claim(_journal_entry(event, now))
             if claimed is None:
                 uow.commit()
                 return WebhookOutcome(event.id, DUPLICATE), [], []
@@ -346,10 +356,11 @@ class WebhookService:
         status = WebhookStatus.PARKED if isinstance(error, OrderNotFound) else WebhookStatus.FAILED
         try:
             with self._uow_factory() as uow:
-                uow.webhook_events.add_if_absent(_journal_entry(event, self._clock.now()))
                 # Claimed like a delivery: if another delivery applied or holds the event since
                 # ours rolled back, its outcome stands and is not overwritten with our failure.
-                stored = uow.webhook_events.claim(event.id)
+                stored = uow.webhook_events.journal_and_claim(
+                    _journal_entry(event, self._clock.now())
+                )
                 if stored is not None:
                     stored.settle(status, self._clock.now(), error=f"{code}: {error}"[:500])
                     uow.webhook_events.save(stored)

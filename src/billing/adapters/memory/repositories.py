@@ -284,6 +284,10 @@ class MemoryWebhookEvents(_Table[WebhookEvent]):
         row.claim()
         return _out(row)
 
+    def journal_and_claim(self, event: WebhookEvent) -> WebhookEvent | None:
+        self.add_if_absent(event)
+        return self.claim(event.id)
+
     def save(self, event: WebhookEvent) -> None:
         self._update(event)
 

@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Self
 
 from billing.domain.order import Order
-from billing.domain.webhook import WebhookEvent, WebhookStatus
+from billing.domain.webhook import SETTLED, WebhookEvent, WebhookStatus
 
 from .database import MemoryDatabase, Tables
 from .outbox import MemoryOutbox
@@ -93,3 +93,7 @@ class MemoryUnitOfWorkFactory:
         with self.database.lock:
             event: WebhookEvent | None = self.database.tables.webhook_events.get(event_id)
             return None if event is None else event.status
+
+    def remembered_status(self, event_id: str) -> WebhookStatus | None:
+        status = self.journaled_status(event_id)  # reading memory costs no round trip
+        return status if status in SETTLED else None

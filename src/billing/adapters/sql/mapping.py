@@ -371,11 +371,18 @@ def webhook_record(event: WebhookEvent) -> Record:
 
 
 def webhook_state_record(event: WebhookEvent) -> Record:
-    """The columns a ``save`` may change (the journaled payload never changes)."""
-    record = webhook_record(event)
-    for frozen in ("id", "payload", "payload_json", "received_at"):
-        del record[frozen]
-    return record
+    """The columns a ``save`` may change (the journaled payload never changes, so it is
+    neither checked nor parsed again)."""
+    return {
+        "type": event.type,
+        "status": str(event.status),
+        "livemode": event.livemode,
+        "api_version": event.api_version,
+        "attempts": event.attempts,
+        "last_error": event.last_error,
+        "order_id": event.order_id,
+        "processed_at": event.processed_at,
+    }
 
 
 def webhook_from(row: Row) -> WebhookEvent:

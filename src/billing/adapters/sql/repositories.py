@@ -11,8 +11,10 @@ from __future__ import annotations
 import builtins
 import functools
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+import attrs
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -237,8 +240,11 @@ class SqlOrders(_Repository):
         if not rows:
             return []
         ids = [row["id"] for row in rows]
-        items = mapping.group_by_order(self._of_orders(t.order_items, ids))
-        transitions = mapping.group_by_order(self._of_orders(t.order_transitions, ids))
+        if len(ids) == 1 and self._dialect() == "postgresql":
+            items, transitions = self._parts_of_one_order(ids[0])
+        else:
+            items = mapping.group_by_order(self._of_orders(t.order_items, ids))
+            transitions = mapping.group_by_order(self._of_orders(t.order_transitions, ids))
         if for_update:  # locked until the transaction ends: what save() compares with
             for row in rows:
                 order_items = items.get(row["id"], [])
@@ -249,6 +255,18 @@ class SqlOrders(_Repository):
             for row in rows
         ]
 
+    def _parts_of_one_order(
+        self, order_id: str
+    ) -> tuple[dict[str, list[mapping.Row]], dict[str, list[mapping.Row]]]:
+        """PostgreSQL: an order's items and transitions in one statement (two JSON arrays of
+        rows), where they took two. It runs after the order's ``FOR UPDATE``, so with a
+        snapshot of its own that sees what the lock's previous holder committed (in one
+        statement with the lock, the snapshot would predate what it waited for)."""
+        row = self._one(_PARTS_OF_ONE_ORDER, {_VALUE: order_id})
+        assert row is not None
+        transitions: list[mapping.Row] = [{**tr, "at": _utc(tr["at"])} for tr in row["transitions"]]
+        return {order_id: row["items"]}, {order_id: transitions}
+
     def _of_orders(self, table: Table, ids: Sequence[str]) -> list[RowMapping]:
         """The items or transitions of these orders: one order (the common case) by a statement
         built once, several by ``IN (…)`` (rendered anew for every call)."""
@@ -256,6 +274,25 @@ class SqlOrders(_Repository):
             return self._rows(_rows_of_one_order(table), {_VALUE: ids[0]})
         statement = select(*table.c).where(table.c.order_id.in_(ids))
         return self._rows(statement.order_by(table.c.order_id, _place_in_order(table)))
+
+
+def _utc(iso: str) -> datetime:
+    """A ``timestamptz`` as JSON renders it (ISO 8601 with its offset), as an aware UTC time."""
+    return datetime.fromisoformat(iso).astimezone(UTC)
+
+
+def _json_rows(table: Table, order: str) -> str:
+    """A subquery: the table's rows of order ``:value`` as one JSON array. Only names of our
+    own tables and columns are put in the text; the order id is a bound parameter."""
+    rows = f"coalesce(json_agg(r ORDER BY r.{order}), '[]'::json)"
+    return f"(SELECT {rows} FROM {table.name} r WHERE r.order_id = :value)"  # noqa: S608
+
+
+#: PostgreSQL: one order's items and transitions, each a JSON array of whole rows in order.
+_PARTS_OF_ONE_ORDER = text(
+    f"SELECT {_json_rows(t.order_items, 'position')} AS items, "
+    f"{_json_rows(t.order_transitions, 'seq')} AS transitions"
+)
 
 
 def _by_time(table: Table) -> tuple[Any, ...]:
@@ -496,6 +533,17 @@ class SqlWebhookEvents(_Repository):
         exactly one changes the row; the others find it no longer claimable."""
         row = self._write(_CLAIM, {_VALUE: event_id}).mappings().first()
         return mapping.webhook_from(row) if row is not None else None
+
+    def journal_and_claim(self, event: WebhookEvent) -> WebhookEvent | None:
+        """A new event goes in already claimed: one ``INSERT … ON CONFLICT DO NOTHING
+        RETURNING id``, where inserting and then claiming took two statements. A conflict
+        means the event is known: it is claimed as ``claim`` does (a second statement)."""
+        claimed = attrs.evolve(event)
+        claimed.claim()
+        statement = _insert_unless_present(self._dialect(), t.webhook_events)
+        if self._write(statement, mapping.webhook_record(claimed)).first() is not None:
+            return claimed
+        return self.claim(event.id)
 
     def save(self, event: WebhookEvent) -> None:
         self._update(t.webhook_events, event.id, mapping.webhook_state_record(event))

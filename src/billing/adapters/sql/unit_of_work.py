@@ -140,6 +140,9 @@ class SqlUnitOfWorkFactory:
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self._sessions)
 
+    def remembered_status(self, event_id: str) -> WebhookStatus | None:
+        return self._settled.get(event_id)
+
     def journaled_status(self, event_id: str) -> WebhookStatus | None:
         """One indexed ``SELECT status`` on a connection in autocommit: no ``BEGIN`` (on
         SQLite no write lock), no ``COMMIT``, no ORM session. A settled status is final, so the

@@ -1,0 +1,183 @@
+"""Scenario 1 in one process, without gunicorn or a load generator: CPU and statements per event.
+
+``python benchmarks/inprocess.py [--events N] [--profile cprofile|pyinstrument]`` builds the
+app as a ``billing serve`` worker does (``serve_app()``, Stripe provider, Redis broker), stores
+N pending orders in a fresh PostgreSQL database (``billing_bench_inproc``, dropped after),
+posts one signed ``payment_intent.succeeded`` per order through Flask's test client, and
+prints the process CPU time and the SQL statements (and transactions) per paid event. One
+process and no concurrency: the figures move little with the machine's load, so they compare
+two versions of the code better than a shared machine's requests per second do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import run  # noqa: E402 - the harness's helpers
+from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
+
+DATABASE = "billing_bench_inproc"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
+    parser.add_argument("--show-sql", action="store_true", help="print one event's statements")
+    parser.add_argument("--floor", action="store_true", help="the hand-written floor instead")
+    parser.add_argument(
+        "--callgrind",
+        action="store_true",
+        help="under valgrind --tool=callgrind --instr-atstart=no: count only the measured loop",
+    )
+    args = parser.parse_args()
+    admin = create_engine(run.ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {DATABASE}"))
+    url = admin.url.set(database=DATABASE).render_as_string(hide_password=False)
+    try:
+        measure(url, args)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
+        admin.dispose()
+
+
+def measure(url: str, args: argparse.Namespace) -> None:
+    factory = run.prepare(url)
+    if args.floor:
+        floor = run.Floor(url, Path("/tmp"), 1, args.events)  # noqa: S108 - no server started
+        orders = floor.batches[0]
+        floor.app.DSN = floor.dsn
+        floor.app.SECRET = run.WEBHOOK_SECRET.encode()
+        app: Any = floor.app.app
+    else:
+        orders = run.pending_orders(factory, "ip", args.events + run.WARMUP)
+    factory.engine.dispose()
+    if not args.floor:
+        env = run.billing_env(url, "stripe", Path("/tmp"), "inprocess", {})  # noqa: S108
+        env["BILLING_TASK_BROKER"] = run.REDIS_URL
+        env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
+        os.environ.clear()
+        os.environ.update(env)
+        from billing.entrypoints.flask_app import serve_app
+
+        app = serve_app()
+    client = app.test_client()
+    resources = run._fixtures()
+    now = int(time.time())
+    bodies = [run.succeeded_event(o, resources, now) for o in orders]
+    statements: list[str] = []
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    @event.listens_for(Engine, "commit")
+    def commits(_c: Any) -> None:
+        statements.append("COMMIT")
+
+    def post(body: bytes) -> None:
+        header = run.stripe.WebhookSignature.generate_signature_header(
+            body.decode(), run.WEBHOOK_SECRET, now
+        )
+        answer = client.post(
+            "/billing/webhooks/stripe/",
+            data=body,
+            headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 200, answer.get_data()
+
+    for body in bodies[: run.WARMUP]:
+        post(body)
+    statements.clear()
+    if args.show_sql:
+        post(bodies[run.WARMUP])
+        print("\n".join(statements))
+        statements.clear()
+        bodies = bodies[1:]
+    measured = bodies[run.WARMUP :]
+    profiler: Any = None
+    if args.profile == "cprofile":
+        import cProfile
+
+        profiler = cProfile.Profile(time.process_time)  # CPU, not the waits on PostgreSQL
+    elif args.profile == "pyinstrument":
+        import pyinstrument
+
+        profiler = pyinstrument.Profiler(interval=0.0005)
+    if args.callgrind:
+        callgrind("on")
+    cpu, wall = time.process_time(), time.perf_counter()
+    with profiler if profiler is not None else contextlib.nullcontext():
+        for body in measured:
+            post(body)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if args.callgrind:
+        callgrind("off")
+    n = len(measured)
+    paid = [o.id for o in orders[: run.WARMUP + n + args.show_sql]]
+    if args.floor:
+        wrong = floor.app.check(floor.dsn, paid)
+        assert wrong is None, wrong
+    else:
+        run.forget_queued_jobs()
+        run.check_paid(url, paid)
+    kinds = Counter(statements)
+    print(
+        f"{n} paid events: {1000 * cpu / n:.2f} ms CPU and {1000 * wall / n:.2f} ms wall each; "
+        f"{len(statements) / n:.1f} statements each ("
+        + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common())
+        + ")"
+    )
+    if args.profile == "cprofile":
+        import pstats
+
+        stats = pstats.Stats(profiler)
+        print(by_package(stats))
+        stats.sort_stats("cumulative").print_stats(45)
+        stats.sort_stats("tottime").print_stats(30)
+    elif args.profile == "pyinstrument":
+        print(profiler.output_text(unicode=True, show_all=False))
+
+
+def by_package(stats: Any) -> str:
+    """Own time per top-level package (billing's by subpackage): where the CPU goes."""
+    own: dict[str, float] = {}
+    for (path, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():
+        if "site-packages/" in path:
+            package = path.split("site-packages/", 1)[1].split("/", 1)[0]
+        elif "/src/billing/" in path:
+            package = "billing." + path.split("/src/billing/", 1)[1].split("/", 1)[0]
+        elif path.startswith("~") or path.startswith("<"):
+            package = "builtins (C)"
+        else:
+            package = "stdlib: " + Path(path).stem
+        own[package] = own.get(package, 0.0) + tottime
+    total = sum(own.values())
+    lines = [
+        f"{100 * t / total:5.1f}%  {name}" for name, t in sorted(own.items(), key=lambda kv: -kv[1])
+    ]
+    return "own time by package:\n" + "\n".join(lines[:25])
+
+
+def callgrind(state: str) -> None:
+    """Switch callgrind's instrumentation of this process: instructions are counted only while
+    it is on, and do not depend on what else the machine runs (unlike CPU time)."""
+    subprocess.run(["callgrind_control", "-i", state, str(os.getpid())], check=True)  # noqa: S603, S607
+
+
+if __name__ == "__main__":
+    main()
