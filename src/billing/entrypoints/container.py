@@ -139,8 +139,7 @@ def _sandbox_secrets(settings: Settings) -> tuple[str, ...]:
 
 
 def _sandbox_webhook_url(settings: Settings) -> str:
-    base = settings.public_base_url.rstrip("/")
-    return settings.sandbox_webhook_url or f"{base}/billing/webhooks/stripe/"
+    return settings.sandbox_webhook_url or f"{settings.mount_url}/webhooks/stripe/"
 
 
 def _sandbox_rehearsal(settings: Settings) -> Rehearsal:
@@ -320,6 +319,7 @@ class Container(containers.DeclarativeContainer):
             tasks=sandbox_tasks,
             webhook_secrets=sandbox_secrets,
             public_base_url=settings.provided.public_base_url,
+            url_prefix=settings.provided.url_prefix,
         ),
         stripe=providers.ThreadSafeSingleton(
             StripePaymentProvider, config=providers.Callable(_stripe_config, settings), clock=clock
@@ -375,13 +375,16 @@ class Container(containers.DeclarativeContainer):
     )
 
     # The HTTP edge: who is calling, and the use cases checked against it.
-    # A host may override it with a () -> user id callable.
+    # A host may override them (the ``Billing`` extension does): a () -> user id callable, and
+    # a (user id) -> bool callable saying whether that user administers billing.
     user_loader: providers.Object[Callable[[], str | None] | None] = providers.Object(None)
+    admin_check: providers.Object[Callable[[str], bool] | None] = providers.Object(None)
     identity = providers.Factory(
         RequestIdentity,
         user_header=settings.provided.user_header,
         admin_token=settings.provided.admin_token,
         user_loader=user_loader,
+        admin_check=admin_check,
     )
     order_tokens = providers.ThreadSafeSingleton(OrderTokens, secret=settings.provided.secret_key)
     checkout = providers.ThreadSafeSingleton(
@@ -394,6 +397,7 @@ class Container(containers.DeclarativeContainer):
         provider_name=payment_provider.provided.name,
         publishable_key=providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
         public_base_url=settings.provided.public_base_url,
+        url_prefix=settings.provided.url_prefix,
     )
     access = providers.ThreadSafeSingleton(
         AccessService,

@@ -18,6 +18,7 @@ from billing.domain import errors as e
 from billing.services.access import AdminRequired, AuthenticationRequired
 
 from .http_security import CrossSiteRequest
+from .mounting import serving_billing
 from .views.bodies import InvalidBody
 
 #: The longest text of an error body, and the most entries of a list in its details.
@@ -93,7 +94,9 @@ def error_response(error: e.BillingError) -> tuple[Response, int]:
     return response, status_of(error)
 
 
-def http_error(error: HTTPException) -> tuple[Response, int]:
+def http_error(error: HTTPException) -> tuple[Response, int] | HTTPException:
+    if not serving_billing():
+        return error  # a host's own page: its own (or Werkzeug's) error page
     status = error.code or 500
     body = {
         "code": _HTTP_CODES.get(status, "http_error"),

@@ -33,7 +33,14 @@ from billing.domain.refund import Refund
 from billing.ports.clock import Clock
 from billing.ports.tasks import TaskQueue
 
-from .core import CHECKOUT_PATH, DELIVER_EVENT, NoSuchObject, SandboxCore, rejected
+from .core import (
+    CHECKOUT_PATH,
+    DEFAULT_URL_PREFIX,
+    DELIVER_EVENT,
+    NoSuchObject,
+    SandboxCore,
+    rejected,
+)
 from .hosted import HostedLine, HostedPages, HostedPayment, PageRefused, page_key
 from .payments import DEFAULT_SESSION_TTL, SandboxPayments
 from .refunds import REFUND_REASONS, SandboxRefunds
@@ -65,10 +72,11 @@ class SandboxPaymentProvider:
         webhook_secrets: str | Sequence[str] | None,
         public_base_url: str,
         *,
+        url_prefix: str = DEFAULT_URL_PREFIX,
         webhook_tolerance: int = 300,
         session_ttl: timedelta = DEFAULT_SESSION_TTL,
     ) -> None:
-        self._core = SandboxCore(store, clock, tasks, public_base_url)
+        self._core = SandboxCore(store, clock, tasks, public_base_url, url_prefix)
         self._payments = SandboxPayments(self._core, session_ttl)
         self._refunds = SandboxRefunds(self._core)
         signing = webhook_secret_list(webhook_secrets)
