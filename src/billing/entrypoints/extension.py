@@ -21,6 +21,8 @@ from typing import Any
 from dependency_injector import providers
 from flask import Flask, current_app
 
+from billing.domain.entitlement import Entitlement
+from billing.domain.order import Customer
 from billing.services.entitlements import MergeResult
 
 from . import request_hooks
@@ -130,6 +132,10 @@ class Billing:
     def container(app: Flask | None = None) -> Container:
         """The container of ``app`` (default: the current app)."""
         return mount_of(app or current_app).container
+
+    def entitlements(self, user_id: str) -> list[Entitlement]:
+        """What ``user_id`` holds now (paid, not refunded): for the host's own pages."""
+        return self.container().entitlements().active_for(Customer(user_id=user_id))
 
     def on_login(self, user_id: str, verified_email: str | None) -> MergeResult:
         """The host calls this when a user logs in: the guest orders (and the entitlements
