@@ -55,6 +55,7 @@ from billing.services.jobs import (
 )
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
+from billing.services.provider_customers import ProviderCustomers
 from billing.services.reactions import Reactions
 from billing.services.receipts import ReceiptService, ReceiptTrigger
 from billing.services.reconciliation import ReconciliationService
@@ -339,8 +340,16 @@ class Container(containers.DeclarativeContainer):
     orders = providers.ThreadSafeSingleton(
         OrderService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
     )
+    provider_customers = providers.ThreadSafeSingleton(
+        ProviderCustomers, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+    )
     payments = providers.ThreadSafeSingleton(
-        PaymentService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+        PaymentService,
+        uow_factory=uow_factory,
+        provider=payment_provider,
+        clock=clock,
+        ids=ids,
+        customers=provider_customers,
     )
     refunds = providers.ThreadSafeSingleton(
         RefundService,

@@ -93,14 +93,24 @@ class SandboxPaymentProvider:
 
     # -- PaymentProvider: payments ------------------------------------------------------------
 
-    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment:
-        return self._payments.create_payment_intent(order, idempotency_key)
+    def create_customer(self, user_id: str, email: str | None, idempotency_key: str) -> str:
+        return self._payments.create_customer(user_id, email, idempotency_key)
+
+    def create_payment_intent(
+        self, order: Order, idempotency_key: str, customer_id: str | None = None
+    ) -> ProviderPayment:
+        return self._payments.create_payment_intent(order, idempotency_key, customer_id)
 
     def create_checkout_session(
-        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
+        self,
+        order: Order,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        customer_id: str | None = None,
     ) -> ProviderPayment:
         return self._payments.create_checkout_session(
-            order, idempotency_key, success_url, cancel_url
+            order, idempotency_key, success_url, cancel_url, customer_id
         )
 
     def retrieve_payment(self, payment_id: str) -> ProviderPayment:
