@@ -95,3 +95,23 @@ def test_settings_in_code_and_from_the_environment_share_their_defaults(
     assert Settings() == Settings.from_env({})
     from_env.engine.dispose()
     in_code.engine.dispose()
+
+
+def test_catalog_list_prints_the_active_products(env: dict[str, str], tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    own = tmp_path / "catalog.json"
+    own.write_text(
+        json.dumps(
+            [
+                {"sku": "poster", "name": "Poster", "unit_amount": 1500, "currency": "JPY"},
+                {"sku": "old", "name": "Old", "unit_amount": 1, "currency": "EUR", "active": False},
+            ]
+        )
+    )
+    assert runner.invoke(main, ["catalog", "load", str(own)], env=env).exit_code == 0
+
+    listed = runner.invoke(main, ["catalog", "list"], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.splitlines() == ["poster\tPoster\t1500 JPY\t-", "1 product(s)"]

@@ -212,6 +212,16 @@ def catalog_load(file: Path | None, demo: bool) -> None:
     click.echo(f"{len(products)} product(s) loaded from {path}")
 
 
+@catalog.command("list")
+def catalog_list() -> None:
+    """The active products: sku, name, unit price, entitlement key."""
+    products = build_container().catalog().products()
+    for product in products:
+        fields = (product.sku, product.name, str(product.price), product.entitlement_key or "-")
+        click.echo("\t".join(fields))
+    click.echo(f"{len(products)} product(s)")
+
+
 @main.group()
 def webhooks() -> None:
     """The journal of the provider's webhook events: list them, replay one."""

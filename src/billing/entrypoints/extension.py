@@ -36,6 +36,7 @@ from .settings import Settings
 from .views import (
     admin_disputes,
     admin_webhooks,
+    catalog,
     checkout,
     customers,
     documents,
@@ -68,6 +69,7 @@ BLUEPRINTS = (
     metrics,
     openapi,
     storefront,
+    catalog,  # the catalog and the administrators' listings (issue 20)
 )
 
 

@@ -722,9 +722,9 @@ def openapi_document() -> dict[str, Any]:
             "description": "Orders, payments, refunds, invoices and entitlements. Every route "
             "but health answers 503 billing_disabled while BILLING_ENABLED is off.",
         },
-        "paths": _with_browser_refusals(_paths()),
+        "paths": _with_browser_refusals({**_paths(), **_catalog_and_admin_paths()}),
         "components": {
-            "schemas": _SCHEMAS,
+            "schemas": {**_SCHEMAS, **_CATALOG_AND_ADMIN_SCHEMAS},
             "securitySchemes": {
                 "user": {
                     "type": "apiKey",
@@ -738,3 +738,42 @@ def openapi_document() -> dict[str, Any]:
             },
         },
     }
+
+
+# == issue 20: the catalog and the administrators' listings ===================================
+# Their answers are attrs classes in ``views/catalog_responses.py``; these schemas describe
+# them (to be generated from those classes, like the rest of this document, when it is).
+
+_CATALOG_AND_ADMIN_SCHEMAS: dict[str, Any] = {
+    "Product": _object(
+        {
+            "sku": _STRING,
+            "name": _STRING,
+            "unit_price": _ref("Money"),
+            "entitlement_key": _NULLABLE_STRING,
+        },
+        ("sku", "name", "unit_price", "entitlement_key"),
+    ),
+}
+
+
+def _catalog_and_admin_paths() -> dict[str, Any]:
+    return {
+        "/billing/products": {
+            "get": _operation(
+                "The active products and their server-side prices (public)",
+                {
+                    "200": _json(
+                        _object(
+                            {"products": {"type": "array", "items": _ref("Product")}},
+                            ("products",),
+                        ),
+                        "The catalog",
+                    )
+                },
+            )
+        },
+    }
+
+
+# == end of issue 20 ==========================================================================
