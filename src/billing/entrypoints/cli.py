@@ -23,6 +23,7 @@ from billing.domain.errors import BillingError
 from billing.domain.webhook import WebhookStatus
 
 from .cli_disputes import DISPUTE_COMMANDS
+from .cli_orders import orders
 from .cli_tasks import TASK_COMMANDS
 from .configuration import ConfigurationError
 from .container import build_container
@@ -269,3 +270,4 @@ for _command in TASK_COMMANDS:  # worker, tasks list/retry/relay
     main.add_command(_command)
 for _command in DISPUTE_COMMANDS:  # disputes list
     main.add_command(_command)
+main.add_command(orders)  # orders list, orders show

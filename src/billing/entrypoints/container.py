@@ -11,6 +11,7 @@ from billing.adapters.invoices.deferred import DeferredPdfRenderer
 from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.mail import JinjaReceiptTemplates, SmtpConfig, SmtpMailer
 from billing.adapters.memory import FakePaymentProvider, MemoryUnitOfWorkFactory
+from billing.adapters.memory.listings import MemoryListings
 from billing.adapters.metrics import PrometheusMetrics
 from billing.adapters.sandbox import (
     DELIVER_EVENT,
@@ -24,6 +25,7 @@ from billing.adapters.sandbox import (
 )
 from billing.adapters.sandbox.background import ThreadTaskQueue
 from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
+from billing.adapters.sql.listings import SqlListings
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
@@ -34,6 +36,7 @@ from billing.domain.mail import Mailbox
 from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher, TaskQueue
 from billing.services.access import AccessService
+from billing.services.admin_orders import AdminOrders
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.dispute_ledger import DisputeLedger
@@ -417,6 +420,15 @@ class Container(containers.DeclarativeContainer):
         invoices=invoices,
     )
     catalog = providers.ThreadSafeSingleton(CatalogService, uow_factory=uow_factory)
+    # The administrators' listings: indexed pages of orders and refunds.
+    listings = providers.Selector(
+        settings.provided.storage,
+        memory=providers.ThreadSafeSingleton(MemoryListings, uow_factory=uow_factory),
+        sql=providers.ThreadSafeSingleton(SqlListings, engine=database_engine),
+    )
+    admin_orders = providers.ThreadSafeSingleton(
+        AdminOrders, listings=listings, uow_factory=uow_factory, access=access
+    )
     health = providers.Factory(
         HealthService,
         uow_factory=uow_factory,

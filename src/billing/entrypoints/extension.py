@@ -34,6 +34,7 @@ from .logging_json import configure_logging, logging_configured
 from .mounting import CONTAINER, EXTENSION, Mount, mount_of
 from .settings import Settings
 from .views import (
+    admin,
     admin_disputes,
     admin_webhooks,
     catalog,
@@ -70,6 +71,7 @@ BLUEPRINTS = (
     openapi,
     storefront,
     catalog,  # the catalog and the administrators' listings (issue 20)
+    admin,
 )
 
 

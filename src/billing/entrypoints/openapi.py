@@ -754,7 +754,59 @@ _CATALOG_AND_ADMIN_SCHEMAS: dict[str, Any] = {
         },
         ("sku", "name", "unit_price", "entitlement_key"),
     ),
+    "OrderRow": _object(
+        {
+            "id": _STRING,
+            "status": _STRING,
+            "email": _NULLABLE_STRING,
+            "user_id": _NULLABLE_STRING,
+            "total": _ref("Money"),
+            "paid": _ref("Money"),
+            "refunded": _ref("Money"),
+            "disputed_lost": _ref("Money"),
+            "disputed": {"type": "boolean"},
+            "created_at": _TIME,
+        },
+        ("id", "status", "total", "paid", "refunded", "disputed_lost", "created_at"),
+    ),
+    "RefundRow": _object(
+        {
+            "id": _STRING,
+            "order_id": _STRING,
+            "status": _STRING,
+            "amount": _ref("Money"),
+            "reason": _NULLABLE_STRING,
+            "created_at": _TIME,
+        },
+        ("id", "order_id", "status", "amount", "created_at"),
+    ),
 }
+
+_NEXT = {"type": ["string", "null"], "description": "The ?after= of the next page; null: last"}
+_AFTER = {
+    "name": "after",
+    "in": "query",
+    "required": False,
+    "schema": _STRING,
+    "description": "The next cursor of the previous page",
+}
+_PAGE = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+}
+_ADMIN_ONLY = {"403": _error("Not an administrator: code admin_required")}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
 
 
 def _catalog_and_admin_paths() -> dict[str, Any]:
@@ -771,6 +823,65 @@ def _catalog_and_admin_paths() -> dict[str, Any]:
                         "The catalog",
                     )
                 },
+            )
+        },
+        "/billing/admin/orders": {
+            "get": _operation(
+                "Orders, newest first, a page at a time (administrators)",
+                {
+                    "200": _json(
+                        _object(
+                            {"orders": {"type": "array", "items": _ref("OrderRow")}, "next": _NEXT},
+                            ("orders", "next"),
+                        ),
+                        "A page of orders with their totals",
+                    ),
+                    "400": _error("Bad filter, cursor or limit: code invalid_input"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[
+                    _query("status", _STRING, "Only orders in this status"),
+                    _query("email", _STRING, "Only a guest's (or a user's) orders by email"),
+                    _query("user_id", _STRING, "Only this user's orders"),
+                    _query("created_from", _TIME, "Created at or after (ISO 8601)"),
+                    _query("created_before", _TIME, "Created before (ISO 8601)"),
+                    _AFTER,
+                    _PAGE,
+                ],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/orders/{order_id}": {
+            "get": _operation(
+                "One order with its transitions, refunds, documents and payments (administrators)",
+                {
+                    "200": _json({"type": "object"}, "The order"),
+                    "404": _error("No such order: code order_not_found"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[_ORDER_ID],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/refunds": {
+            "get": _operation(
+                "Refunds, newest first, a page at a time (administrators)",
+                {
+                    "200": _json(
+                        _object(
+                            {
+                                "refunds": {"type": "array", "items": _ref("RefundRow")},
+                                "next": _NEXT,
+                            },
+                            ("refunds", "next"),
+                        ),
+                        "A page of refunds",
+                    ),
+                    "400": _error("Bad cursor or limit: code invalid_input"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[_AFTER, _PAGE],
+                security=[{"admin": []}],
             )
         },
     }

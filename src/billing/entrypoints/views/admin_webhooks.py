@@ -16,14 +16,13 @@ from typing import Any
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, request
 
-from billing.domain.errors import InvalidInput
 from billing.domain.webhook import WebhookEvent, WebhookStatus
 from billing.ports.identity import Identity
 from billing.services.access import require_admin
 from billing.services.webhooks import WebhookOutcome, WebhookService
 
 from ..container import Container
-from .query import limit_param
+from .query import enum_param, limit_param
 
 blueprint = Blueprint("billing_admin_webhooks", __name__)
 
@@ -57,16 +56,6 @@ def outcome_json(outcome: WebhookOutcome) -> dict[str, Any]:
     }
 
 
-def _status(raw: str | None) -> WebhookStatus | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return WebhookStatus(raw)
-    except ValueError:
-        choices = ", ".join(str(s) for s in WebhookStatus)
-        raise InvalidInput(f"status is one of {choices}", field="status") from None
-
-
 @blueprint.get("/admin/webhooks")
 @inject
 def list_webhook_events(
@@ -74,7 +63,7 @@ def list_webhook_events(
     webhooks: WebhookService = Provide[Container.webhooks],
 ) -> Response:
     require_admin(identity.current())
-    status = _status(request.args.get("status"))
+    status = enum_param(request.args.get("status"), WebhookStatus, "status")
     events = webhooks.journal(status, limit_param(request.args.get("limit")))
     return jsonify(events=[webhook_event_json(event) for event in events])
 
