@@ -47,7 +47,18 @@ class Misconfigured(click.ClickException):
 
 
 class Commands(click.Group):
-    """The ``billing`` group: turns configuration and domain errors into one line."""
+    """The ``billing`` group: turns configuration and domain errors into one line, and lists
+    its commands with their whole summaries (click cuts them at the terminal's width)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -678,7 +678,11 @@ def _paths() -> dict[str, Any]:
                     "200": {
                         "description": "Exposition format",
                         "content": {"text/plain": {"schema": _STRING}},
-                    }
+                    },
+                    "401": _error(
+                        "BILLING_METRICS_TOKEN is set and was not presented: code "
+                        "authentication_required"
+                    ),
                 },
             )
         },

@@ -160,6 +160,8 @@ class Settings:
     seller_tax_id: str = setting("BILLING_SELLER_TAX_ID", "", text)
     seller_email: str = setting("BILLING_SELLER_EMAIL", "", text)
     admin_token: str = setting("BILLING_ADMIN_TOKEN", "", text, secret=True)
+    #: When set, ``/billing/metrics`` answers only ``Authorization: Bearer <this token>``.
+    metrics_token: str = setting("BILLING_METRICS_TOKEN", "", text, secret=True)
     public_base_url: str = setting("BILLING_PUBLIC_BASE_URL", "http://127.0.0.1:8000", _web_url)
     #: Where the routes are mounted in the app (a host application chooses its own).
     url_prefix: str = setting("BILLING_URL_PREFIX", "/billing", _url_prefix)
