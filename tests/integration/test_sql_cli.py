@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from billing.adapters.memory import MemoryUnitOfWorkFactory
+from billing.adapters.memory import FakeEvents, FakePaymentProvider, MemoryUnitOfWorkFactory
 from billing.adapters.sql import SqlUnitOfWorkFactory
 from billing.adapters.sql.migrate import current_revision
 from billing.domain.identity import Caller
@@ -153,3 +153,29 @@ def test_orders_list_pages_newest_first_and_orders_show_prints_one(env: dict[str
     body = json.loads(shown.output)
     assert body["id"] == made[0]
     assert [p["mode"] for p in body["payments"]] == ["payment_intent"]
+
+
+def test_webhooks_show_prints_an_event_and_its_raw_payload(env: dict[str, str]) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    assert runner.invoke(main, ["catalog", "load", "--demo"], env=env).exit_code == 0
+    container = build_container(Settings.from_env(env, payment_provider="fake"))
+    paying = container.checkout().checkout(
+        Caller(user_id="user-1"),
+        CheckoutRequest(lines=(CartLine("sticker-pack", 1),), mode=PaymentMode.PAYMENT_INTENT),
+    )
+    provider = container.payment_provider()
+    assert isinstance(provider, FakePaymentProvider)
+    delivery = FakeEvents(provider).payment_succeeded(paying.payment.id)
+    container.webhooks().receive(delivery.payload, delivery.signature)
+    event_id = json.loads(delivery.payload)["id"]
+    container.database_engine().dispose()
+
+    shown = runner.invoke(main, ["webhooks", "show", event_id], env=env)
+    missing = runner.invoke(main, ["webhooks", "show", "evt_none"], env=env)
+
+    assert shown.exit_code == 0, shown.output
+    assert f"id\t{event_id}" in shown.output
+    assert shown.output.splitlines()[-1] == delivery.payload.decode()
+    assert missing.exit_code == 1
+    assert "Traceback" not in missing.output

@@ -23,7 +23,7 @@ from billing.domain.errors import BillingError
 from billing.domain.webhook import WebhookStatus
 
 from .cli_disputes import DISPUTE_COMMANDS
-from .cli_orders import orders
+from .cli_orders import OPERATOR, orders
 from .cli_tasks import TASK_COMMANDS
 from .configuration import ConfigurationError
 from .container import build_container
@@ -262,6 +262,24 @@ def webhooks_list(status: str | None, limit: int) -> None:
         )
         click.echo("\t".join(fields))
     click.echo(f"{len(events)} event(s)")
+
+
+@webhooks.command("show")
+@click.argument("event_id")
+def webhooks_show(event_id: str) -> None:
+    """One journaled event: its fields, then the raw payload the provider sent."""
+    event = build_container().admin_orders().webhook_event(OPERATOR, event_id)
+    for name, value in (
+        ("id", event.id),
+        ("type", event.type),
+        ("status", str(event.status)),
+        ("attempts", str(event.attempts)),
+        ("order", event.order_id or "-"),
+        ("received", event.received_at.isoformat()),
+        ("last error", event.last_error or "-"),
+    ):
+        click.echo(f"{name}\t{value}")
+    click.echo(event.payload)
 
 
 @webhooks.command("replay")

@@ -867,6 +867,23 @@ def _catalog_and_admin_paths() -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
+        "/billing/admin/webhooks/{event_id}": {
+            "get": _operation(
+                "A journaled webhook event with the raw payload received (administrators)",
+                {
+                    "200": _json(
+                        _object({"id": _STRING, "payload": _STRING}, ("id", "payload")),
+                        "The event; payload is the body the provider signed, as text",
+                    ),
+                    "404": _error("No such event: code webhook_event_not_found"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[
+                    {"name": "event_id", "in": "path", "required": True, "schema": _STRING}
+                ],
+                security=[{"admin": []}],
+            )
+        },
         "/billing/admin/refunds": {
             "get": _operation(
                 "Refunds, newest first, a page at a time (administrators)",

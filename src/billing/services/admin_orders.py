@@ -1,4 +1,5 @@
-"""What administrators read: pages of orders and refunds, and one order with its payments.
+"""What administrators read: pages of orders and refunds, one order with its payments, and
+one journaled webhook event with the raw payload the provider sent.
 
 Every method checks the caller is an administrator (403 ``admin_required`` otherwise).
 """
@@ -11,6 +12,7 @@ from billing.domain.identity import Caller
 from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
 from billing.domain.refund import Refund
+from billing.domain.webhook import WebhookEvent
 from billing.ports.listings import MAX_PAGE, Listings, OrderQuery, Position
 from billing.ports.unit_of_work import UnitOfWorkFactory
 from billing.services.access import AccessService, OrderDetails, require_admin
@@ -60,6 +62,12 @@ class AdminOrders:
         shown = found[:limit]
         last = shown[-1] if len(found) > limit else None
         return RefundPage(shown, None if last is None else (last.created_at, last.id))
+
+    def webhook_event(self, caller: Caller, event_id: str) -> WebhookEvent:
+        """The journaled event (``WebhookEventNotFound`` if none), its payload as received."""
+        require_admin(caller)
+        with self._uow_factory() as uow:
+            return uow.webhook_events.get(event_id)
 
     def order(self, caller: Caller, order_id: str) -> AdminOrderDetails:
         require_admin(caller)

@@ -123,3 +123,25 @@ def test_one_order_with_its_payments_and_refunds(shop: Shop) -> None:
     assert [r["amount"]["amount"] for r in body["refunds"]] == [500]
     assert [r["order_id"] for r in refunds.json["refunds"]] == [order_id]
     assert shop.client.get("/billing/admin/orders/ord_none", headers=ADMIN).status_code == 404
+
+
+def test_a_journaled_event_shows_the_raw_payload_it_came_with(shop: Shop) -> None:
+    _, payment = shop.user_order("user-1")
+    delivery = shop.events.payment_succeeded(payment)
+    shop.client.post(
+        "/billing/webhooks/stripe/",
+        data=delivery.payload,
+        headers={"Stripe-Signature": delivery.signature},
+    )
+    [event] = shop.client.get("/billing/admin/webhooks", headers=ADMIN).json["events"]
+
+    shown = shop.client.get(f"/billing/admin/webhooks/{event['id']}", headers=ADMIN)
+    anonymous = shop.client.get(f"/billing/admin/webhooks/{event['id']}")
+    missing = shop.client.get("/billing/admin/webhooks/evt_none", headers=ADMIN)
+
+    assert shown.status_code == 200
+    assert shown.json["payload"].encode() == delivery.payload
+    assert shown.json["status"] == "processed"
+    assert anonymous.status_code == 403
+    assert missing.status_code == 404
+    assert missing.json["code"] == "webhook_event_not_found"

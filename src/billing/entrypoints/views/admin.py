@@ -3,7 +3,8 @@
 - ``GET /billing/admin/orders?status=&email=&user_id=&created_from=&created_before=&after=&limit=``
   newest first, a page of at most 200, ``next`` the cursor of the following one;
 - ``GET /billing/admin/orders/<id>``: one order with its refunds, documents and payments;
-- ``GET /billing/admin/refunds?after=&limit=``: refunds, newest first.
+- ``GET /billing/admin/refunds?after=&limit=``: refunds, newest first;
+- ``GET /billing/admin/webhooks/<event_id>``: a journaled event with its raw payload.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from billing.services.admin_orders import AdminOrders
 from ..container import Container
 from .admin_query import cursor_param, order_query, page_limit
 from .admin_responses import admin_order_json, order_page_json, refund_page_json
+from .admin_webhooks import webhook_event_json
 
 blueprint = Blueprint("billing_admin", __name__)
 
@@ -49,3 +51,14 @@ def list_refunds(
 ) -> Response:
     after, limit = cursor_param(request.args.get("after")), page_limit(request.args.get("limit"))
     return jsonify(refund_page_json(admin.refunds(identity.current(), after, limit)))
+
+
+@blueprint.get("/admin/webhooks/<event_id>")
+@inject
+def show_webhook_event(
+    event_id: str,
+    identity: Identity = Provide[Container.identity],
+    admin: AdminOrders = Provide[Container.admin_orders],
+) -> Response:
+    event = admin.webhook_event(identity.current(), event_id)
+    return jsonify({**webhook_event_json(event), "payload": event.payload})
