@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from billing.domain import errors as e
 from billing.services.access import AdminRequired, AuthenticationRequired
 
+from .error_pages import error_page, wants_html
 from .http_security import CrossSiteRequest
 from .mounting import serving_billing
 from .views.bodies import InvalidBody
@@ -81,7 +82,9 @@ def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
     return {capped(str(k)): _shown(v) for k, v in list(details.items())[:ECHO_ITEMS]}
 
 
-def error_response(error: e.BillingError) -> tuple[Response, int]:
+def error_response(error: e.BillingError) -> tuple[Response, int] | tuple[str, int]:
+    if wants_html():
+        return error_page(error.code, capped(error.message), status_of(error))
     body = {
         "code": error.code,
         "message": capped(error.message),
@@ -94,10 +97,14 @@ def error_response(error: e.BillingError) -> tuple[Response, int]:
     return response, status_of(error)
 
 
-def http_error(error: HTTPException) -> tuple[Response, int] | HTTPException:
+def http_error(
+    error: HTTPException,
+) -> tuple[Response, int] | tuple[str, int] | HTTPException:
     if not serving_billing():
         return error  # a host's own page: its own (or Werkzeug's) error page
     status = error.code or 500
+    if wants_html():
+        return error_page(_HTTP_CODES.get(status, "http_error"), error.description or "", status)
     body = {
         "code": _HTTP_CODES.get(status, "http_error"),
         "message": capped(error.description or error.name),

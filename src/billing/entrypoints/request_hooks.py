@@ -17,6 +17,7 @@ from flask import Flask, Response, jsonify, request
 
 from billing.domain.errors import InvalidInput
 
+from .error_pages import error_page, wants_html
 from .logging_json import REQUEST_ID_HEADER, correlation_id, request_id_from
 from .mounting import current_mount, serving_billing
 from .views import webhooks
@@ -42,13 +43,15 @@ def install(app: Flask) -> None:
 
 def _gate(app: Flask) -> None:
     @app.before_request
-    def billing_gate() -> tuple[Response, int] | None:
+    def billing_gate() -> tuple[Response, int] | tuple[str, int] | None:
         """``BILLING_ENABLED`` off: every billing route but health answers 503."""
         mount = current_mount()
         if mount.container.settings().enabled or request.path == mount.prefix + HEALTH:
             return None
         if not request.path.startswith(mount.prefix + "/"):
             return None
+        if wants_html():
+            return error_page("billing_disabled", "Please come back a little later.", 503)
         body = {
             "code": "billing_disabled",
             "message": "billing is disabled (BILLING_ENABLED)",
