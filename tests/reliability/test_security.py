@@ -53,6 +53,7 @@ PUBLIC = {
     "/billing/shop/checkout",
     "/billing/webhooks/stripe/",  # signed by the provider (see the webhook catalogue)
     "/billing/entitlements",  # the caller's own (tested below)
+    "/billing/products",  # the catalog's prices
     "/static/<path:filename>",
 }
 #: Routes for the host application's administrator only.

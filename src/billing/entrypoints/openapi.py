@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from billing import __version__ as _version
+from billing.domain.state import OrderStatus
 
 JSON = "application/json"
 
@@ -844,7 +845,7 @@ def _catalog_and_admin_paths() -> dict[str, Any]:
                     **_ADMIN_ONLY,
                 },
                 parameters=[
-                    _query("status", _STRING, "Only orders in this status"),
+                    _query("status", {"enum": [str(s) for s in OrderStatus]}, "Only this status"),
                     _query("email", _STRING, "Only a guest's (or a user's) orders by email"),
                     _query("user_id", _STRING, "Only this user's orders"),
                     _query("created_from", _TIME, "Created at or after (ISO 8601)"),
@@ -860,8 +861,7 @@ def _catalog_and_admin_paths() -> dict[str, Any]:
                 "One order with its transitions, refunds, documents and payments (administrators)",
                 {
                     "200": _json({"type": "object"}, "The order"),
-                    "404": _error("No such order: code order_not_found"),
-                    **_ADMIN_ONLY,
+                    "404": _error("No such order, or not an administrator: code order_not_found"),
                 },
                 parameters=[_ORDER_ID],
                 security=[{"admin": []}],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import attrs
 
+from billing.domain.errors import OrderNotFound
 from billing.domain.identity import Caller
 from billing.domain.order import Order
 from billing.domain.payment import PaymentAttempt
@@ -70,7 +71,10 @@ class AdminOrders:
             return uow.webhook_events.get(event_id)
 
     def order(self, caller: Caller, order_id: str) -> AdminOrderDetails:
-        require_admin(caller)
+        """Like every route of an order, 404 for whoever may not see it (not 403): probing
+        ids tells nothing."""
+        if not caller.is_admin:
+            raise OrderNotFound(f"no order {order_id}", order_id=order_id)
         details = self._access.order_details(caller, order_id)
         with self._uow_factory() as uow:
             payments = uow.payment_attempts.list_for_order(order_id)

@@ -94,12 +94,19 @@ def test_a_bad_parameter_is_a_400_naming_it(shop: Shop, params: dict[str, str], 
     assert answer.json["details"]["field"] == field
 
 
-@pytest.mark.parametrize(
-    "path", ["/billing/admin/orders", "/billing/admin/orders/ord_x", "/billing/admin/refunds"]
-)
+@pytest.mark.parametrize("path", ["/billing/admin/orders", "/billing/admin/refunds"])
 def test_only_administrators_may_read_them(shop: Shop, path: str) -> None:
     assert shop.client.get(path).status_code == 403
     assert shop.client.get(path, headers=user("user-1")).status_code == 403
+
+
+def test_an_order_shown_to_a_non_administrator_is_not_found(shop: Shop) -> None:
+    order_id, _ = shop.user_order("user-1")
+
+    for headers in ({}, user("user-1")):
+        answer = shop.client.get(f"/billing/admin/orders/{order_id}", headers=headers)
+        assert answer.status_code == 404
+        assert answer.json["code"] == "order_not_found"
 
 
 def test_one_order_with_its_payments_and_refunds(shop: Shop) -> None:
