@@ -98,6 +98,7 @@ class StripeEmulator:
         self.intents: dict[str, dict[str, Any]] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
         self.session_intent_metadata: dict[str, dict[str, str]] = {}
         self.searches: list[str] = []
         pi = r"/v1/payment_intents/(?P<object_id>[^/]+)"
@@ -111,6 +112,7 @@ class StripeEmulator:
         router.get(path__regex=rf"^{cs}$").mock(side_effect=self._get_session)
         router.post(path__regex=rf"^{cs}/expire$").mock(side_effect=self._expire_session)
         router.post("/v1/refunds").mock(side_effect=self._create_refund)
+        router.post("/v1/customers").mock(side_effect=self._create_customer)
 
     # -- what the customer or the dashboard does -----------------------------------------------
 
@@ -179,6 +181,7 @@ class StripeEmulator:
                 int(params["amount"]), params["currency"], _nested(params, "metadata")
             )
             intent["receipt_email"] = params.get("receipt_email")
+            intent["customer"] = params.get("customer")
             return intent
 
         return self._idempotent(request, create)
@@ -243,6 +246,7 @@ class StripeEmulator:
                 currency=params["line_items[0][price_data][currency]"],
                 client_reference_id=params.get("client_reference_id"),
                 customer_email=params.get("customer_email"),
+                customer=params.get("customer"),
                 metadata=_nested(params, "metadata"),
                 payment_intent=None,  # created when the customer pays
                 status="open",
@@ -258,6 +262,20 @@ class StripeEmulator:
                 params, "payment_intent_data[metadata]"
             )
             return session
+
+        return self._idempotent(request, create)
+
+    def _create_customer(self, request: httpx.Request) -> httpx.Response:
+        def create(params: dict[str, str]) -> dict[str, Any]:
+            customer = stripe_fixture(
+                "customer",
+                id=f"cus_emu{next(self._serial):06d}",
+                email=params.get("email"),
+                metadata=_nested(params, "metadata"),
+                created=int(self._clock.now().timestamp()),
+            )
+            self.customers[customer["id"]] = customer
+            return customer
 
         return self._idempotent(request, create)
 

@@ -54,6 +54,8 @@ class Harness:
     paid_delivery: Callable[[str], tuple[bytes, str]]
     #: The same provider with no webhook secret configured.
     unconfigured: Callable[[], PaymentProvider]
+    #: The customer a payment (by id) was created for, as the provider keeps it.
+    customer_of: Callable[[str], str | None]
 
 
 def _ignore(_: object) -> None:
@@ -73,6 +75,7 @@ def fake_harness(clock: FixedClock) -> Iterator[Harness]:
         complete=lambda payment_id: _ignore(provider.complete(payment_id)),
         paid_delivery=paid_delivery,
         unconfigured=lambda: FakePaymentProvider(clock, webhook_secret=None),
+        customer_of=lambda payment_id: provider.customer_of[payment_id],
     )
 
 
@@ -101,6 +104,9 @@ def stripe_harness(clock: FixedClock) -> Iterator[Harness]:
             unconfigured=lambda: StripePaymentProvider(
                 StripeConfig("sk_test_contract", max_network_retries=0), clock
             ),
+            customer_of=lambda payment_id: {**emulator.intents, **emulator.sessions}[payment_id][
+                "customer"
+            ],
         )
 
 
@@ -122,6 +128,7 @@ def _sandbox(clock: FixedClock, store: SandboxStore) -> Harness:
         complete=lambda payment_id: _ignore(provider.pay(payment_id, cards.SUCCEEDS)),
         paid_delivery=paid_delivery,
         unconfigured=lambda: SandboxPaymentProvider(store, clock, tasks, None, base_url),
+        customer_of=lambda payment_id: provider.retrieve(payment_id)["customer"],
     )
 
 
@@ -327,3 +334,29 @@ def test_without_a_webhook_secret_every_delivery_is_refused(harness: Harness) ->
     assert not unconfigured.webhook_configured
     with pytest.raises(InvalidSignature):
         unconfigured.parse_webhook(body, signature)
+
+
+def test_a_customer_is_created_once_per_key(harness: Harness) -> None:
+    first = harness.provider.create_customer("user-1", "ada@example.com", "cus:user-1")
+    again = harness.provider.create_customer("user-1", "ada@example.com", "cus:user-1")
+    other = harness.provider.create_customer("user-2", None, "cus:user-2")
+
+    assert first.startswith("cus_")
+    assert again == first
+    assert other != first
+
+
+@pytest.mark.parametrize("mode", list(PaymentMode))
+def test_a_payment_is_attached_to_its_customer(harness: Harness, mode: PaymentMode) -> None:
+    customer = harness.provider.create_customer("user-1", None, "cus:user-1")
+    order = make_order()
+    if mode is PaymentMode.PAYMENT_INTENT:
+        payment = harness.provider.create_payment_intent(order, "pi:k", customer_id=customer)
+    else:
+        payment = harness.provider.create_checkout_session(
+            order, "cs:k", SUCCESS_URL, CANCEL_URL, customer_id=customer
+        )
+    guest = create(harness, mode, make_order(), "guest-key")
+
+    assert harness.customer_of(payment.id) == customer
+    assert harness.customer_of(guest) is None

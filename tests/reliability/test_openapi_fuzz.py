@@ -54,6 +54,8 @@ UNGUESSABLE = {
     ("/billing/webhooks/stripe/", "post"): "only a body signed with the webhook secret is valid",
     ("/billing/shop/checkout", "post"): "a cart is quantity-<sku> fields of catalog skus, "
     "posted with the CSRF token of a session",
+    ("/billing/admin/orders", "get"): "?after= is only the cursor a previous page returned",
+    ("/billing/admin/refunds", "get"): "?after= is only the cursor a previous page returned",
 }
 CALLER = {"Authorization": f"Bearer {ADMIN_TOKEN}", USER_HEADER: "user-1"}
 

@@ -54,6 +54,7 @@ PUBLIC = {
     "/billing/webhooks/stripe/",  # signed by the provider (see the webhook catalogue)
     "/billing/entitlements",  # the caller's own (tested below)
     "/billing/assets/fonts/<font>",  # the packaged fonts of the invoice HTML
+    "/billing/products",  # the catalog's prices
     "/static/<path:filename>",
 }
 #: Routes for the host application's administrator only.

@@ -24,6 +24,7 @@ from billing.domain.webhook import WebhookStatus
 from billing.services.webhooks import Delivery
 
 from .cli_disputes import DISPUTE_COMMANDS
+from .cli_orders import OPERATOR, orders
 from .cli_tasks import TASK_COMMANDS
 from .configuration import ConfigurationError
 from .container import build_container
@@ -47,7 +48,18 @@ class Misconfigured(click.ClickException):
 
 
 class Commands(click.Group):
-    """The ``billing`` group: turns configuration and domain errors into one line."""
+    """The ``billing`` group: turns configuration and domain errors into one line, and lists
+    its commands with their whole summaries (click cuts them at the terminal's width)."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -219,6 +231,16 @@ def catalog_load(file: Path | None, demo: bool) -> None:
     click.echo(f"{len(products)} product(s) loaded from {path}")
 
 
+@catalog.command("list")
+def catalog_list() -> None:
+    """The active products: sku, name, unit price, entitlement key."""
+    products = build_container().catalog().products()
+    for product in products:
+        fields = (product.sku, product.name, str(product.price), product.entitlement_key or "-")
+        click.echo("\t".join(fields))
+    click.echo(f"{len(products)} product(s)")
+
+
 @main.group()
 def webhooks() -> None:
     """The journal of the provider's webhook events: list them, replay one."""
@@ -249,6 +271,24 @@ def webhooks_list(status: str | None, limit: int) -> None:
     click.echo(f"{len(events)} event(s)")
 
 
+@webhooks.command("show")
+@click.argument("event_id")
+def webhooks_show(event_id: str) -> None:
+    """One journaled event: its fields, then the raw payload the provider sent."""
+    event = build_container().admin_orders().webhook_event(OPERATOR, event_id)
+    for name, value in (
+        ("id", event.id),
+        ("type", event.type),
+        ("status", str(event.status)),
+        ("attempts", str(event.attempts)),
+        ("order", event.order_id or "-"),
+        ("received", event.received_at.isoformat()),
+        ("last error", event.last_error or "-"),
+    ):
+        click.echo(f"{name}\t{value}")
+    click.echo(event.payload)
+
+
 @webhooks.command("replay")
 @click.argument("event_id")
 def webhooks_replay(event_id: str) -> None:
@@ -266,3 +306,4 @@ for _command in TASK_COMMANDS:  # worker, tasks list/retry/relay
     main.add_command(_command)
 for _command in DISPUTE_COMMANDS:  # disputes list
     main.add_command(_command)
+main.add_command(orders)  # orders list, orders show

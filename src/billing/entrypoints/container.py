@@ -11,6 +11,7 @@ from billing.adapters.invoices.deferred import DeferredPdfRenderer
 from billing.adapters.invoices.text import TextRenderer
 from billing.adapters.mail import JinjaReceiptTemplates, SmtpConfig, SmtpMailer
 from billing.adapters.memory import FakePaymentProvider, MemoryUnitOfWorkFactory
+from billing.adapters.memory.listings import MemoryListings
 from billing.adapters.metrics import PrometheusMetrics
 from billing.adapters.sandbox import (
     DELIVER_EVENT,
@@ -24,6 +25,7 @@ from billing.adapters.sandbox import (
 )
 from billing.adapters.sandbox.deliverer import SWEEP_EVERY
 from billing.adapters.sql import SqlUnitOfWorkFactory, make_engine
+from billing.adapters.sql.listings import SqlListings
 from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
@@ -36,6 +38,7 @@ from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher, TaskQueue
 from billing.ports.unit_of_work import UnitOfWorkFactory
 from billing.services.access import AccessService
+from billing.services.admin_orders import AdminOrders
 from billing.services.catalog import CatalogService
 from billing.services.checkout import CheckoutService, OrderTokens
 from billing.services.dispute_ledger import DisputeLedger
@@ -57,6 +60,7 @@ from billing.services.jobs import (
 )
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
+from billing.services.provider_customers import ProviderCustomers
 from billing.services.reactions import Reactions
 from billing.services.receipts import ReceiptService, ReceiptTrigger
 from billing.services.reconciliation import ReconciliationService
@@ -144,8 +148,7 @@ def _sandbox_secrets(settings: Settings) -> tuple[str, ...]:
 
 
 def _sandbox_webhook_url(settings: Settings) -> str:
-    base = settings.public_base_url.rstrip("/")
-    return settings.sandbox_webhook_url or f"{base}/billing/webhooks/stripe/"
+    return settings.sandbox_webhook_url or f"{settings.mount_url}/webhooks/stripe/"
 
 
 def _sandbox_rehearsal(settings: Settings) -> Rehearsal:
@@ -336,6 +339,7 @@ class Container(containers.DeclarativeContainer):
             tasks=sandbox_tasks,
             webhook_secrets=sandbox_secrets,
             public_base_url=settings.provided.public_base_url,
+            url_prefix=settings.provided.url_prefix,
         ),
         stripe=providers.ThreadSafeSingleton(
             StripePaymentProvider, config=providers.Callable(_stripe_config, settings), clock=clock
@@ -355,8 +359,16 @@ class Container(containers.DeclarativeContainer):
     orders = providers.ThreadSafeSingleton(
         OrderService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
     )
+    provider_customers = providers.ThreadSafeSingleton(
+        ProviderCustomers, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+    )
     payments = providers.ThreadSafeSingleton(
-        PaymentService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+        PaymentService,
+        uow_factory=uow_factory,
+        provider=payment_provider,
+        clock=clock,
+        ids=ids,
+        customers=provider_customers,
     )
     refunds = providers.ThreadSafeSingleton(
         RefundService,
@@ -391,13 +403,16 @@ class Container(containers.DeclarativeContainer):
     )
 
     # The HTTP edge: who is calling, and the use cases checked against it.
-    # A host may override it with a () -> user id callable.
+    # A host may override them (the ``Billing`` extension does): a () -> user id callable, and
+    # a (user id) -> bool callable saying whether that user administers billing.
     user_loader: providers.Object[Callable[[], str | None] | None] = providers.Object(None)
+    admin_check: providers.Object[Callable[[str], bool] | None] = providers.Object(None)
     identity = providers.Factory(
         RequestIdentity,
         user_header=settings.provided.user_header,
         admin_token=settings.provided.admin_token,
         user_loader=user_loader,
+        admin_check=admin_check,
     )
     order_tokens = providers.ThreadSafeSingleton(OrderTokens, secret=settings.provided.secret_key)
     checkout = providers.ThreadSafeSingleton(
@@ -410,6 +425,7 @@ class Container(containers.DeclarativeContainer):
         provider_name=payment_provider.provided.name,
         publishable_key=providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
         public_base_url=settings.provided.public_base_url,
+        url_prefix=settings.provided.url_prefix,
     )
     access = providers.ThreadSafeSingleton(
         AccessService,
@@ -421,6 +437,16 @@ class Container(containers.DeclarativeContainer):
     )
     catalog = providers.ThreadSafeSingleton(CatalogService, uow_factory=uow_factory)
     health_database = providers.Resource(_health_database, uow_factory=uow_factory)
+
+    # The administrators' listings: indexed pages of orders and refunds.
+    listings = providers.Selector(
+        settings.provided.storage,
+        memory=providers.ThreadSafeSingleton(MemoryListings, uow_factory=uow_factory),
+        sql=providers.ThreadSafeSingleton(SqlListings, engine=database_engine),
+    )
+    admin_orders = providers.ThreadSafeSingleton(
+        AdminOrders, listings=listings, uow_factory=uow_factory, access=access
+    )
     health = providers.Factory(
         HealthService,
         database=health_database,

@@ -17,8 +17,10 @@ from werkzeug.exceptions import HTTPException
 from billing.domain import errors as e
 from billing.services.access import AdminRequired, AuthenticationRequired
 
+from .error_pages import error_page, wants_html
 from .http_security import CrossSiteRequest
 from .json_converter import to_json
+from .mounting import serving_billing
 from .views.bodies import InvalidBody
 from .views.responses import ErrorJson
 
@@ -82,7 +84,9 @@ def _json_safe(details: dict[str, Any]) -> dict[str, Any]:
     return {capped(str(k)): _shown(v) for k, v in list(details.items())[:ECHO_ITEMS]}
 
 
-def error_response(error: e.BillingError) -> tuple[Response, int]:
+def error_response(error: e.BillingError) -> tuple[Response, int] | tuple[str, int]:
+    if wants_html():
+        return error_page(error.code, capped(error.message), status_of(error))
     body = ErrorJson(error.code, capped(error.message), _json_safe(error.details), error.retryable)
     response = jsonify(to_json(body))
     if error.retry_after is not None:
@@ -90,8 +94,14 @@ def error_response(error: e.BillingError) -> tuple[Response, int]:
     return response, status_of(error)
 
 
-def http_error(error: HTTPException) -> tuple[Response, int]:
+def http_error(
+    error: HTTPException,
+) -> tuple[Response, int] | tuple[str, int] | HTTPException:
+    if not serving_billing():
+        return error  # a host's own page: its own (or Werkzeug's) error page
     status = error.code or 500
+    if wants_html():
+        return error_page(_HTTP_CODES.get(status, "http_error"), error.description or "", status)
     body = ErrorJson(_HTTP_CODES.get(status, "http_error"), capped(error.description or error.name))
     return jsonify(to_json(body)), status
 

@@ -38,6 +38,7 @@ from werkzeug.routing import RequestRedirect
 from billing import bounded_json
 from billing.domain.errors import BillingError, InvalidInput
 
+from .mounting import serving_billing
 from .settings import Settings
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -93,25 +94,31 @@ def signed_delivery(view: View) -> View:
     return view
 
 
-def secure(app: Flask, settings: Settings) -> None:
-    """Install every check and header of this module on ``app``."""
-    csrf = _sessions(app, settings)
-    app.json = _BoundedJSON(app)
+def secure(app: Flask, settings: Settings, *, own_session: bool = True) -> None:
+    """Install every check and header of this module on ``app``, for billing's requests
+    (``mounting.serving_billing``). ``own_session``: billing configures the app's session;
+    otherwise the host's session (its key, its cookie) holds the CSRF token."""
+    csrf = _sessions(app, settings, own_session)
+    if type(app.json) is DefaultJSONProvider:  # a host's own JSON provider is left alone
+        app.json = _BoundedJSON(app)
     _refuse_forgeries(app, csrf, settings.public_base_url)
     _security_headers(app)
     _relative_redirects(app)
 
 
-def _sessions(app: Flask, settings: Settings) -> CSRFProtect:
+def _sessions(app: Flask, settings: Settings, own_session: bool) -> CSRFProtect:
     """The browser session holds the CSRF token only, in a signed HttpOnly cookie under
     ``/billing/``, under a key derived from ``BILLING_SECRET_KEY`` (the same in every worker)."""
-    app.secret_key = _session_key(settings.secret_key)
+    if own_session:
+        app.secret_key = _session_key(settings.secret_key)
+        app.config.update(
+            SESSION_COOKIE_NAME=SESSION_COOKIE,
+            SESSION_COOKIE_PATH=settings.url_prefix + "/",
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        )
     app.config.update(
-        SESSION_COOKIE_NAME=SESSION_COOKIE,
-        SESSION_COOKIE_PATH="/billing/",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         WTF_CSRF_CHECK_DEFAULT=False,  # ``_refuse_forgeries`` decides which views need it
         WTF_CSRF_SSL_STRICT=False,  # its Referer check: ours looks at Sec-Fetch-Site/Origin
         WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as the browser session it is bound to
@@ -157,7 +164,7 @@ def _refuse_forgeries(app: Flask, csrf: CSRFProtect, public_base_url: str) -> No
 
     @app.before_request
     def refuse_forgery() -> None:
-        if request.method not in STATE_CHANGING:
+        if request.method not in STATE_CHANGING or not serving_billing():
             return
         view = app.view_functions.get(request.endpoint or "")
         if view is None or getattr(view, _SIGNED_DELIVERY, False):
@@ -189,6 +196,8 @@ def _security_headers(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
+        if not serving_billing():
+            return response
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
         if response.mimetype == "text/html":
@@ -199,6 +208,8 @@ def _security_headers(app: Flask) -> None:
 def _relative_redirects(app: Flask) -> None:
     @app.after_request
     def relative_location(response: Response) -> Response:
+        if not serving_billing():
+            return response
         if isinstance(request.routing_exception, RequestRedirect) and response.location:
             target = urlsplit(response.location)
             path = "/" + target.path.lstrip("/")  # never "//host": that is another site

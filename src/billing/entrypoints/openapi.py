@@ -14,11 +14,14 @@ from typing import Any
 
 from billing import __version__ as _version
 from billing.adapters.invoices.assets import font_names
+from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
 
 from .json_schema import STRING as _STRING
 from .json_schema import Components
+from .views import admin_responses as admin_views
 from .views import bodies
+from .views import catalog_responses as catalog_views
 from .views import responses as r
 
 JSON = "application/json"
@@ -427,7 +430,11 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                     "200": {
                         "description": "Exposition format",
                         "content": {"text/plain": {"schema": _STRING}},
-                    }
+                    },
+                    "401": _error(
+                        "BILLING_METRICS_TOKEN is set and was not presented: code "
+                        "authentication_required"
+                    ),
                 },
             )
         },
@@ -556,7 +563,7 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
     """The document; ``sandbox``: with the sandbox provider's routes (mounted with it)."""
     components = Components()
     components.add(r.ErrorJson)
-    paths = _paths(components.add)
+    paths = {**_paths(components.add), **_catalog_and_admin_paths(components.add)}
     if sandbox:
         paths.update(_sandbox_paths(components.add))
     return {
@@ -594,3 +601,108 @@ _SANDBOX_SECURITY = {
         "description": "STRIPE_SECRET_KEY (HTTP Basic with it as user name works too)",
     }
 }
+
+
+# == issue 20: the catalog and the administrators' listings ===================================
+# Their answers are attrs classes in ``views/catalog_responses.py`` and
+# ``views/admin_responses.py``; their schemas are generated from them (``see``).
+
+_TIME = {"type": "string", "format": "date-time"}
+_AFTER = {
+    "name": "after",
+    "in": "query",
+    "required": False,
+    "schema": _STRING,
+    "description": "The next cursor of the previous page",
+}
+_PAGE = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+}
+_ADMIN_ONLY = {"403": _error("Not an administrator: code admin_required")}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+def _catalog_and_admin_paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
+    return {
+        "/billing/products": {
+            "get": _operation(
+                "The active products and their server-side prices (public)",
+                {"200": _json(see(catalog_views.ProductList), "The catalog")},
+            )
+        },
+        "/billing/admin/orders": {
+            "get": _operation(
+                "Orders, newest first, a page at a time (administrators)",
+                {
+                    "200": _json(see(admin_views.OrderPage), "A page of orders with their totals"),
+                    "400": _error("Bad filter, cursor or limit: code invalid_input"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[
+                    _query("status", {"enum": [str(s) for s in OrderStatus]}, "Only this status"),
+                    _query("email", _STRING, "Only a guest's (or a user's) orders by email"),
+                    _query("user_id", _STRING, "Only this user's orders"),
+                    _query("created_from", _TIME, "Created at or after (ISO 8601)"),
+                    _query("created_before", _TIME, "Created before (ISO 8601)"),
+                    _AFTER,
+                    _PAGE,
+                ],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/orders/{order_id}": {
+            "get": _operation(
+                "One order with its transitions, refunds, documents and payments (administrators)",
+                {
+                    "200": _json({"type": "object"}, "The order"),
+                    "404": _error("No such order, or not an administrator: code order_not_found"),
+                },
+                parameters=[_ORDER_ID],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/webhooks/{event_id}": {
+            "get": _operation(
+                "A journaled webhook event with the raw payload received (administrators)",
+                {
+                    "200": _json(
+                        see(r.WebhookEventDetailJson),
+                        "The event; payload is the body the provider signed, as text",
+                    ),
+                    "404": _error("No such event: code webhook_event_not_found"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[
+                    {"name": "event_id", "in": "path", "required": True, "schema": _STRING}
+                ],
+                security=[{"admin": []}],
+            )
+        },
+        "/billing/admin/refunds": {
+            "get": _operation(
+                "Refunds, newest first, a page at a time (administrators)",
+                {
+                    "200": _json(see(admin_views.RefundList), "A page of refunds"),
+                    "400": _error("Bad cursor or limit: code invalid_input"),
+                    **_ADMIN_ONLY,
+                },
+                parameters=[_AFTER, _PAGE],
+                security=[{"admin": []}],
+            )
+        },
+    }
+
+
+# == end of issue 20 ==========================================================================

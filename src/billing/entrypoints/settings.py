@@ -29,6 +29,7 @@ from .safety import refuse_unsafe
 
 PROVIDERS = ("fake", "sandbox", "stripe")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_PATH_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
 
 
 def _web_url(value: Any) -> str:
@@ -42,6 +43,14 @@ def _web_url(value: Any) -> str:
 
 def _optional_web_url(value: Any) -> str | None:
     return None if value is None or text(value) == "" else _web_url(value)
+
+
+def _url_prefix(value: Any) -> str:
+    """``/billing`` or ``/shop/billing`` (kept without its trailing slash); empty: the root."""
+    prefix = text(value).rstrip("/")
+    if not _PATH_PREFIX.match(prefix):
+        raise ValueError(f"must be a path such as /billing or /shop/billing, not {shown(value)}")
+    return prefix
 
 
 def _broker(value: Any) -> str:
@@ -173,7 +182,11 @@ class Settings:
     seller_tax_id: str = setting("BILLING_SELLER_TAX_ID", "", text)
     seller_email: str = setting("BILLING_SELLER_EMAIL", "", text)
     admin_token: str = setting("BILLING_ADMIN_TOKEN", "", text, secret=True)
+    #: When set, ``/billing/metrics`` answers only ``Authorization: Bearer <this token>``.
+    metrics_token: str = setting("BILLING_METRICS_TOKEN", "", text, secret=True)
     public_base_url: str = setting("BILLING_PUBLIC_BASE_URL", "http://127.0.0.1:8000", _web_url)
+    #: Where the routes are mounted in the app (a host application chooses its own).
+    url_prefix: str = setting("BILLING_URL_PREFIX", "/billing", _url_prefix)
     #: Signs guest order tokens and request-keyed order ids (see ``services/checkout.py``).
     secret_key: str = setting("BILLING_SECRET_KEY", "", text, secret=True)
     #: A trusted header set by the host's gateway with the logged-in user id; off when empty.
@@ -215,6 +228,11 @@ class Settings:
     def mail_enabled(self) -> bool:
         """Receipts are e-mailed (``BILLING_SMTP_URL`` is set)."""
         return bool(self.smtp_url)
+
+    @property
+    def mount_url(self) -> str:
+        """The routes' public address: ``BILLING_PUBLIC_BASE_URL`` + ``BILLING_URL_PREFIX``."""
+        return self.public_base_url.rstrip("/") + self.url_prefix
 
     @property
     def jobs_inline(self) -> bool:

@@ -22,11 +22,28 @@ class PaymentProvider(Protocol):
 
     name: str
 
-    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment: ...
+    def create_customer(self, user_id: str, email: str | None, idempotency_key: str) -> str:
+        """The provider's customer (``cus_…``) for one of our users, its id in the metadata;
+        the same key returns the same customer."""
+        ...
+
+    def create_payment_intent(
+        self, order: Order, idempotency_key: str, customer_id: str | None = None
+    ) -> ProviderPayment:
+        """A PaymentIntent for the order's total, attached to ``customer_id`` when given."""
+        ...
 
     def create_checkout_session(
-        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
-    ) -> ProviderPayment: ...
+        self,
+        order: Order,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        customer_id: str | None = None,
+    ) -> ProviderPayment:
+        """A Checkout Session of the order's lines, for ``customer_id`` when given (else for
+        the order's email)."""
+        ...
 
     def retrieve_payment(self, payment_id: str) -> ProviderPayment: ...
 

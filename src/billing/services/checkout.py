@@ -143,6 +143,8 @@ class CheckoutService:
     _provider_name: str
     _publishable_key: str | None
     _public_base_url: str
+    #: Where the host mounted the routes (the success and cancel pages are under it).
+    _url_prefix: str = "/billing"
 
     def checkout(self, caller: Caller, request: CheckoutRequest) -> CheckoutReceipt:
         """Create (or find again, for a retried request key) the order, then its payment."""
@@ -207,10 +209,10 @@ class CheckoutService:
         return order, attempt
 
     def _urls(self, order_id: str) -> ReturnUrls:
-        base = self._public_base_url.rstrip("/")
+        base = self._public_base_url.rstrip("/") + self._url_prefix
         return ReturnUrls(
-            success_url=f"{base}/billing/success/?order={order_id}",
-            cancel_url=f"{base}/billing/cancel/?order={order_id}",
+            success_url=f"{base}/success/?order={order_id}",
+            cancel_url=f"{base}/cancel/?order={order_id}",
         )
 
 

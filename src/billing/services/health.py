@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 import attrs
 
-from billing import __version__
 from billing.domain.errors import BillingError, StorageUnavailable
 from billing.domain.outbox import WAITING, OutboxStatus
 from billing.domain.webhook import WebhookStats, WebhookStatus
 from billing.ports.clock import Clock
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWorkFactory
+from billing.version import __version__
 
 from .single_flight import SingleFlight
 

@@ -25,6 +25,7 @@ from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.services.provider_customers import ProviderCustomers
 from billing.services.transactions import retry_on_conflict
 
 
@@ -46,6 +47,8 @@ class PaymentService:
     _provider: PaymentProvider
     _clock: Clock
     _ids: IdGenerator
+    #: A user's payments are attached to their customer at the provider (None: never).
+    _customers: ProviderCustomers | None = None
 
     def checkout(
         self,
@@ -113,13 +116,25 @@ class PaymentService:
             if urls is None:
                 raise OrderNotPayable("a checkout session needs return urls", order_id=order.id)
             return self._provider.create_checkout_session(
-                order, attempt.idempotency_key, urls.success_url, urls.cancel_url
+                order,
+                attempt.idempotency_key,
+                urls.success_url,
+                urls.cancel_url,
+                customer_id=self._customer_of(order),
             )
         if self._clock.now() - attempt.created_at >= IDEMPOTENCY_WINDOW:
             found = self._provider.find_payment_intent(order.id)  # the key alone may be forgotten
             if found is not None:
                 return found
-        return self._provider.create_payment_intent(order, attempt.idempotency_key)
+        return self._provider.create_payment_intent(
+            order, attempt.idempotency_key, customer_id=self._customer_of(order)
+        )
+
+    def _customer_of(self, order: Order) -> str | None:
+        user_id = order.customer.user_id
+        if self._customers is None or user_id is None:
+            return None  # a guest pays under the order's email
+        return self._customers.customer_id(user_id, order.customer.email)
 
     @retry_on_conflict
     def _record_failure(self, attempt: PaymentAttempt, error: ProviderError) -> None:

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from billing.entrypoints.cli import main
-from billing.entrypoints.ops.smoke import SmokeRun, run_smoke, stripe_test_api
+from billing.entrypoints.ops.smoke import SmokeRun, StepFailed, run_smoke, stripe_test_api
 from tests.unit.http.conftest import Shop, make_shop
 
 
@@ -114,3 +114,17 @@ def test_a_live_key_is_refused_before_anything_runs(key: str) -> None:
     )
     assert refused.exit_code == 2
     assert "test-mode key only" in refused.output
+
+
+def test_a_refund_with_another_admin_token_says_the_token_was_refused(shop: Shop) -> None:
+    order_id, token, payment_id = shop.guest_order()
+    shop.pay(payment_id)
+    run = SmokeRun(client_of(shop), admin_token="not-the-servers-token", order_id=order_id)
+    run.token = token
+
+    with pytest.raises(StepFailed) as refused:
+        run.refund()
+
+    assert "refused the admin token" in str(refused.value)
+    assert "BILLING_ADMIN_TOKEN" in str(refused.value)
+    assert shop.order(order_id).status == "paid"

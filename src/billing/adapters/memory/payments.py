@@ -78,6 +78,9 @@ class FakePaymentProvider:
         self.payments: dict[str, ProviderPayment] = {}
         self.refunds: dict[str, ProviderRefund] = {}
         self.orders_by_payment: dict[str, str] = {}
+        #: Customer id → (user id, email); payment id → its customer.
+        self.customers: dict[str, tuple[str, str | None]] = {}
+        self.customer_of: dict[str, str | None] = {}
         self.emitted: list[ProviderEvent] = []
 
     # -- fault injection ---------------------------------------------------------------------
@@ -93,21 +96,45 @@ class FakePaymentProvider:
 
     # -- PaymentProvider ---------------------------------------------------------------------
 
-    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment:
-        return self._create(order, idempotency_key, PaymentMode.PAYMENT_INTENT, None)
+    def create_customer(self, user_id: str, email: str | None, idempotency_key: str) -> str:
+        self.calls.append(ProviderCall("create_customer", idempotency_key, user_id))
+        self._maybe_fail(after_effect=False)
+        customer_id = self._idempotent(
+            idempotency_key,
+            ("customer", user_id, email),
+            lambda: self._new_customer(user_id, email),
+        )
+        self._maybe_fail(after_effect=True)
+        return customer_id
+
+    def _new_customer(self, user_id: str, email: str | None) -> str:
+        customer_id = f"cus_fake{next(self._serial):06d}"
+        self.customers[customer_id] = (user_id, email)
+        return customer_id
+
+    def create_payment_intent(
+        self, order: Order, idempotency_key: str, customer_id: str | None = None
+    ) -> ProviderPayment:
+        return self._create(order, idempotency_key, PaymentMode.PAYMENT_INTENT, customer_id)
 
     def create_checkout_session(
-        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
+        self,
+        order: Order,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        customer_id: str | None = None,
     ) -> ProviderPayment:
-        return self._create(order, idempotency_key, PaymentMode.CHECKOUT_SESSION, success_url)
+        return self._create(order, idempotency_key, PaymentMode.CHECKOUT_SESSION, customer_id)
 
     def _create(
-        self, order: Order, key: str, mode: PaymentMode, success_url: str | None
+        self, order: Order, key: str, mode: PaymentMode, customer_id: str | None
     ) -> ProviderPayment:
         self.calls.append(ProviderCall(f"create_{mode}", key, order.id))
         self._maybe_fail(after_effect=False)
-        params = (mode, order.id, order.total)
+        params = (mode, order.id, order.total, customer_id)
         payment = self._idempotent(key, params, lambda: self._new_payment(order, mode))
+        self.customer_of[payment.id] = customer_id
         self._maybe_fail(after_effect=True)
         return payment
 

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DELIVER_EVENT = "sandbox_deliver_event"
-CHECKOUT_PATH = "/billing/sandbox/checkout/"
+#: The hosted page's path under the routes' prefix (``/billing`` unless a host chose another).
+CHECKOUT_PATH = "/sandbox/checkout/"
+DEFAULT_URL_PREFIX = "/billing"
 
 _CANCELABLE = frozenset(
     {
@@ -99,17 +101,23 @@ Work = Callable[[SandboxSession, Change], T]
 
 class SandboxCore:
     def __init__(
-        self, store: SandboxStore, clock: Clock, tasks: TaskQueue, public_base_url: str
+        self,
+        store: SandboxStore,
+        clock: Clock,
+        tasks: TaskQueue,
+        public_base_url: str,
+        url_prefix: str = DEFAULT_URL_PREFIX,
     ) -> None:
         self.store = store
         self.clock = clock
         self._tasks = tasks
         self.base_url = public_base_url.rstrip("/")
+        self._pages_url = self.base_url + url_prefix + CHECKOUT_PATH
 
     def checkout_url(self, payment_id: str, client_secret: str | None = None) -> str:
         """The hosted page where the payment is paid. A PaymentIntent's page needs its client
         secret (as Stripe.js does to confirm one), carried in the query string."""
-        url = f"{self.base_url}{CHECKOUT_PATH}{payment_id}"
+        url = f"{self._pages_url}{payment_id}"
         return f"{url}?{urlencode({'client_secret': client_secret})}" if client_secret else url
 
     def page_url(self, target: Document) -> str:

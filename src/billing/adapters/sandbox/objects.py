@@ -76,6 +76,12 @@ def payment_intent(
     )
 
 
+def customer(*, email: str | None, metadata: dict[str, str], created: int) -> Document:
+    return example(
+        "customer", id=stripe_id("cus_", 14), email=email, metadata=metadata, created=created
+    )
+
+
 def checkout_session(
     *, amount: int, currency: str, created: int, expires_at: int, **fields: Any
 ) -> Document:

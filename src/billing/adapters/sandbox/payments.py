@@ -35,7 +35,19 @@ class SandboxPayments:
 
     # -- creating -----------------------------------------------------------------------------
 
-    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment:
+    def create_customer(self, user_id: str, email: str | None, idempotency_key: str) -> str:
+        core = self._core
+        params: dict[str, Any] = {"email": email, "metadata": {"user_id": user_id}}
+
+        def build() -> Document:
+            return objects.customer(email=email, metadata={"user_id": user_id}, created=core.now())
+
+        created = core.idempotent(idempotency_key, "customers", params, build)
+        return str(created["id"])
+
+    def create_payment_intent(
+        self, order: Order, idempotency_key: str, customer_id: str | None = None
+    ) -> ProviderPayment:
         core = self._core
         total = order.total
         params: dict[str, Any] = {
@@ -43,6 +55,7 @@ class SandboxPayments:
             "currency": total.currency.lower(),
             "metadata": {"order_id": order.id},
             "receipt_email": order.customer.email,
+            "customer": customer_id,
         }
 
         def build() -> Document:
@@ -52,14 +65,22 @@ class SandboxPayments:
                 metadata=dict(params["metadata"]),
                 created=core.now(),
                 receipt_email=params["receipt_email"],
+                customer=customer_id,
             )
 
         return core.payment(core.idempotent(idempotency_key, "payment_intents", params, build))
 
     def create_checkout_session(
-        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
+        self,
+        order: Order,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        customer_id: str | None = None,
     ) -> ProviderPayment:
         core = self._core
+        # Stripe takes a customer or an email, not both.
+        email = order.customer.email if customer_id is None else None
         currency = order.currency.lower()
         params: dict[str, Any] = {
             "mode": "payment",
@@ -78,7 +99,8 @@ class SandboxPayments:
             "client_reference_id": order.id,
             "metadata": {"order_id": order.id},
             "payment_intent_data": {"metadata": {"order_id": order.id}},
-            "customer_email": order.customer.email,
+            "customer_email": email,
+            "customer": customer_id,
             "expires_at": self._session_expiry(order),
         }
 
@@ -91,7 +113,8 @@ class SandboxPayments:
                 success_url=success_url,
                 cancel_url=cancel_url,
                 client_reference_id=order.id,
-                customer_email=order.customer.email,
+                customer_email=email,
+                customer=customer_id,
                 metadata=dict(params["metadata"]),
             )
             session["url"] = core.checkout_url(session["id"])
@@ -237,6 +260,7 @@ class SandboxPayments:
             metadata=dict(checkout[PRIVATE]["payment_intent_metadata"]),
             created=self._core.now(),
             receipt_email=checkout.get("customer_email"),
+            customer=checkout.get("customer"),
         )
         intent[PRIVATE] = {"checkout_session": checkout["id"]}
         checkout["payment_intent"] = intent["id"]

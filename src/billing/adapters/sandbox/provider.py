@@ -33,7 +33,14 @@ from billing.domain.refund import Refund
 from billing.ports.clock import Clock
 from billing.ports.tasks import TaskQueue
 
-from .core import CHECKOUT_PATH, DELIVER_EVENT, NoSuchObject, SandboxCore, rejected
+from .core import (
+    CHECKOUT_PATH,
+    DEFAULT_URL_PREFIX,
+    DELIVER_EVENT,
+    NoSuchObject,
+    SandboxCore,
+    rejected,
+)
 from .hosted import HostedLine, HostedPages, HostedPayment, PageRefused, page_key
 from .payments import DEFAULT_SESSION_TTL, SandboxPayments
 from .refunds import REFUND_REASONS, SandboxRefunds
@@ -65,10 +72,11 @@ class SandboxPaymentProvider:
         webhook_secrets: str | Sequence[str] | None,
         public_base_url: str,
         *,
+        url_prefix: str = DEFAULT_URL_PREFIX,
         webhook_tolerance: int = 300,
         session_ttl: timedelta = DEFAULT_SESSION_TTL,
     ) -> None:
-        self._core = SandboxCore(store, clock, tasks, public_base_url)
+        self._core = SandboxCore(store, clock, tasks, public_base_url, url_prefix)
         self._payments = SandboxPayments(self._core, session_ttl)
         self._refunds = SandboxRefunds(self._core)
         signing = webhook_secret_list(webhook_secrets)
@@ -85,14 +93,24 @@ class SandboxPaymentProvider:
 
     # -- PaymentProvider: payments ------------------------------------------------------------
 
-    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment:
-        return self._payments.create_payment_intent(order, idempotency_key)
+    def create_customer(self, user_id: str, email: str | None, idempotency_key: str) -> str:
+        return self._payments.create_customer(user_id, email, idempotency_key)
+
+    def create_payment_intent(
+        self, order: Order, idempotency_key: str, customer_id: str | None = None
+    ) -> ProviderPayment:
+        return self._payments.create_payment_intent(order, idempotency_key, customer_id)
 
     def create_checkout_session(
-        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
+        self,
+        order: Order,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        customer_id: str | None = None,
     ) -> ProviderPayment:
         return self._payments.create_checkout_session(
-            order, idempotency_key, success_url, cancel_url
+            order, idempotency_key, success_url, cancel_url, customer_id
         )
 
     def retrieve_payment(self, payment_id: str) -> ProviderPayment:

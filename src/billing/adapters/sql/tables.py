@@ -260,3 +260,21 @@ sent_messages = Table(
     Column("sent_at", UtcDateTime(), nullable=True),
     Column("last_error", Text(), nullable=True),
 )
+
+# The administrators' listings (``listings.py``): newest first, keyset on (created_at, id), the
+# whole table or by one filter, each a backward range scan (migration 0007_admin_indexes).
+Index("ix_billing_orders_created", orders.c.created_at, orders.c.id)
+Index("ix_billing_orders_status_created", orders.c.status, orders.c.created_at, orders.c.id)
+Index(
+    "ix_billing_orders_email_created",
+    orders.c.customer_email,
+    orders.c.created_at,
+    orders.c.id,
+)
+Index(
+    "ix_billing_orders_user_created",
+    orders.c.customer_user_id,
+    orders.c.created_at,
+    orders.c.id,
+)
+Index("ix_billing_refunds_created", refunds.c.created_at, refunds.c.id)

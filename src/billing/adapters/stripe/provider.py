@@ -92,7 +92,20 @@ class StripePaymentProvider:
 
     # -- payments ----------------------------------------------------------------------------
 
-    def create_payment_intent(self, order: Order, idempotency_key: str) -> ProviderPayment:
+    def create_customer(self, user_id: str, email: str | None, idempotency_key: str) -> str:
+        params: dict[str, Any] = {"metadata": {"user_id": user_id}}
+        if email is not None:
+            params["email"] = email
+        with stripe_errors():
+            customer = self._client.v1.customers.create(
+                params=params,  # type: ignore[arg-type]
+                options=_options(idempotency_key),
+            )
+        return str(customer.id)
+
+    def create_payment_intent(
+        self, order: Order, idempotency_key: str, customer_id: str | None = None
+    ) -> ProviderPayment:
         total = order.total
         params: dict[str, Any] = {
             "amount": total.amount,
@@ -101,6 +114,8 @@ class StripePaymentProvider:
         }
         if order.customer.email is not None:
             params["receipt_email"] = order.customer.email
+        if customer_id is not None:
+            params["customer"] = customer_id
         with stripe_errors():
             intent = self._client.v1.payment_intents.create(
                 params=params,  # type: ignore[arg-type]
@@ -109,7 +124,12 @@ class StripePaymentProvider:
         return _convert(PaymentIntentRecord, "payment_intent", intent, payment_from_intent)
 
     def create_checkout_session(
-        self, order: Order, idempotency_key: str, success_url: str, cancel_url: str
+        self,
+        order: Order,
+        idempotency_key: str,
+        success_url: str,
+        cancel_url: str,
+        customer_id: str | None = None,
     ) -> ProviderPayment:
         currency = order.currency.lower()
         params: dict[str, Any] = {
@@ -132,7 +152,9 @@ class StripePaymentProvider:
             "payment_intent_data": {"metadata": {"order_id": order.id}},
             "expires_at": self._session_expiry(order),
         }
-        if order.customer.email is not None:
+        if customer_id is not None:  # Stripe takes a customer or an email, not both
+            params["customer"] = customer_id
+        elif order.customer.email is not None:
             params["customer_email"] = order.customer.email
         with stripe_errors():
             session = self._client.v1.checkout.sessions.create(

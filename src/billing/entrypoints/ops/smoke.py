@@ -142,6 +142,11 @@ class SmokeRun:
             json={"reason": "smoke test"},
             headers=self._admin("refunding"),
         )
+        if answer.status_code in (403, 404):  # the order is there: the guest has just read it
+            raise StepFailed(
+                f"POST /billing/orders/{self.order_id}/refunds: {answer.status_code}: the server "
+                "refused the admin token (--admin-token is not its BILLING_ADMIN_TOKEN)"
+            )
         body = _json(answer, 201)
         return f"refund {body['id']} {body['status']}"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, request
 
-from billing.domain.errors import InvalidInput
 from billing.domain.webhook import WebhookStatus
 from billing.ports.identity import Identity
 from billing.services.access import require_admin
@@ -21,20 +20,10 @@ from billing.services.webhooks import WebhookService
 
 from ..container import Container
 from ..json_converter import to_json
-from .query import limit_param
+from .query import enum_param, limit_param
 from .responses import WebhookEventsJson, WebhookOutcomeJson
 
 blueprint = Blueprint("billing_admin_webhooks", __name__)
-
-
-def _status(raw: str | None) -> WebhookStatus | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return WebhookStatus(raw)
-    except ValueError:
-        choices = ", ".join(str(s) for s in WebhookStatus)
-        raise InvalidInput(f"status is one of {choices}", field="status") from None
 
 
 @blueprint.get("/admin/webhooks")
@@ -44,7 +33,7 @@ def list_webhook_events(
     webhooks: WebhookService = Provide[Container.webhooks],
 ) -> Response:
     require_admin(identity.current())
-    status = _status(request.args.get("status"))
+    status = enum_param(request.args.get("status"), WebhookStatus, "status")
     events = webhooks.journal(status, limit_param(request.args.get("limit")))
     return jsonify(to_json(WebhookEventsJson.of(events)))
 

@@ -5,7 +5,8 @@
   host-provided callable returns (``Container.user_loader``).
 - A guest: an order token in ``X-Order-Token``, in ``Authorization: Bearer …``, in ``?token=``
   or in the HttpOnly cookie the storefront sets.
-- An administrator: ``Authorization: Bearer <BILLING_ADMIN_TOKEN>``, compared in constant time.
+- An administrator: ``Authorization: Bearer <BILLING_ADMIN_TOKEN>``, compared in constant time,
+  or a user the host's ``is_admin(user_id)`` callable says is one.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from werkzeug.wrappers import Response
 
 from billing.domain.identity import Caller
 
+from ..mounting import mount_path
+
 UserLoader = Callable[[], str | None]
+AdminCheck = Callable[[str], bool]
 ORDER_TOKEN_HEADER = "X-Order-Token"  # noqa: S105 - a header name
 ORDER_TOKEN_COOKIE = "billing_order_token"  # noqa: S105 - a cookie name
 
@@ -32,11 +36,16 @@ def _bearer() -> str | None:
 
 class RequestIdentity:
     def __init__(
-        self, user_header: str = "", admin_token: str = "", user_loader: UserLoader | None = None
+        self,
+        user_header: str = "",
+        admin_token: str = "",
+        user_loader: UserLoader | None = None,
+        admin_check: AdminCheck | None = None,
     ) -> None:
         self._user_header = user_header
         self._admin_token = admin_token
         self._user_loader = user_loader
+        self._admin_check = admin_check
 
     def current(self) -> Caller:
         bearer = _bearer()
@@ -51,7 +60,10 @@ class RequestIdentity:
         )
         if token is None and bearer is not None and not is_admin:
             token = bearer
-        return Caller(user_id=self._user(), guest_token=token or None, is_admin=is_admin)
+        user = self._user()
+        if not is_admin and user is not None and self._admin_check is not None:
+            is_admin = bool(self._admin_check(user))
+        return Caller(user_id=user, guest_token=token or None, is_admin=is_admin)
 
     def _user(self) -> str | None:
         if self._user_loader is not None:
@@ -72,5 +84,5 @@ def remember_order_token(response: Response, token: str) -> None:
         httponly=True,
         samesite="Lax",
         secure=request.is_secure,
-        path="/billing/",
+        path=mount_path(),
     )

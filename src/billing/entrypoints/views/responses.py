@@ -315,6 +315,17 @@ class WebhookEventJson:
 
 
 @attrs.frozen
+class WebhookEventDetailJson(WebhookEventJson):
+    """One event with the body the provider signed, as text (administrators only)."""
+
+    payload: str
+
+    @classmethod
+    def of(cls, event: WebhookEvent) -> WebhookEventDetailJson:
+        return _copy(cls, event)
+
+
+@attrs.frozen
 class WebhookEventsJson:
     """The events, without their payloads."""
 

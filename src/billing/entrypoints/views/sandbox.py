@@ -159,7 +159,8 @@ def _refused(error: PageRefused) -> tuple[str, int]:
 
 # -- the JSON API ------------------------------------------------------------------------------
 
-API_PREFIX = "/billing/sandbox/api/"
+#: Under the routes' prefix (``/billing`` unless a host chose another).
+API_PREFIX = "/sandbox/api/"
 
 
 def _presented_key() -> str | None:
@@ -175,7 +176,8 @@ def _presented_key() -> str | None:
 @blueprint.before_request
 @inject
 def _api_needs_a_secret(settings: Settings = Provide[Container.settings]) -> None:
-    if request.url_rule is None or not request.url_rule.rule.startswith(API_PREFIX):
+    api = settings.url_prefix + API_PREFIX
+    if request.url_rule is None or not request.url_rule.rule.startswith(api):
         return
     presented = (_presented_key() or "").encode()
     accepted = [key for key in (settings.stripe_secret_key, settings.admin_token) if key]

@@ -40,10 +40,14 @@ _QUANTITY = re.compile(r"[0-9]{1,4}")
 def storefront(
     catalog: CatalogService = Provide[Container.catalog],
     ids: IdGenerator = Provide[Container.ids],
+    identity: Identity = Provide[Container.identity],
 ) -> str:
     products = [(p, Money(p.price.amount, p.price.currency)) for p in catalog.products()]
     return render_template(
-        "billing/storefront.html", products=products, request_key=ids.secret_token()
+        "billing/storefront.html",
+        products=products,
+        request_key=ids.secret_token(),
+        signed_in=identity.current().user_id is not None,  # a user buys without an email
     )
 
 
