@@ -7,6 +7,7 @@ from datetime import datetime
 
 import attrs
 
+from billing.domain.buyer import BillingDetails, PayerDetails
 from billing.domain.dispute import Dispute, any_open, lost_amount
 from billing.domain.errors import (
     AmountMismatch,
@@ -23,6 +24,7 @@ from billing.domain.state import (
     OrderTransition,
     apply_transition,
 )
+from billing.domain.tax import TaxedAmount, TaxRate
 
 #: RFC 5321's limits on a mailbox; a user id is the host application's, stored as given.
 MAX_EMAIL_LENGTH = 320
@@ -65,13 +67,24 @@ class Customer:
 
 @attrs.frozen
 class OrderItem:
-    """One line of an order, priced from the catalog (never from the client)."""
+    """One line of an order, priced from the catalog (never from the client).
+
+    ``unit_amount`` is the catalog's price, gross when ``unit_includes_tax`` (the catalog's
+    prices include the tax) and net otherwise. The line keeps the rate it was sold at and
+    its ``net`` and ``tax`` (``domain/tax.py``'s rule): a later change of the catalog never
+    changes what was sold. ``net`` is None on lines sold before rates existed: the whole
+    amount is then net, untaxed.
+    """
 
     sku: str
     name: str
     quantity: int
     unit_amount: int
     entitlement_key: str | None = None
+    tax_rate: TaxRate = attrs.field(factory=TaxRate)
+    net: int | None = None
+    tax: int = 0
+    unit_includes_tax: bool = True
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
@@ -80,10 +93,25 @@ class OrderItem:
             raise InvalidInput("quantity must be between 1 and 1000", sku=self.sku)
         if self.unit_amount < 0:
             raise InvalidInput("a unit price cannot be negative", sku=self.sku)
+        if self.net is not None and (self.net < 0 or self.tax < 0):
+            raise InvalidInput("a line's net and tax cannot be negative", sku=self.sku)
+        if self.net is None and self.tax:
+            raise InvalidInput("a line with a tax needs its net", sku=self.sku)
 
     @property
     def line_amount(self) -> int:
-        return self.quantity * self.unit_amount
+        """What the line costs, tax included (gross): what is charged."""
+        if self.net is None:
+            return self.quantity * self.unit_amount
+        return self.net + self.tax
+
+    @property
+    def net_amount(self) -> int:
+        return self.line_amount if self.net is None else self.net
+
+    @property
+    def taxed(self) -> TaxedAmount:
+        return TaxedAmount(self.tax_rate, self.net_amount, self.tax)
 
 
 @attrs.define
@@ -108,6 +136,10 @@ class Order:
     #: SHA-256 of the guest's order token (the token itself is only ever shown once).
     access_token_sha256: str | None = None
     transitions: list[OrderTransition] = attrs.Factory(list)
+    #: The buyer's billing details: given at checkout, else reported by the provider.
+    billing: BillingDetails | None = None
+    #: How it was paid, as the provider reported it ("Visa •••• 4242"); "" when unknown.
+    payment_method: str = ""
 
     @classmethod
     def create(
@@ -120,6 +152,7 @@ class Order:
         idempotency_key: str,
         at: datetime,
         access_token_sha256: str | None = None,
+        billing: BillingDetails | None = None,
     ) -> Order:
         if not items:
             raise InvalidInput("an order needs at least one item", field="items")
@@ -135,6 +168,7 @@ class Order:
             created_at=at,
             updated_at=at,
             access_token_sha256=access_token_sha256,
+            billing=billing if billing is not None and not billing.empty else None,
         )
         if order.total.amount <= 0:
             raise InvalidInput("an order total must be positive", field="items")
@@ -143,6 +177,26 @@ class Order:
     @property
     def total(self) -> Money:
         return Money(sum(item.line_amount for item in self.items), self.currency)
+
+    @property
+    def taxed_lines(self) -> list[TaxedAmount]:
+        return [item.taxed for item in self.items]
+
+    @property
+    def paid_at(self) -> datetime | None:
+        """When the order first became paid (from its transitions)."""
+        return next((t.at for t in self.transitions if t.to_status is OrderStatus.PAID), None)
+
+    def record_payer(self, payer: PayerDetails | None) -> None:
+        """Take what the provider reports about the payer: its billing details only when the
+        buyer gave none at checkout (what the buyer typed for the invoice wins), the payment
+        method when first known."""
+        if payer is None:
+            return
+        if self.billing is None and payer.billing is not None and not payer.billing.empty:
+            self.billing = payer.billing
+        if payer.payment_method and not self.payment_method:
+            self.payment_method = payer.payment_method
 
     @property
     def refundable(self) -> int:
