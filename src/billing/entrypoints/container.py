@@ -41,6 +41,7 @@ from billing.services.disputes import DisputeService
 from billing.services.duplicate_captures import DuplicateCaptures
 from billing.services.entitlements import EntitlementService
 from billing.services.health import HealthService
+from billing.services.invoice_documents import InvoiceTerms
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import (
     PROCESS_WEBHOOK_EVENT,
@@ -185,12 +186,29 @@ def _mail_sender(settings: Settings) -> Mailbox:
     return Mailbox.parse(settings.mail_from)
 
 
+#: The seller printed when none is configured (refused with the Stripe provider: safety.py).
+PLACEHOLDER_SELLER = "Example Seller SAS"
+
+
 def _seller(settings: Settings) -> Party:
     return Party(
-        name=settings.seller_name,
+        name=settings.seller_name or PLACEHOLDER_SELLER,
         address=settings.seller_address,
         tax_id=settings.seller_tax_id,
         email=settings.seller_email,
+        legal_form=settings.seller_legal_form,
+        registration=settings.seller_siren,
+        trade_register=settings.seller_trade_register,
+        country=settings.seller_country,
+    )
+
+
+def _invoice_terms(settings: Settings) -> InvoiceTerms:
+    return InvoiceTerms(
+        vat_exemption_mention=settings.vat_exemption_mention,
+        b2b_mentions=settings.b2b_mentions,
+        footer=settings.invoice_footer,
+        locale=settings.invoice_locale,
     )
 
 
@@ -267,6 +285,7 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         outbox=job_outbox,
         after_render=receipt_trigger,
+        terms=providers.Callable(_invoice_terms, settings),
     )
     mailer = providers.ThreadSafeSingleton(_smtp_mailer, settings)
     receipts = providers.ThreadSafeSingleton(
@@ -337,7 +356,12 @@ class Container(containers.DeclarativeContainer):
     disputes = providers.ThreadSafeSingleton(DisputeService, uow_factory=uow_factory)
 
     orders = providers.ThreadSafeSingleton(
-        OrderService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+        OrderService,
+        uow_factory=uow_factory,
+        provider=payment_provider,
+        clock=clock,
+        ids=ids,
+        prices_include_tax=settings.provided.prices_include_tax,
     )
     payments = providers.ThreadSafeSingleton(
         PaymentService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
@@ -394,6 +418,7 @@ class Container(containers.DeclarativeContainer):
         provider_name=payment_provider.provided.name,
         publishable_key=providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
         public_base_url=settings.provided.public_base_url,
+        prices_include_tax=settings.provided.prices_include_tax,
     )
     access = providers.ThreadSafeSingleton(
         AccessService,
