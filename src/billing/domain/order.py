@@ -16,6 +16,7 @@ from billing.domain.errors import (
     OrderNotPayable,
 )
 from billing.domain.events import OrderStatusChanged
+from billing.domain.invoice import TaxLine
 from billing.domain.money import Money
 from billing.domain.state import (
     PAID_STATES,
@@ -24,7 +25,7 @@ from billing.domain.state import (
     OrderTransition,
     apply_transition,
 )
-from billing.domain.tax import TaxedAmount, TaxRate
+from billing.domain.tax import TaxedAmount, TaxRate, totals
 
 #: RFC 5321's limits on a mailbox; a user id is the host application's, stored as given.
 MAX_EMAIL_LENGTH = 320
@@ -181,6 +182,13 @@ class Order:
     @property
     def taxed_lines(self) -> list[TaxedAmount]:
         return [item.taxed for item in self.items]
+
+    def taxes(self, exemption_reason: str = "") -> tuple[TaxLine, ...]:
+        """Net, VAT and gross per rate (``domain/tax.py``); empty for an order sold before
+        rates existed. Their grosses add up to ``total``."""
+        if any(item.net is None for item in self.items):
+            return ()
+        return totals(self.taxed_lines, exemption_reason)
 
     @property
     def paid_at(self) -> datetime | None:

@@ -49,6 +49,7 @@ _IDEMPOTENCY_KEY = {
 }
 #: Stricter than the checks (printable ASCII only), so that what it admits is always accepted.
 _EMAIL = {"type": "string", "maxLength": 320, "pattern": "^[!-?A-~]+@[!-~]+\\.[!-~]+$"}
+_PRINTABLE = {"type": "string", "pattern": "^[ -~]*$"}
 _USER_ID = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": _STRING}
 _NUL_REFUSED = _error("A NUL character in the path, query or body: code invalid_input")
@@ -129,7 +130,20 @@ _SCHEMAS: dict[str, Any] = {
             "quantity": {"type": "integer"},
             "unit_price": _ref("Money"),
             "amount": _ref("Money"),
+            "tax_rate_bp": {"type": "integer", "description": "Basis points: 2000 is 20 %"},
+            "net": _ref("Money"),
+            "tax": _ref("Money"),
         }
+    ),
+    "TaxTotal": _object(
+        {
+            "rate_bp": {"type": "integer", "description": "Basis points: 2000 is 20 %"},
+            "category": {"enum": ["S", "AA", "Z", "E"], "description": "EN 16931 (UNCL 5305)"},
+            "net": _ref("Money"),
+            "tax": _ref("Money"),
+            "gross": _ref("Money"),
+        },
+        ("rate_bp", "category", "net", "tax", "gross"),
     ),
     "Transition": _object({"from": _STRING, "to": _STRING, "cause": _STRING, "at": _TIME}),
     "Order": _object(
@@ -149,6 +163,11 @@ _SCHEMAS: dict[str, Any] = {
             "amount_paid": _ref("Money"),
             "amount_refunded": _ref("Money"),
             "items": {"type": "array", "items": _ref("OrderItem")},
+            "taxes": {
+                "type": "array",
+                "items": _ref("TaxTotal"),
+                "description": "Per rate, rounded per line then summed; grosses add up to total",
+            },
             "guest": {"type": "boolean"},
             "disputed": {"type": "boolean", "description": "A dispute is open"},
             "amount_disputed_lost": {
@@ -262,8 +281,31 @@ _SCHEMAS: dict[str, Any] = {
             },
             "email": {**_EMAIL, "description": "Required for a guest"},
             "mode": {"enum": ["payment_intent", "checkout_session"], "default": "payment_intent"},
+            "billing_details": _ref("BillingDetails"),
         },
         ("items",),
+        closed=True,
+    ),
+    "BillingDetails": _object(
+        {
+            "name": {**_PRINTABLE, "maxLength": 255},
+            "address": _object(
+                {
+                    "line1": {**_PRINTABLE, "maxLength": 200},
+                    "line2": {**_PRINTABLE, "maxLength": 200},
+                    "postal_code": {**_PRINTABLE, "maxLength": 32},
+                    "city": {**_PRINTABLE, "maxLength": 200},
+                    "country": {"type": "string", "pattern": "^([A-Z]{2})?$"},
+                },
+                closed=True,
+            ),
+            "vat_number": {
+                "type": "string",
+                "maxLength": 32,
+                "description": "An EU VAT number with its country prefix, checked (check "
+                "digits included): one that is not valid is a 400",
+            },
+        },
         closed=True,
     ),
     "Checkout": _object(

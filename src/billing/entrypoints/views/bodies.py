@@ -15,8 +15,11 @@ import attrs
 import cattrs
 from flask import request
 
+from billing.domain.buyer import BillingDetails
 from billing.domain.errors import InvalidInput
 from billing.domain.payment import PaymentMode
+
+from ..identifiers import vat_number
 
 T = TypeVar("T")
 
@@ -28,10 +31,35 @@ class CheckoutItemBody:
 
 
 @attrs.frozen
+class AddressBody:
+    line1: str = ""
+    line2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+
+    @property
+    def lines(self) -> str:
+        town = " ".join(part for part in (self.postal_code.strip(), self.city.strip()) if part)
+        kept = (self.line1.strip(), self.line2.strip(), town)
+        return "\n".join(line for line in kept if line)
+
+
+@attrs.frozen
+class BillingDetailsBody:
+    """The buyer as the invoice names them; a VAT number makes it a B2B invoice."""
+
+    name: str = ""
+    address: AddressBody = attrs.field(factory=AddressBody)
+    vat_number: str = ""
+
+
+@attrs.frozen
 class CheckoutBody:
     items: list[CheckoutItemBody]
     email: str | None = None
     mode: str = "payment_intent"
+    billing_details: BillingDetailsBody | None = None
 
 
 @attrs.frozen
@@ -101,3 +129,24 @@ def payment_mode(value: str) -> PaymentMode:
         raise InvalidBody(
             f"mode is one of {modes}", errors=[f"mode must be one of {modes} @ $.mode"]
         ) from None
+
+
+def billing_details(body: BillingDetailsBody | None) -> BillingDetails | None:
+    """The buyer's details, the VAT number checked (python-stdnum) and compacted."""
+    if body is None:
+        return None
+    vat = body.vat_number.strip()
+    if vat:
+        try:
+            vat = vat_number(vat)
+        except ValueError as error:
+            raise InvalidBody(
+                f"billing_details.vat_number {error}",
+                errors=[f"billing_details.vat_number {error} @ $.billing_details.vat_number"],
+            ) from None
+    return BillingDetails(
+        name=body.name.strip(),
+        address=body.address.lines,
+        country=body.address.country.strip().upper(),
+        tax_id=vat,
+    )

@@ -10,7 +10,7 @@ from billing.services.checkout import CheckoutRequest, CheckoutService
 from billing.services.orders import CartLine
 
 from ..container import Container
-from .bodies import CheckoutBody, json_body, payment_mode
+from .bodies import CheckoutBody, billing_details, json_body, payment_mode
 from .responses import checkout_json
 
 blueprint = Blueprint("billing_checkout", __name__)
@@ -29,6 +29,7 @@ def checkout(
         mode=payment_mode(body.mode),
         email=body.email,
         request_key=request.headers.get(IDEMPOTENCY_HEADER),
+        billing=billing_details(body.billing_details),
     )
     receipt = service.checkout(identity.current(), wanted)
     return jsonify(checkout_json(receipt)), 201

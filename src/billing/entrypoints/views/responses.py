@@ -40,9 +40,13 @@ def order_json(order: Order) -> dict[str, Any]:
                 "quantity": item.quantity,
                 "unit_price": _money(item.unit_amount, order.currency),
                 "amount": _money(item.line_amount, order.currency),
+                "tax_rate_bp": item.tax_rate.rate_bp,
+                "net": _money(item.net_amount, order.currency),
+                "tax": _money(item.tax, order.currency),
             }
             for item in order.items
         ],
+        "taxes": taxes_json(order),
         "guest": order.customer.is_guest,
         "disputed": order.disputed,
         "amount_disputed_lost": _money(order.amount_disputed_lost, order.currency),
@@ -58,6 +62,20 @@ def order_json(order: Order) -> dict[str, Any]:
             for t in order.transitions
         ],
     }
+
+
+def taxes_json(order: Order) -> list[dict[str, Any]]:
+    """Per rate: net, VAT and gross (their grosses add up to the total)."""
+    return [
+        {
+            "rate_bp": line.rate_bp,
+            "category": line.category.value,
+            "net": _money(line.net, order.currency),
+            "tax": _money(line.tax, order.currency),
+            "gross": _money(line.gross, order.currency),
+        }
+        for line in order.taxes()
+    ]
 
 
 def refund_json(refund: Refund) -> dict[str, Any]:
