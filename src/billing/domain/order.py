@@ -25,7 +25,7 @@ from billing.domain.state import (
     OrderTransition,
     apply_transition,
 )
-from billing.domain.tax import TaxedAmount, TaxRate, totals
+from billing.domain.tax import LineTax, TaxedAmount, TaxRate, line_tax, totals
 
 #: RFC 5321's limits on a mailbox; a user id is the host application's, stored as given.
 MAX_EMAIL_LENGTH = 320
@@ -100,19 +100,35 @@ class OrderItem:
             raise InvalidInput("a line with a tax needs its net", sku=self.sku)
 
     @property
+    def _computed(self) -> LineTax | None:
+        """The line's net and tax by the one rule, from what it was sold at (None: untaxed).
+
+        The stored ``net`` and ``tax`` are the record of the sale; these are derived again so
+        that a line corrected by an operator (its unit price) stays consistent."""
+        if self.net is None:
+            return None
+        amount = self.quantity * self.unit_amount
+        return line_tax(amount, self.tax_rate.rate_bp, includes_tax=self.unit_includes_tax)
+
+    @property
     def line_amount(self) -> int:
         """What the line costs, tax included (gross): what is charged."""
-        if self.net is None:
-            return self.quantity * self.unit_amount
-        return self.net + self.tax
+        computed = self._computed
+        return self.quantity * self.unit_amount if computed is None else computed.gross
 
     @property
     def net_amount(self) -> int:
-        return self.line_amount if self.net is None else self.net
+        computed = self._computed
+        return self.line_amount if computed is None else computed.net
+
+    @property
+    def tax_amount(self) -> int:
+        computed = self._computed
+        return 0 if computed is None else computed.tax
 
     @property
     def taxed(self) -> TaxedAmount:
-        return TaxedAmount(self.tax_rate, self.net_amount, self.tax)
+        return TaxedAmount(self.tax_rate, self.net_amount, self.tax_amount)
 
 
 @attrs.define

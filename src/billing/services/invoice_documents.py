@@ -98,7 +98,7 @@ def _sold_line(item: OrderItem) -> tuple[DocumentLine, TaxedAmount]:
         item.line_amount,
         tax_rate_bp=item.tax_rate.rate_bp,
         tax_category=item.tax_rate.kind,
-        net=item.net,
+        net=None if item.net is None else item.net_amount,
         unit_includes_tax=item.unit_includes_tax,
     )
     return line, item.taxed

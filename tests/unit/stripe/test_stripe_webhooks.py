@@ -531,7 +531,6 @@ def test_the_handled_types_are_exactly_those_the_issue_lists() -> None:
             "charge.dispute.closed",
             "charge.dispute.funds_withdrawn",
             "charge.dispute.funds_reinstated",
-            "charge.succeeded",  # the payer's billing details and card, for the invoice
         ]
     )
     assert len(HANDLED_EVENT_TYPES) <= 20  # Stripe lists events of at most 20 types at once

@@ -42,7 +42,7 @@ def order_json(order: Order) -> dict[str, Any]:
                 "amount": _money(item.line_amount, order.currency),
                 "tax_rate_bp": item.tax_rate.rate_bp,
                 "net": _money(item.net_amount, order.currency),
-                "tax": _money(item.tax, order.currency),
+                "tax": _money(item.tax_amount, order.currency),
             }
             for item in order.items
         ],
