@@ -11,6 +11,7 @@ import pytest
 
 from billing.adapters.memory import MemoryUnitOfWorkFactory
 from billing.adapters.sql import InvalidCatalog, demo_catalog_path, load_catalog, read_catalog
+from billing.domain.invoice import TaxCategory
 from billing.domain.money import Money
 
 GOOD = {"sku": "ebook", "name": "E-book", "unit_amount": 2900, "currency": "eur"}
@@ -86,3 +87,48 @@ def test_a_bad_file_is_refused_and_nothing_is_stored(
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidCatalog, match="cannot read"):
         read_catalog(tmp_path / "missing.json")
+
+
+def test_a_products_tax_is_read_as_basis_points_or_a_percentage(tmp_path: Path) -> None:
+    reduced, standard, exempt, untaxed = read_catalog(
+        _file(
+            tmp_path,
+            [
+                GOOD | {"sku": "a", "tax_rate": "5.5 %", "tax_category": "reduced"},
+                GOOD | {"sku": "b", "tax_rate": 2000},
+                GOOD | {"sku": "c", "tax_category": "exempt", "exemption_reason": "Art. 261"},
+                GOOD | {"sku": "d"},
+            ],
+        )
+    )
+
+    assert (reduced.tax.rate_bp, reduced.tax.category) == (550, TaxCategory.REDUCED)
+    assert (standard.tax.rate_bp, standard.tax.category) == (2000, TaxCategory.STANDARD)
+    assert (exempt.tax.category, exempt.tax.exemption_reason) == (TaxCategory.EXEMPT, "Art. 261")
+    assert (untaxed.tax.rate_bp, untaxed.tax.category) == (0, TaxCategory.EXEMPT)
+
+
+@pytest.mark.parametrize(
+    "tax",
+    [
+        {"tax_rate": "20"},  # a bare number: 20 % or 0.2 %?
+        {"tax_rate": 20.0},
+        {"tax_rate": "20 %", "tax_category": "exempt"},
+        {"tax_category": "luxury"},
+        {"tax_rate": 0, "tax_category": "standard"},
+    ],
+)
+def test_an_impossible_tax_is_refused_with_its_position(
+    tmp_path: Path, tax: dict[str, object]
+) -> None:
+    with pytest.raises(InvalidCatalog) as refused:
+        read_catalog(_file(tmp_path, [GOOD, GOOD | {"sku": "second", **tax}]))
+    assert "product #2" in refused.value.message
+
+
+def test_the_demo_catalog_carries_a_standard_a_reduced_and_an_exempt_rate() -> None:
+    rates = {p.sku: (p.tax.rate_bp, p.tax.category) for p in read_catalog(demo_catalog_path())}
+
+    assert rates["ebook-python"] == (550, TaxCategory.REDUCED)
+    assert rates["course-payments"] == (2000, TaxCategory.STANDARD)
+    assert (0, TaxCategory.EXEMPT) in rates.values()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from billing.adapters.memory import MemoryUnitOfWorkFactory
 from billing.adapters.sql import SqlUnitOfWorkFactory
+from billing.domain.buyer import BillingDetails, PayerDetails
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
 from billing.domain.dispute import Dispute
@@ -32,13 +33,14 @@ from billing.domain.errors import (
     UnknownProduct,
     WebhookEventNotFound,
 )
-from billing.domain.invoice import DocumentKind, InvoiceArtifact
+from billing.domain.invoice import DocumentKind, InvoiceArtifact, TaxCategory
 from billing.domain.money import Money
 from billing.domain.order import Customer, Order, OrderItem
 from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
+from billing.domain.tax import TaxRate
 from billing.domain.webhook import WebhookEvent, WebhookStats, WebhookStatus
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, UnlockedOrderWrite
 
@@ -899,3 +901,47 @@ def test_webhook_stats_count_statuses_and_date_the_backlog(uow_factory: UnitOfWo
         oldest_unsettled_at=NOW - timedelta(minutes=30),
         last_received_at=NOW,
     )
+
+
+# -- VAT and the buyer --------------------------------------------------------------------------
+
+
+def test_rates_lines_and_the_buyer_are_kept_as_sold(uow_factory: UnitOfWorkFactory) -> None:
+    reduced = TaxRate(550, TaxCategory.REDUCED)
+    exempt = TaxRate(0, TaxCategory.EXEMPT, "Art. 261-4-4° du CGI")
+    ebook = Product("ebook", "E-book", Money(2900, "EUR"), "ebook:python", tax=reduced)
+    training = Product("training", "Training", Money(1000, "EUR"), tax=exempt)
+    order = Order.create(
+        id="ord_taxed",
+        customer=Customer(email="buyer@example.com"),
+        items=[
+            OrderItem("ebook", "E-book", 1, 2900, tax_rate=reduced, net=2749, tax=151),
+            OrderItem("training", "Training", 2, 1000, tax_rate=exempt, net=2000, tax=0),
+        ],
+        currency="EUR",
+        idempotency_key="key-taxed",
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        billing=BillingDetails(
+            "Dupont SARL", "3 place du Marché\n69001 Lyon", "FR", "FR40303265045"
+        ),
+    )
+    with uow_factory() as uow:
+        uow.catalog.put(ebook)
+        uow.catalog.put(training)
+        uow.orders.add(order)
+        uow.commit()
+    with uow_factory() as uow:
+        locked = uow.lock_order(order.id)
+        locked.record_payer(PayerDetails(payment_method="Visa •••• 4242"))
+        uow.orders.save(locked)
+        uow.commit()
+
+    with uow_factory() as uow:
+        assert uow.catalog.get("ebook") == ebook
+        assert uow.catalog.get("training") == training
+        stored = uow.orders.get(order.id)
+    assert stored.items == order.items
+    assert stored.billing == order.billing
+    assert stored.payment_method == "Visa •••• 4242"
+    assert stored.taxes() == order.taxes()
+    assert stored.total == Money(4900, "EUR")

@@ -114,6 +114,11 @@ def test_a_busy_port_names_what_holds_it_and_how_to_choose_another(tmp_path: Pat
         ({"BILLING_TASK_STALE_SECONDS": "soon"}, "BILLING_TASK_STALE_SECONDS"),
         # Real payments need the deployment's secret: never the installation's own file.
         ({"STRIPE_SECRET_KEY": "sk_test_k", "BILLING_SECRET_KEY": ""}, "BILLING_SECRET_KEY"),
+        # Real invoices name their seller (issue 19): every missing setting on one line.
+        (
+            {"STRIPE_SECRET_KEY": "sk_test_k", "BILLING_SELLER_NAME": "Dupont SAS"},
+            "BILLING_SELLER_ADDRESS, BILLING_SELLER_TAX_ID or BILLING_SELLER_SIREN",
+        ),
     ],
 )
 def test_unsafe_or_invalid_settings_stop_serve_and_worker_alike(

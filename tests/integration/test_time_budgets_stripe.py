@@ -28,6 +28,7 @@ import pytest
 from sqlalchemy import select
 from tests.contract.stripe_emulator import stripe_fixture
 from tests.integration.serve_process import no_worker_killed, serving
+from tests.seller import SELLER_ENV
 
 from billing.adapters.sql import make_engine
 from billing.adapters.sql import tables as t
@@ -127,6 +128,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "BILLING_SECRET_KEY": "time-budgets-stripe-0123456789abcdefgh",
         "STRIPE_SECRET_KEY": "sk_test_time_budgets_0123456789",
         "STRIPE_WEBHOOK_SECRET": "whsec_time_budgets_0123456789",
+        **SELLER_ENV,
     }
     try:
         with serving(tmp_path, variables, client_timeout=BUDGET + 5) as client:

@@ -27,6 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import Engine
 from tests.contract.sql_backends import empty_tables, sqlite_copy
 from tests.contract.stripe_emulator import API_BASE, StripeEmulator, stripe_event, stripe_fixture
+from tests.seller import SELLER_ENV, SELLER_FIELDS
 from werkzeug.test import TestResponse
 
 from billing.adapters.invoices.text import TextRenderer
@@ -78,6 +79,7 @@ def settings(database_url: str, **overrides: Any) -> Settings:
         "stripe_max_network_retries": 0,
         "admin_token": ADMIN_TOKEN,
         "secret_key": "server-secret-webhook-inbox-0123456789",
+        **SELLER_FIELDS,
         "public_base_url": "https://shop.test",
         **overrides,
     }
@@ -123,6 +125,7 @@ class Inbox:
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "BILLING_SECRET_KEY": self.container.settings().secret_key,
             "BILLING_MEDIA_ROOT": str(media_root),
+            **SELLER_ENV,
         }
 
     def close(self) -> None:

@@ -49,6 +49,7 @@ from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
 from billing.ports.unit_of_work import UnitOfWorkFactory
 from tests.contract.stripe_emulator import API_BASE, StripeEmulator, sign, stripe_event
+from tests.seller import SELLER_FIELDS
 
 WEBHOOK_URL = "/billing/webhooks/stripe/"
 CHECKOUT_URL = "/billing/checkout/"
@@ -85,6 +86,7 @@ def stripe_settings(**overrides: Any) -> Settings:
         "user_header": USER_HEADER,
         "secret_key": SERVER_SECRET,
         "public_base_url": "https://shop.test",
+        **SELLER_FIELDS,
         **overrides,
     }
     return Settings(**fields)

@@ -83,7 +83,20 @@ def test_every_operation_answers_without_5xx_and_as_documented(
     operation = live_schema[path][method]
     checks = CHECKS if (path, method) in UNGUESSABLE else [*CHECKS, positive_data_acceptance]
 
-    _send_generated(operation.as_strategy(), checks)
+    _send_generated(operation.as_strategy().map(_with_valid_check_digits), checks)
+
+
+#: A VAT number that passes its check digits (which a JSON Schema cannot express; the invalid
+#: ones are refused with 400, tests/unit/http/test_checkout_tax.py).
+VALID_VAT_NUMBER = "FR40303265045"
+
+
+def _with_valid_check_digits(case: schemathesis.Case) -> schemathesis.Case:
+    body = case.body if isinstance(case.body, dict) else {}
+    details = body.get("billing_details")
+    if isinstance(details, dict) and "vat_number" in details:
+        details["vat_number"] = VALID_VAT_NUMBER
+    return case
 
 
 def _send_generated(cases: SearchStrategy[schemathesis.Case], checks: list[Any]) -> None:

@@ -67,13 +67,15 @@ from billing.domain.state import (
     REFUND_REVERSALS,
     OrderTransition,
 )
+from billing.domain.tax import TaxRate
 from billing.entrypoints.container import build_container, shutdown
 from billing.entrypoints.settings import Settings
 from billing.services.orders import CartLine
 
+#: Three rates, so that the books balance with VAT split per rate on every document.
 PRODUCTS = (
-    Product("book", "A book", Money(2500, "EUR"), "library:book"),
-    Product("course", "A course", Money(7500, "EUR"), "course:stripe"),
+    Product("book", "A book", Money(2500, "EUR"), "library:book", tax=TaxRate(550)),
+    Product("course", "A course", Money(7500, "EUR"), "course:stripe", tax=TaxRate(2000)),
     Product("sticker", "A sticker", Money(300, "EUR")),
 )
 GUESTS = ("ann@example.com", "bob@example.com")
@@ -373,9 +375,13 @@ class OrderLife(RuleBasedStateMachine):
         invoices = self.container.invoices()
         for order in tables.orders.values():
             documents = [d for d in tables.invoices.values() if d.order_id == order.id]
-            booked = sum(invoices.document(d.id).booked for d in documents)
+            contents = [invoices.document(d.id) for d in documents]
+            booked = sum(content.booked for content in contents)
             held = order.amount_paid - order.amount_refunded - order.amount_disputed_lost
             assert booked == held, (order.id, booked, held)
+            for content in contents:  # and each document's VAT adds up to its total
+                assert sum(t.gross for t in content.taxes) == content.total, content.number
+                assert all(t.net + t.tax == t.gross for t in content.taxes), content.number
 
     @invariant()
     def a_second_capture_is_given_back_once(self) -> None:

@@ -117,6 +117,8 @@ class DocumentLine:
     tax_rate_bp: int = 0  # basis points: 2000 is 20 %
     tax_category: TaxCategory = TaxCategory.EXEMPT
     net: int | None = None  # None: no tax breakdown known (the whole amount is net)
+    #: Whether ``unit_amount`` is the unit price with its tax (the catalog's are gross) or net.
+    unit_includes_tax: bool = True
 
     @property
     def net_amount(self) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import attrs
 
+from billing.domain.buyer import BillingDetails, PayerDetails
 from billing.domain.dispute import Dispute, any_open, lost_amount
 from billing.domain.errors import (
     AmountMismatch,
@@ -15,6 +16,7 @@ from billing.domain.errors import (
     OrderNotPayable,
 )
 from billing.domain.events import OrderStatusChanged
+from billing.domain.invoice import TaxLine
 from billing.domain.money import Money
 from billing.domain.state import (
     PAID_STATES,
@@ -23,6 +25,7 @@ from billing.domain.state import (
     OrderTransition,
     apply_transition,
 )
+from billing.domain.tax import LineTax, TaxedAmount, TaxRate, line_tax, totals
 
 #: RFC 5321's limits on a mailbox; a user id is the host application's, stored as given.
 MAX_EMAIL_LENGTH = 320
@@ -67,13 +70,24 @@ class Customer:
 
 @attrs.frozen
 class OrderItem:
-    """One line of an order, priced from the catalog (never from the client)."""
+    """One line of an order, priced from the catalog (never from the client).
+
+    ``unit_amount`` is the catalog's price, gross when ``unit_includes_tax`` (the catalog's
+    prices include the tax) and net otherwise. The line keeps the rate it was sold at and
+    its ``net`` and ``tax`` (``domain/tax.py``'s rule): a later change of the catalog never
+    changes what was sold. ``net`` is None on lines sold before rates existed: the whole
+    amount is then net, untaxed.
+    """
 
     sku: str
     name: str
     quantity: int
     unit_amount: int
     entitlement_key: str | None = None
+    tax_rate: TaxRate = attrs.field(factory=TaxRate)
+    net: int | None = None
+    tax: int = 0
+    unit_includes_tax: bool = True
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
@@ -82,10 +96,41 @@ class OrderItem:
             raise InvalidInput(f"quantity must be between 1 and {MAX_QUANTITY}", sku=self.sku)
         if self.unit_amount < 0:
             raise InvalidInput("a unit price cannot be negative", sku=self.sku)
+        if self.net is not None and (self.net < 0 or self.tax < 0):
+            raise InvalidInput("a line's net and tax cannot be negative", sku=self.sku)
+        if self.net is None and self.tax:
+            raise InvalidInput("a line with a tax needs its net", sku=self.sku)
+
+    @property
+    def _computed(self) -> LineTax | None:
+        """The line's net and tax by the one rule, from what it was sold at (None: untaxed).
+
+        The stored ``net`` and ``tax`` are the record of the sale; these are derived again so
+        that a line corrected by an operator (its unit price) stays consistent."""
+        if self.net is None:
+            return None
+        amount = self.quantity * self.unit_amount
+        return line_tax(amount, self.tax_rate.rate_bp, includes_tax=self.unit_includes_tax)
 
     @property
     def line_amount(self) -> int:
-        return self.quantity * self.unit_amount
+        """What the line costs, tax included (gross): what is charged."""
+        computed = self._computed
+        return self.quantity * self.unit_amount if computed is None else computed.gross
+
+    @property
+    def net_amount(self) -> int:
+        computed = self._computed
+        return self.line_amount if computed is None else computed.net
+
+    @property
+    def tax_amount(self) -> int:
+        computed = self._computed
+        return 0 if computed is None else computed.tax
+
+    @property
+    def taxed(self) -> TaxedAmount:
+        return TaxedAmount(self.tax_rate, self.net_amount, self.tax_amount)
 
 
 @attrs.define
@@ -110,6 +155,10 @@ class Order:
     #: SHA-256 of the guest's order token (the token itself is only ever shown once).
     access_token_sha256: str | None = None
     transitions: list[OrderTransition] = attrs.Factory(list)
+    #: The buyer's billing details: given at checkout, else reported by the provider.
+    billing: BillingDetails | None = None
+    #: How it was paid, as the provider reported it ("Visa •••• 4242"); "" when unknown.
+    payment_method: str = ""
 
     @classmethod
     def create(
@@ -122,6 +171,7 @@ class Order:
         idempotency_key: str,
         at: datetime,
         access_token_sha256: str | None = None,
+        billing: BillingDetails | None = None,
     ) -> Order:
         if not items:
             raise InvalidInput("an order needs at least one item", field="items")
@@ -137,6 +187,7 @@ class Order:
             created_at=at,
             updated_at=at,
             access_token_sha256=access_token_sha256,
+            billing=billing if billing is not None and not billing.empty else None,
         )
         if order.total.amount <= 0:
             raise InvalidInput("an order total must be positive", field="items")
@@ -145,6 +196,33 @@ class Order:
     @property
     def total(self) -> Money:
         return Money(sum(item.line_amount for item in self.items), self.currency)
+
+    @property
+    def taxed_lines(self) -> list[TaxedAmount]:
+        return [item.taxed for item in self.items]
+
+    def taxes(self, exemption_reason: str = "") -> tuple[TaxLine, ...]:
+        """Net, VAT and gross per rate (``domain/tax.py``); empty for an order sold before
+        rates existed. Their grosses add up to ``total``."""
+        if any(item.net is None for item in self.items):
+            return ()
+        return totals(self.taxed_lines, exemption_reason)
+
+    @property
+    def paid_at(self) -> datetime | None:
+        """When the order first became paid (from its transitions)."""
+        return next((t.at for t in self.transitions if t.to_status is OrderStatus.PAID), None)
+
+    def record_payer(self, payer: PayerDetails | None) -> None:
+        """Take what the provider reports about the payer: its billing details only when the
+        buyer gave none at checkout (what the buyer typed for the invoice wins), the payment
+        method when first known."""
+        if payer is None:
+            return
+        if self.billing is None and payer.billing is not None and not payer.billing.empty:
+            self.billing = payer.billing
+        if payer.payment_method and not self.payment_method:
+            self.payment_method = payer.payment_method
 
     @property
     def refundable(self) -> int:

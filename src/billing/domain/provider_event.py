@@ -7,6 +7,7 @@ from enum import StrEnum
 
 import attrs
 
+from billing.domain.buyer import PayerDetails
 from billing.domain.dispute import DisputeReport
 from billing.domain.money import Money
 from billing.domain.payment import ProviderRefund
@@ -21,6 +22,8 @@ class EventKind(StrEnum):
     #: A dispute created, updated, closed, its funds withdrawn or reinstated: ``dispute``
     #: says where it stands now.
     DISPUTE_UPDATED = "dispute_updated"
+    #: What a charge says about the payer (billing details, card): nothing else changes.
+    PAYER_REPORTED = "payer_reported"
     UNHANDLED = "unhandled"  # a type we do not act on
 
 
@@ -41,6 +44,8 @@ class ProviderEvent:
     refunds: tuple[ProviderRefund, ...] = ()
     failure_code: str | None = None
     dispute: DisputeReport | None = None
+    #: The payer's billing details and payment method, when the event carries them.
+    payer: PayerDetails | None = None
 
     @property
     def concerns_an_order(self) -> bool:

@@ -46,6 +46,7 @@ from billing.services.disputes import DisputeService
 from billing.services.duplicate_captures import DuplicateCaptures
 from billing.services.entitlements import EntitlementService
 from billing.services.health import DatabaseCheck, HealthService
+from billing.services.invoice_documents import InvoiceTerms
 from billing.services.invoices import InvoiceService
 from billing.services.jobs import (
     PROCESS_WEBHOOK_EVENT,
@@ -201,12 +202,29 @@ def _mail_sender(settings: Settings) -> Mailbox:
     return Mailbox.parse(settings.mail_from)
 
 
+#: The seller printed when none is configured (refused with the Stripe provider: safety.py).
+PLACEHOLDER_SELLER = "Example Seller SAS"
+
+
 def _seller(settings: Settings) -> Party:
     return Party(
-        name=settings.seller_name,
+        name=settings.seller_name or PLACEHOLDER_SELLER,
         address=settings.seller_address,
         tax_id=settings.seller_tax_id,
         email=settings.seller_email,
+        legal_form=settings.seller_legal_form,
+        registration=settings.seller_siren,
+        trade_register=settings.seller_trade_register,
+        country=settings.seller_country,
+    )
+
+
+def _invoice_terms(settings: Settings) -> InvoiceTerms:
+    return InvoiceTerms(
+        vat_exemption_mention=settings.vat_exemption_mention,
+        b2b_mentions=settings.b2b_mentions,
+        footer=settings.invoice_footer,
+        locale=settings.invoice_locale,
     )
 
 
@@ -285,7 +303,7 @@ class Container(containers.DeclarativeContainer):
         ids=ids,
         outbox=job_outbox,
         after_render=receipt_trigger,
-        locale=settings.provided.invoice_locale,
+        terms=providers.Callable(_invoice_terms, settings),
     )
     mailer = providers.ThreadSafeSingleton(_smtp_mailer, settings)
     receipts = providers.ThreadSafeSingleton(
@@ -357,7 +375,12 @@ class Container(containers.DeclarativeContainer):
     disputes = providers.ThreadSafeSingleton(DisputeService, uow_factory=uow_factory)
 
     orders = providers.ThreadSafeSingleton(
-        OrderService, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
+        OrderService,
+        uow_factory=uow_factory,
+        provider=payment_provider,
+        clock=clock,
+        ids=ids,
+        prices_include_tax=settings.provided.prices_include_tax,
     )
     provider_customers = providers.ThreadSafeSingleton(
         ProviderCustomers, uow_factory=uow_factory, provider=payment_provider, clock=clock, ids=ids
@@ -426,6 +449,7 @@ class Container(containers.DeclarativeContainer):
         publishable_key=providers.Callable(lambda s: s.stripe_publishable_key or None, settings),
         public_base_url=settings.provided.public_base_url,
         url_prefix=settings.provided.url_prefix,
+        prices_include_tax=settings.provided.prices_include_tax,
     )
     access = providers.ThreadSafeSingleton(
         AccessService,

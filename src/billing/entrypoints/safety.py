@@ -1,7 +1,8 @@
 """Settings that must never run together, refused before anything starts.
 
-(And one that is simply incomplete: e-mail receipts need a sender; and timeouts that do not fit
-in a request's budget, ``time_budgets.py``.)
+(And some that are simply incomplete: e-mail receipts need a sender; real invoices need
+the seller's name, address and tax id; timeouts must fit in a request's budget,
+``time_budgets.py``.)
 
 Each rule is about real money: the sandbox or the fake provider with a live Stripe key (test
 cards would mark orders paid with no money), the Stripe provider without its key, keys of two
@@ -75,4 +76,30 @@ def _refuse_unsafe_stripe(settings: Settings, live: bool) -> None:
             "is required with BILLING_PAYMENT_PROVIDER=stripe (guest tokens and order ids are "
             "signed with it, and every process of the deployment must share it)",
             _HOW_TO_MAKE_ONE,
+        )
+    _refuse_anonymous_seller(settings)
+
+
+def _refuse_anonymous_seller(settings: Settings) -> None:
+    """Real invoices name their seller: a name, an address and a tax identifier."""
+    missing = [
+        variable
+        for variable, value in (
+            ("BILLING_SELLER_NAME", settings.seller_name),
+            ("BILLING_SELLER_ADDRESS", settings.seller_address),
+            (
+                "BILLING_SELLER_TAX_ID or BILLING_SELLER_SIREN",
+                settings.seller_tax_id or settings.seller_siren,
+            ),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(
+            ", ".join(missing),
+            f"{'is' if len(missing) == 1 else 'are'} required with BILLING_PAYMENT_PROVIDER="
+            "stripe (an invoice must name its seller, its address and its tax id)",
+            "e.g. BILLING_SELLER_NAME='Librairie Dupont SAS' "
+            "BILLING_SELLER_ADDRESS='12 rue de la Paix\\n75002 Paris' "
+            "BILLING_SELLER_TAX_ID=FR40303265045",
         )

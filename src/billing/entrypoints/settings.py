@@ -25,6 +25,7 @@ from billing.domain.mail import Mailbox
 
 from .configuration import checked, choice, flag, integer, read, setting, shown, text, text_list
 from .database_url import database_url
+from .identifiers import company_number, vat_number
 from .safety import refuse_unsafe
 
 PROVIDERS = ("fake", "sandbox", "stripe")
@@ -98,6 +99,28 @@ def _mailbox(value: Any) -> str:
         except InvalidInput:
             raise ValueError(f"is not an e-mail address: {shown(sender)}") from None
     return sender
+
+
+def _address(value: Any) -> str:
+    lines = text(value).replace("\\n", "\n").split("\n")
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def _country(value: Any) -> str:
+    code = text(value).upper()
+    if code and not (len(code) == 2 and code.isascii() and code.isalpha()):
+        raise ValueError(f"must be an ISO 3166-1 alpha-2 country code (FR), not {shown(value)}")
+    return code
+
+
+def _optional(check: Any) -> Any:
+    """``check`` for a value that may also be empty (not set)."""
+
+    def parse(value: Any) -> str:
+        given = text(value)
+        return str(check(given)) if given else ""
+
+    return parse
 
 
 def _default_provider(settings: Settings) -> str:
@@ -177,10 +200,31 @@ class Settings:
     #: ``pdf`` (WeasyPrint) or ``text`` (plain files; fast, for tests and rehearsals).
     invoice_renderer: str = setting("BILLING_INVOICE_RENDERER", "pdf", choice("pdf", "text"))
     media_root: str = setting("BILLING_MEDIA_ROOT", "./var/media", text)
-    seller_name: str = setting("BILLING_SELLER_NAME", "Example Seller SAS", text)
-    seller_address: str = setting("BILLING_SELLER_ADDRESS", "", text)
-    seller_tax_id: str = setting("BILLING_SELLER_TAX_ID", "", text)
-    seller_email: str = setting("BILLING_SELLER_EMAIL", "", text)
+    # The seller as every invoice names it (required with the Stripe provider: name, address
+    # and a VAT number or a SIREN/SIRET; see safety.py).
+    seller_name: str = setting("BILLING_SELLER_NAME", "", text)
+    #: "SAS au capital de 10 000 €".
+    seller_legal_form: str = setting("BILLING_SELLER_LEGAL_FORM", "", text)
+    #: Lines separated by newlines or by the two characters \n.
+    seller_address: str = setting("BILLING_SELLER_ADDRESS", "", _address)
+    seller_country: str = setting("BILLING_SELLER_COUNTRY", "FR", _country)
+    #: The intra-community VAT number (FR40303265045), checked with python-stdnum.
+    seller_tax_id: str = setting("BILLING_SELLER_TAX_ID", "", _optional(vat_number))
+    #: SIREN (9 digits) or SIRET (14), Luhn-checked.
+    seller_siren: str = setting("BILLING_SELLER_SIREN", "", _optional(company_number))
+    #: The trade register entry: "RCS Paris 732 829 320".
+    seller_trade_register: str = setting("BILLING_SELLER_RCS", "", text)
+    seller_email: str = setting("BILLING_SELLER_EMAIL", "", _mailbox)
+    #: True (B2C): the catalog's prices include VAT; false: they are net, VAT is added.
+    prices_include_tax: bool = setting("BILLING_PRICES_INCLUDE_TAX", True, flag)
+    #: Printed on every document of a seller under the VAT franchise
+    #: ("TVA non applicable, art. 293 B du CGI"), and the reason of exempt lines without one.
+    vat_exemption_mention: str = setting("BILLING_VAT_EXEMPTION_MENTION", "", text)
+    #: The B2B mentions (late-payment penalties, the 40 € recovery indemnity): ``auto`` when
+    #: the buyer gave a VAT number, ``always`` or ``never``.
+    b2b_mentions: str = setting("BILLING_B2B_MENTIONS", "auto", choice("auto", "always", "never"))
+    #: A free line printed at the foot of every document.
+    invoice_footer: str = setting("BILLING_INVOICE_FOOTER", "", text)
     admin_token: str = setting("BILLING_ADMIN_TOKEN", "", text, secret=True)
     #: When set, ``/billing/metrics`` answers only ``Authorization: Bearer <this token>``.
     metrics_token: str = setting("BILLING_METRICS_TOKEN", "", text, secret=True)

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from billing.domain.buyer import BillingDetails
 from billing.domain.errors import BillingError, DuplicateRecord, InvalidInput, OrderNotFound
 from billing.domain.guest_key import require_unguessable_guest_key
 from billing.domain.identity import Caller
@@ -61,6 +62,9 @@ class CheckoutRequest:
     email: str | None = None
     #: The client's ``Idempotency-Key``: the same key (for the same caller) gives the same order.
     request_key: str | None = None
+    #: The buyer's name, address and VAT number for the invoice (optional; a retry keeps the
+    #: details of the request that made the order).
+    billing: BillingDetails | None = None
 
 
 @attrs.frozen
@@ -145,6 +149,7 @@ class CheckoutService:
     _public_base_url: str
     #: Where the host mounted the routes (the success and cancel pages are under it).
     _url_prefix: str = "/billing"
+    _prices_include_tax: bool = True
 
     def checkout(self, caller: Caller, request: CheckoutRequest) -> CheckoutReceipt:
         """Create (or find again, for a retried request key) the order, then its payment."""
@@ -202,6 +207,8 @@ class CheckoutService:
                 idempotency_key=self._ids.secret_token(),
                 at=self._clock.now(),
                 access_token=access_token,
+                prices_include_tax=self._prices_include_tax,
+                billing=request.billing,
             )
             uow.orders.add(order)
             attempt = self._payments.first_attempt(uow, order, request.mode)

@@ -37,6 +37,7 @@ from billing.ports.invoices import ArtifactStore, InvoiceRenderer
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .invoice_documents import (
+    InvoiceTerms,
     cancellation_document,
     credit_note_document,
     dispute_credit_note_document,
@@ -71,8 +72,8 @@ class InvoiceService:
     _ids: IdGenerator
     _outbox: JobOutbox | None = None
     _after_render: AfterRender | None = None
-    #: The language documents are printed in (``BILLING_INVOICE_LOCALE``).
-    _locale: str = "fr"
+    #: Mentions, footer and locale printed on every document.
+    _terms: InvoiceTerms = attrs.field(factory=InvoiceTerms)
 
     def allocate(
         self,
@@ -149,21 +150,19 @@ class InvoiceService:
         return self._outbox.write(uow, jobs, artifact.rendered_at or self._clock.now())
 
     def _document(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
-        return attrs.evolve(self._content(uow, artifact), locale=self._locale)
+        return self._content(uow, artifact)
 
     def _content(self, uow: UnitOfWork, artifact: InvoiceArtifact) -> InvoiceDocument:
         order = uow.orders.get(artifact.order_id)
+        seller, terms = self._seller, self._terms
         if artifact.kind is DocumentKind.INVOICE:
-            return invoice_document(artifact, order, self._seller)
+            return invoice_document(artifact, order, seller, terms)
         invoice = uow.invoices.find(order.id, DocumentKind.INVOICE)
-        invoice_number = invoice.number if invoice else None
         if artifact.dispute_id is not None:
             dispute = uow.disputes.find(artifact.dispute_id)
             if dispute is None:
                 raise InvalidInput(f"{artifact.number}: no dispute {artifact.dispute_id}")
-            return dispute_credit_note_document(
-                artifact, order, dispute, invoice_number, self._seller
-            )
+            return dispute_credit_note_document(artifact, order, dispute, invoice, seller, terms)
         if artifact.refund_id is None:
             raise InvalidInput(f"{artifact.number} has no refund nor dispute", id=artifact.id)
         refund = uow.refunds.get(artifact.refund_id)
@@ -171,8 +170,8 @@ class InvoiceService:
             note = uow.invoices.find(order.id, DocumentKind.CREDIT_NOTE, refund.id)
             if note is None:
                 raise InvalidInput(f"{artifact.number}: refund {refund.id} has no credit note")
-            return cancellation_document(artifact, order, refund, note.number, self._seller)
-        return credit_note_document(artifact, order, refund, invoice_number, self._seller)
+            return cancellation_document(artifact, order, refund, note, seller, terms)
+        return credit_note_document(artifact, order, refund, invoice, seller, terms)
 
     def render_order(self, order_id: str) -> list[InvoiceArtifact]:
         """Render every numbered document of an order that has no files yet."""

@@ -8,9 +8,11 @@ from datetime import datetime
 
 import attrs
 
+from billing.domain.buyer import BillingDetails
 from billing.domain.errors import InvalidInput, OrderNotCancelable, PaymentNotCancelable
 from billing.domain.order import Customer, Order, OrderItem
 from billing.domain.state import PAYABLE_STATES
+from billing.domain.tax import line_tax
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -36,8 +38,12 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def price_items(uow: UnitOfWork, lines: Sequence[CartLine]) -> tuple[list[OrderItem], str]:
-    """Order items at catalog prices, and their common currency."""
+def price_items(
+    uow: UnitOfWork, lines: Sequence[CartLine], *, prices_include_tax: bool = True
+) -> tuple[list[OrderItem], str]:
+    """Order items at catalog prices with their tax (``domain/tax.py``: per line), and their
+    common currency. ``prices_include_tax``: the catalog's prices are gross (B2C), else net
+    and the tax is added to what is charged."""
     if not lines:
         raise InvalidInput("a cart needs at least one item", field="items")
     items: list[OrderItem] = []
@@ -45,15 +51,18 @@ def price_items(uow: UnitOfWork, lines: Sequence[CartLine]) -> tuple[list[OrderI
     for line in lines:
         product = uow.catalog.get(line.sku)
         currencies.add(product.price.currency)
-        items.append(
-            OrderItem(
-                sku=product.sku,
-                name=product.name,
-                quantity=line.quantity,
-                unit_amount=product.price.amount,
-                entitlement_key=product.entitlement_key,
-            )
+        item = OrderItem(
+            sku=product.sku,
+            name=product.name,
+            quantity=line.quantity,
+            unit_amount=product.price.amount,
+            entitlement_key=product.entitlement_key,
+            tax_rate=product.tax,
+            unit_includes_tax=prices_include_tax,
         )
+        amount = item.quantity * item.unit_amount
+        taxed = line_tax(amount, product.tax.rate_bp, includes_tax=prices_include_tax)
+        items.append(attrs.evolve(item, net=taxed.net, tax=taxed.tax))
     if len(currencies) != 1:
         raise InvalidInput("every item of an order must be in one currency", field="items")
     return items, currencies.pop()
@@ -68,9 +77,11 @@ def priced_order(
     idempotency_key: str,
     at: datetime,
     access_token: str | None,
+    prices_include_tax: bool = True,
+    billing: BillingDetails | None = None,
 ) -> Order:
     """A new order at catalog prices; only the digest of a guest's access token is kept."""
-    items, currency = price_items(uow, lines)
+    items, currency = price_items(uow, lines, prices_include_tax=prices_include_tax)
     return Order.create(
         id=order_id,
         customer=customer,
@@ -79,6 +90,7 @@ def priced_order(
         idempotency_key=idempotency_key,
         at=at,
         access_token_sha256=token_digest(access_token) if access_token else None,
+        billing=billing,
     )
 
 
@@ -88,6 +100,7 @@ class OrderService:
     _provider: PaymentProvider
     _clock: Clock
     _ids: IdGenerator
+    _prices_include_tax: bool = True
 
     @retry_on_conflict
     def create_order(self, customer: Customer, lines: Sequence[CartLine]) -> CreatedOrder:
@@ -101,6 +114,7 @@ class OrderService:
                 idempotency_key=self._ids.secret_token(),
                 at=self._clock.now(),
                 access_token=token,
+                prices_include_tax=self._prices_include_tax,
             )
             uow.orders.add(order)
             uow.commit()

@@ -283,6 +283,7 @@ class WebhookService:
             EventKind.PAYMENT_CANCELED: self._payment_canceled,
             EventKind.REFUND_UPDATED: self._refund_updated,
             EventKind.DISPUTE_UPDATED: self._dispute,
+            EventKind.PAYER_REPORTED: self._payer_reported,
         }.get(event.kind)
         if handler is None:  # PAYMENT_PENDING: the provider is still working on it
             return _Applied(WebhookStatus.IGNORED, order, code="pending")
@@ -303,7 +304,15 @@ class WebhookService:
             found = self._duplicates.record(uow, order, payment_id, event.amount, cause, at)
             return _Applied(WebhookStatus.PROCESSED, order, tuple(found), code="duplicate_capture")
         events = order.mark_paid(event.amount, payment_id, cause, at)
+        order.record_payer(event.payer)  # before the invoice is written (after commit)
         return _Applied(WebhookStatus.PROCESSED, order, tuple(events))
+
+    def _payer_reported(
+        self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime
+    ) -> _Applied:
+        """A charge's billing details and card, for the invoice; the state never moves."""
+        order.record_payer(event.payer)
+        return _Applied(WebhookStatus.PROCESSED, order)
 
     def _payment_failed(
         self, uow: UnitOfWork, order: Order, event: ProviderEvent, cause: str, at: datetime

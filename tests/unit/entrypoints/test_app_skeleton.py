@@ -8,6 +8,7 @@ import billing
 from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.flask_app import create_app
 from billing.entrypoints.settings import Settings
+from tests.seller import SELLER_FIELDS
 
 
 def test_health_reports_the_toggle_when_disabled() -> None:
@@ -81,6 +82,7 @@ def test_health_is_degraded_while_the_stripe_webhook_secret_is_missing() -> None
         payment_provider="stripe",
         stripe_secret_key="sk_test_x",
         secret_key="s" * 32,
+        **SELLER_FIELDS,
     )
     client = create_app(settings).test_client()
 

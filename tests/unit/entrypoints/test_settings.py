@@ -9,6 +9,7 @@ import pytest
 
 from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.settings import Settings
+from tests.seller import SELLER_ENV
 
 SECRET = "s" * 32
 ADMIN = "a" * 32
@@ -91,6 +92,7 @@ def test_secrets_never_appear_in_repr_or_in_a_refusal() -> None:
             "STRIPE_WEBHOOK_SECRET": "whsec_one, whsec_two",
             "BILLING_ADMIN_TOKEN": "admin-secret-" + ADMIN,
             "BILLING_SECRET_KEY": "server-secret-" + SECRET,
+            **SELLER_ENV,
         }
     )
 
@@ -106,7 +108,7 @@ def test_secrets_never_appear_in_repr_or_in_a_refusal() -> None:
 
 # Production safety: real money is never left to the sandbox, keys never mixed or missing.
 
-STRIPE_READY = {"BILLING_SECRET_KEY": SECRET}
+STRIPE_READY = {"BILLING_SECRET_KEY": SECRET, **SELLER_ENV}
 
 
 @pytest.mark.parametrize(
@@ -175,3 +177,65 @@ def test_settings_made_in_code_are_checked_alike() -> None:
         Settings(payment_provider="sandbox", stripe_secret_key="sk_live_k")
 
     assert refused.value.variable == "BILLING_PAYMENT_PROVIDER"
+
+
+# The seller's legal identity (issue 19): checked identifiers, required for real money.
+
+
+def test_the_seller_identity_is_read_and_its_identifiers_compacted() -> None:
+    settings = Settings.from_env(
+        {
+            "BILLING_SELLER_ADDRESS": "12 rue de la Paix\\n 75002 Paris ",
+            "BILLING_SELLER_TAX_ID": "fr 40 303 265 045",
+            "BILLING_SELLER_SIREN": "732 829 320 00074",
+            "BILLING_SELLER_COUNTRY": "fr",
+            "BILLING_PRICES_INCLUDE_TAX": "false",
+        }
+    )
+
+    assert settings.seller_address == "12 rue de la Paix\n75002 Paris"
+    assert settings.seller_tax_id == "FR40303265045"
+    assert settings.seller_siren == "73282932000074"
+    assert settings.seller_country == "FR"
+    assert settings.prices_include_tax is False
+    assert Settings().prices_include_tax is True
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"BILLING_SELLER_TAX_ID": "FR00303265045"}, "BILLING_SELLER_TAX_ID"),  # bad checksum
+        ({"BILLING_SELLER_TAX_ID": "303265045"}, "BILLING_SELLER_TAX_ID"),  # no country
+        ({"BILLING_SELLER_SIREN": "732829321"}, "BILLING_SELLER_SIREN"),  # Luhn fails
+        ({"BILLING_SELLER_SIREN": "1234"}, "BILLING_SELLER_SIREN"),
+        ({"BILLING_SELLER_EMAIL": "not an address"}, "BILLING_SELLER_EMAIL"),
+        ({"BILLING_SELLER_COUNTRY": "France"}, "BILLING_SELLER_COUNTRY"),
+        ({"BILLING_B2B_MENTIONS": "sometimes"}, "BILLING_B2B_MENTIONS"),
+    ],
+)
+def test_a_malformed_identifier_is_refused_on_one_line(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env(env)
+    assert refused.value.variable == variable
+    assert "\n" not in str(refused.value)
+
+
+def test_real_money_needs_the_sellers_name_address_and_a_tax_id() -> None:
+    stripe = {"STRIPE_SECRET_KEY": "sk_live_k", "BILLING_SECRET_KEY": SECRET}
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env(stripe)
+    assert refused.value.variable == (
+        "BILLING_SELLER_NAME, BILLING_SELLER_ADDRESS, BILLING_SELLER_TAX_ID or BILLING_SELLER_SIREN"
+    )
+    assert "are required with BILLING_PAYMENT_PROVIDER=stripe" in str(refused.value)
+
+    named = {**stripe, "BILLING_SELLER_NAME": "Dupont SAS", "BILLING_SELLER_ADDRESS": "Paris"}
+    with pytest.raises(ConfigurationError) as refused:
+        Settings.from_env(named)
+    assert refused.value.variable == "BILLING_SELLER_TAX_ID or BILLING_SELLER_SIREN"
+
+    with_siren = Settings.from_env({**named, "BILLING_SELLER_SIREN": "732829320"})
+    assert with_siren.seller_siren == "732829320"
+    assert Settings.from_env({**named, **SELLER_ENV}).seller_tax_id == "FR40303265045"
+    # the sandbox takes no real money: it prints a placeholder seller
+    assert Settings.from_env({}).seller_name == ""

@@ -19,12 +19,14 @@ from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.settings import Settings
 from billing.entrypoints.time_budgets import sql_timeouts, stripe_worst_case
 from billing.services.health import DatabaseCheck
+from tests.seller import SELLER_FIELDS
 
 POSTGRES = "postgresql+psycopg://billing@db.example:5432/shop"
 STRIPE = {
     "payment_provider": "stripe",
     "stripe_secret_key": "sk_test_budgets",
     "secret_key": "s" * 32,
+    **SELLER_FIELDS,
 }
 
 

@@ -80,7 +80,7 @@ def test_a_lost_dispute_records_the_loss_revokes_and_issues_a_credit_note(world:
     assert note.rendered
     content = world.container.invoices().document(note.id)
     assert (content.total, content.refers_to) == (10000, "INV-2026-000001")
-    assert "dp_fake000001" in content.lines[0].description
+    assert "dp_fake000001" in content.reason  # the lines are the order's, credited
     assert world.container.disputes().list(open_only=True) == []
     assert world.metrics.count("billing_dispute_total", state="lost") == 1
 

@@ -178,9 +178,11 @@ def test_a_refund_failing_after_it_succeeded_is_canceled_by_an_invoice_series_do
     assert (cancellation.refund_id, cancellation.rendered) == (refund.id, True)
     content = world.container.invoices().document(cancellation.id)
     assert (content.refers_to, content.total) == ("CN-2026-000001", 2900)
-    assert b"Cancels credit note CN-2026-000001" in world.container.invoices().file(
-        cancellation.id, "html"
+    assert (
+        content.reason == f"Annule l'avoir CN-2026-000001 : le remboursement {refund.id} a échoué"
     )
+    assert content.refers_to_issued_at == documents[0].created_at
+    assert b"CN-2026-000001" in world.container.invoices().file(cancellation.id, "html")
     assert _books(world, order.id) == stored.amount_paid - stored.amount_refunded == 10000
 
 

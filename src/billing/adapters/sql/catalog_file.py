@@ -5,9 +5,15 @@ The file is a JSON list of products::
     [{"sku": "ebook-python", "name": "Python Patterns", "unit_amount": 2900,
       "currency": "EUR", "entitlement_key": "ebook:python-patterns", "active": true}]
 
-``unit_amount`` is an integer in the currency's minor unit (2900 EUR cents = 29.00 EUR);
-``entitlement_key`` and ``active`` (default true) are optional. Loading is all or nothing:
-the first invalid entry is reported with its position and nothing is stored.
+``unit_amount`` is an integer in the currency's minor unit (2900 EUR cents = 29.00 EUR), tax
+included or not as the whole catalog is (``BILLING_PRICES_INCLUDE_TAX``, default true);
+``entitlement_key`` and ``active`` (default true) are optional, and so is the tax:
+``tax_rate`` in basis points (``550``) or as a percentage (``"5.5 %"``), default 0;
+``tax_category`` ``standard``, ``reduced``, ``zero`` or ``exempt`` (default: standard for a
+positive rate, exempt for 0); ``exemption_reason`` for an exempt product
+(``"Exonération de TVA, art. 261-4-4° du CGI"``; default: ``BILLING_VAT_EXEMPTION_MENTION``).
+Loading is all or nothing: the first invalid entry is reported with its position and nothing
+is stored.
 """
 
 from __future__ import annotations
@@ -21,10 +27,17 @@ from typing import Any
 from billing.domain.catalog import Product
 from billing.domain.errors import BillingError, InvalidInput
 from billing.domain.money import Money
+from billing.domain.tax import TaxRate, parse_category, parse_rate
 from billing.ports.unit_of_work import UnitOfWorkFactory
 
 REQUIRED: dict[str, Any] = {"sku": str, "name": str, "unit_amount": int, "currency": str}
-OPTIONAL: dict[str, Any] = {"entitlement_key": (str, type(None)), "active": bool}
+OPTIONAL: dict[str, Any] = {
+    "entitlement_key": (str, type(None)),
+    "active": bool,
+    "tax_rate": (int, str),
+    "tax_category": str,
+    "exemption_reason": str,
+}
 
 
 class InvalidCatalog(InvalidInput):
@@ -78,12 +91,26 @@ def _product(entry: Any, where: str) -> Product:
         price = Money(entry["unit_amount"], entry["currency"])
     except BillingError as error:
         raise InvalidCatalog(f"{where}: {error.message}", field="currency") from None
+    try:
+        tax = _tax(entry)
+    except BillingError as error:
+        raise InvalidCatalog(f"{where}: {error.message}", field="tax_rate") from None
     return Product(
         sku=entry["sku"],
         name=entry["name"],
         price=price,
         entitlement_key=entry.get("entitlement_key"),
         active=entry.get("active", True),
+        tax=tax,
+    )
+
+
+def _tax(entry: Mapping[str, Any]) -> TaxRate:
+    category = entry.get("tax_category")
+    return TaxRate(
+        parse_rate(entry.get("tax_rate", 0)),
+        parse_category(category) if category is not None else None,
+        entry.get("exemption_reason", "").strip(),
     )
 
 

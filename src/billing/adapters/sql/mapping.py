@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from billing.domain.buyer import BillingDetails
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
 from billing.domain.dispute import Dispute
@@ -18,7 +19,7 @@ from billing.domain.dispute_status import DisputeStatus
 from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import InvalidInput
-from billing.domain.invoice import DocumentKind, DocumentNumber, InvoiceArtifact
+from billing.domain.invoice import DocumentKind, DocumentNumber, InvoiceArtifact, TaxCategory
 from billing.domain.mail import SentMessage, SentStatus
 from billing.domain.money import Money
 from billing.domain.order import Customer, Order, OrderItem
@@ -27,6 +28,7 @@ from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus, OrderTransition
+from billing.domain.tax import TaxRate
 from billing.domain.webhook import WebhookEvent, WebhookStatus
 
 Row = Mapping[Any, Any]  # a RowMapping, keyed by column name
@@ -52,7 +54,43 @@ def order_record(order: Order) -> Record:
         "access_token_sha256": order.access_token_sha256,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
+        **buyer_record(order.billing),
+        "payment_method": order.payment_method,
     }
+
+
+def buyer_record(billing: BillingDetails | None) -> Record:
+    billing = billing or BillingDetails()
+    return {
+        "buyer_name": billing.name,
+        "buyer_address": billing.address,
+        "buyer_country": billing.country,
+        "buyer_tax_id": billing.tax_id,
+    }
+
+
+def buyer_from(row: Row) -> BillingDetails | None:
+    billing = BillingDetails(
+        name=row["buyer_name"],
+        address=row["buyer_address"],
+        country=(row["buyer_country"] or "").strip(),
+        tax_id=row["buyer_tax_id"],
+    )
+    return None if billing.empty else billing
+
+
+def tax_record(rate: TaxRate) -> Record:
+    return {
+        "tax_rate_bp": rate.rate_bp,
+        "tax_category": rate.kind.value,
+        "exemption_reason": rate.exemption_reason,
+    }
+
+
+def tax_from(row: Row) -> TaxRate:
+    return TaxRate(
+        row["tax_rate_bp"], TaxCategory(row["tax_category"].strip()), row["exemption_reason"]
+    )
 
 
 def item_records(order: Order) -> list[Record]:
@@ -65,6 +103,10 @@ def item_records(order: Order) -> list[Record]:
             "quantity": item.quantity,
             "unit_amount": item.unit_amount,
             "entitlement_key": item.entitlement_key,
+            **tax_record(item.tax_rate),
+            "net": item.net,
+            "tax": item.tax,
+            "unit_includes_tax": item.unit_includes_tax,
         }
         for position, item in enumerate(order.items)
     ]
@@ -88,6 +130,10 @@ def item_from(row: Row) -> OrderItem:
         quantity=row["quantity"],
         unit_amount=row["unit_amount"],
         entitlement_key=row["entitlement_key"],
+        tax_rate=tax_from(row),
+        net=row["net"],
+        tax=row["tax"],
+        unit_includes_tax=row["unit_includes_tax"],
     )
 
 
@@ -122,6 +168,8 @@ def order_from(row: Row, items: Sequence[Row], transitions: Sequence[Row]) -> Or
         amount_disputed_lost=row["amount_disputed_lost"],
         access_token_sha256=row["access_token_sha256"],
         transitions=[transition_from(t) for t in transitions],
+        billing=buyer_from(row),
+        payment_method=row["payment_method"],
     )
 
 
@@ -412,6 +460,7 @@ def product_record(product: Product) -> Record:
         "currency": product.price.currency,
         "entitlement_key": product.entitlement_key,
         "active": product.active,
+        **tax_record(product.tax),
     }
 
 
@@ -422,6 +471,7 @@ def product_from(row: Row) -> Product:
         price=Money(row["unit_amount"], row["currency"].strip()),
         entitlement_key=row["entitlement_key"],
         active=row["active"],
+        tax=tax_from(row),
     )
 
 

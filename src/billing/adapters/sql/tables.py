@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from billing.adapters.sql_common import UtcDateTime, json_document, metadata
@@ -29,6 +30,17 @@ ID = 64  # "ord_" + 20 hex digits today; room to spare
 PROVIDER_ID = 255
 STATUS = 32
 EMAIL = 320
+TAX_ID = 32
+TAX_CATEGORY = 2  # EN 16931's code: S, AA, Z, E
+
+
+def _tax_columns() -> list[Column[object]]:
+    """A product's or an order line's rate (basis points), category and exemption reason."""
+    return [
+        Column("tax_rate_bp", Integer(), nullable=False, server_default="0"),
+        Column("tax_category", String(TAX_CATEGORY), nullable=False, server_default="E"),
+        Column("exemption_reason", Text(), nullable=False, server_default=""),
+    ]
 
 
 customers = Table(
@@ -58,6 +70,12 @@ orders = Table(
     Column("access_token_sha256", CHAR(64), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The buyer as invoiced (all empty: invoiced under the customer's email).
+    Column("buyer_name", String(PROVIDER_ID), nullable=False, server_default=""),
+    Column("buyer_address", Text(), nullable=False, server_default=""),
+    Column("buyer_country", CHAR(2), nullable=False, server_default=""),
+    Column("buyer_tax_id", String(TAX_ID), nullable=False, server_default=""),
+    Column("payment_method", String(ID), nullable=False, server_default=""),
 )
 
 order_items = Table(
@@ -75,6 +93,11 @@ order_items = Table(
     Column("quantity", Integer(), nullable=False),
     Column("unit_amount", BigInteger(), nullable=False),
     Column("entitlement_key", String(PROVIDER_ID), nullable=True),
+    # The tax the line was sold with; net NULL: sold before rates existed (all net, untaxed).
+    *_tax_columns(),
+    Column("net", BigInteger(), nullable=True),
+    Column("tax", BigInteger(), nullable=False, server_default="0"),
+    Column("unit_includes_tax", Boolean(), nullable=False, server_default=true()),
     UniqueConstraint("order_id", "sku"),
 )
 
@@ -225,6 +248,7 @@ products = Table(
     Column("currency", CHAR(3), nullable=False),
     Column("entitlement_key", String(PROVIDER_ID), nullable=True),
     Column("active", Boolean(), nullable=False),
+    *_tax_columns(),
 )
 
 outbox_jobs = Table(

@@ -25,6 +25,54 @@ class LastPaymentError:
 
 
 @attrs.frozen
+class AddressRecord:
+    line1: str | None = None
+    line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    state: str | None = None
+    country: str | None = None
+
+
+@attrs.frozen
+class BillingDetailsRecord:
+    """A charge's ``billing_details`` (or a session's ``customer_details``)."""
+
+    name: str | None = None
+    email: str | None = None
+    address: AddressRecord | None = None
+    #: A charge's, since API version 2025: the VAT number the payer typed, if asked.
+    tax_id: str | None = None
+
+
+@attrs.frozen
+class TaxIdRecord:
+    type: str | None = None
+    value: str | None = None
+
+
+@attrs.frozen
+class CustomerDetailsRecord:
+    name: str | None = None
+    email: str | None = None
+    address: AddressRecord | None = None
+    tax_ids: list[TaxIdRecord] | None = None
+    business_name: str | None = None
+
+
+@attrs.frozen
+class CardRecord:
+    brand: str | None = None
+    last4: str | None = None
+
+
+@attrs.frozen
+class PaymentMethodDetailsRecord:
+    type: str | None = None
+    card: CardRecord | None = None
+
+
+@attrs.frozen
 class PaymentIntentRecord:
     id: str
     object: str
@@ -36,6 +84,8 @@ class PaymentIntentRecord:
     client_secret: str | None = None
     metadata: dict[str, str] = attrs.Factory(dict)
     last_payment_error: LastPaymentError | None = None
+    #: An id, or the charge itself when expanded: read as a ChargeRecord when it is one.
+    latest_charge: Any = None
 
 
 @attrs.frozen
@@ -51,6 +101,7 @@ class CheckoutSessionRecord:
     client_reference_id: str | None = None
     url: str | None = None
     metadata: dict[str, str] | None = None
+    customer_details: CustomerDetailsRecord | None = None
 
 
 @attrs.frozen
@@ -83,6 +134,8 @@ class ChargeRecord:
     metadata: dict[str, str] | None = None
     #: Not included since API version 2022-11-15 unless expanded; refund events carry them.
     refunds: RefundList | None = None
+    billing_details: BillingDetailsRecord | None = None
+    payment_method_details: PaymentMethodDetailsRecord | None = None
 
 
 @attrs.frozen

@@ -12,7 +12,12 @@ Event fields:
   PaymentIntent events, ``amount_total`` for sessions, the disputed amount for disputes;
 - ``refunds``: every refund the event carries, ``reference`` = ``metadata.refund_id``;
 - ``dispute``: the dispute as it stands (status, amount, reason, ``evidence_details.due_by``)
-  for every ``charge.dispute.*`` event the services handle.
+  for every ``charge.dispute.*`` event the services handle;
+- ``payer``: the billing details (name, address, VAT number) and the card (brand, last 4) of
+  a charge — ``charge.succeeded``, or a PaymentIntent's ``latest_charge`` when expanded — or
+  a Checkout Session's ``customer_details``. Webhooks send ``latest_charge`` as an id, so the
+  card comes from ``charge.succeeded`` (when the endpoint is subscribed to it: it is not in
+  ``HANDLED_EVENT_TYPES``): an invoice rendered before it arrives names none.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any, TypeVar
 import attrs
 
 from billing import bounded_json
+from billing.domain.buyer import MAX_NAME_LENGTH, BillingDetails, PayerDetails, card_label
 from billing.domain.dispute import DisputeReport
 from billing.domain.dispute_status import DisputeStatus
 from billing.domain.errors import BillingError, InvalidPayload
@@ -33,6 +39,7 @@ from billing.domain.provider_event import EventKind, ProviderEvent
 from billing.domain.refund_status import RefundStatus
 
 from .records import (
+    AddressRecord,
     ChargeRecord,
     CheckoutSessionRecord,
     DisputeRecord,
@@ -65,6 +72,11 @@ _SESSION_KINDS = {
     "checkout.session.async_payment_failed": EventKind.PAYMENT_FAILED,
     "checkout.session.expired": EventKind.PAYMENT_CANCELED,
 }
+#: The charge of a payment: what it says about the payer (the payment is the PaymentIntent's).
+#: Translated when it comes, but not subscribed by default: the sandbox (and the list an
+#: endpoint is set up with) sends what HANDLED_EVENT_TYPES names, and the money never
+#: depends on it. Add it to the endpoint's events for the card on invoices.
+_PAYER_TYPES = frozenset({"charge.succeeded"})
 _REFUND_TYPES = frozenset(
     {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 )
@@ -223,6 +235,64 @@ def translate_event(event: EventRecord, payload: str) -> ProviderEvent:
     return base
 
 
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _address(address: AddressRecord | None) -> tuple[str, str]:
+    """The address's lines ("\n"-separated) and its country code."""
+    if address is None:
+        return "", ""
+    town = " ".join(p for p in (_text(address.postal_code), _text(address.city)) if p)
+    lines = (_text(address.line1), _text(address.line2), town, _text(address.state))
+    return "\n".join(line for line in lines if line), _text(address.country).upper()
+
+
+def _billing(name: str | None, address: AddressRecord | None, tax_id: str) -> BillingDetails:
+    lines, country = _address(address)
+    try:
+        return BillingDetails(name=_text(name), address=lines, country=country, tax_id=tax_id)
+    except BillingError:  # what the payer typed does not fit an invoice: keep the name only
+        return BillingDetails(name=_text(name)[:MAX_NAME_LENGTH])
+
+
+def payer_of_charge(charge: ChargeRecord) -> PayerDetails:
+    details = charge.billing_details
+    billing = None
+    if details is not None:
+        billing = _billing(details.name, details.address, _text(details.tax_id))
+    method = charge.payment_method_details
+    card = method.card if method is not None else None
+    label = card_label(card.brand, card.last4) if card is not None else ""
+    return PayerDetails(billing=billing, payment_method=label)
+
+
+def _payer_of_intent(pi: PaymentIntentRecord) -> PayerDetails | None:
+    if not isinstance(pi.latest_charge, dict):
+        return None  # an id (as webhooks send it): the charge's own event tells the rest
+    return payer_of_charge(_read(ChargeRecord, pi.latest_charge, "charge"))
+
+
+def _payer_of_session(session: CheckoutSessionRecord) -> PayerDetails | None:
+    details = session.customer_details
+    if details is None:
+        return None
+    vat = next((t.value for t in details.tax_ids or () if t.type == "eu_vat" and t.value), "")
+    name = details.business_name or details.name
+    return PayerDetails(billing=_billing(name, details.address, _text(vat)))
+
+
+def _from_charge(event: EventRecord, base: ProviderEvent) -> ProviderEvent:
+    charge = _object(ChargeRecord, event, "charge")
+    return _evolve(
+        base,
+        kind=EventKind.PAYER_REPORTED,
+        order_id=_metadata(charge.metadata, "order_id"),
+        payment_id=charge.payment_intent,
+        payer=payer_of_charge(charge),
+    )
+
+
 def _from_payment_intent(event: EventRecord, base: ProviderEvent) -> ProviderEvent:
     pi = _object(PaymentIntentRecord, event, "payment_intent")
     kind = _PAYMENT_INTENT_KINDS[event.type]
@@ -235,6 +305,7 @@ def _from_payment_intent(event: EventRecord, base: ProviderEvent) -> ProviderEve
         payment_id=pi.id,
         amount=_money(amount, pi.currency),
         failure_code=(failure.decline_code or failure.code) if failure else None,
+        payer=_payer_of_intent(pi) if kind is EventKind.PAYMENT_SUCCEEDED else None,
     )
 
 
@@ -256,6 +327,7 @@ def _from_session(event: EventRecord, base: ProviderEvent) -> ProviderEvent:
         order_id=_metadata(session.metadata, "order_id") or session.client_reference_id,
         payment_id=session.payment_intent or session.id,
         amount=amount,
+        payer=_payer_of_session(session) if kind is EventKind.PAYMENT_SUCCEEDED else None,
     )
 
 
@@ -324,4 +396,5 @@ _TRANSLATORS: tuple[tuple[Callable[[str], bool], Callable[..., ProviderEvent]], 
     (_REFUND_TYPES.__contains__, _from_refund),
     ("charge.refunded".__eq__, _from_charge_refunded),
     (_DISPUTE_TYPES.__contains__, _from_dispute),
+    (_PAYER_TYPES.__contains__, _from_charge),
 )

@@ -15,11 +15,13 @@ import attrs
 import cattrs
 from flask import request
 
+from billing.domain.buyer import BillingDetails
 from billing.domain.errors import InvalidInput
 from billing.domain.order import MAX_EMAIL_LENGTH, MAX_QUANTITY, MAX_USER_ID_LENGTH
 from billing.domain.payment import PaymentMode
 from billing.domain.refund import MAX_REASON_LENGTH
 
+from ..identifiers import vat_number
 from ..json_converter import structure
 from ..json_schema import meta
 
@@ -36,6 +38,30 @@ class CheckoutItemBody:
 
 
 @attrs.frozen
+class AddressBody:
+    line1: str = ""
+    line2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    country: str = ""
+
+    @property
+    def lines(self) -> str:
+        town = " ".join(part for part in (self.postal_code.strip(), self.city.strip()) if part)
+        kept = (self.line1.strip(), self.line2.strip(), town)
+        return "\n".join(line for line in kept if line)
+
+
+@attrs.frozen
+class BillingDetailsBody:
+    """The buyer as the invoice names them; a VAT number makes it a B2B invoice."""
+
+    name: str = ""
+    address: AddressBody = attrs.field(factory=AddressBody)
+    vat_number: str = ""
+
+
+@attrs.frozen
 class CheckoutBody:
     items: list[CheckoutItemBody] = attrs.field(metadata=meta(minItems=1))
     email: str | None = attrs.field(
@@ -43,6 +69,9 @@ class CheckoutBody:
     )
     mode: str = attrs.field(
         default=PaymentMode.PAYMENT_INTENT.value, metadata=meta(enum=[m.value for m in PaymentMode])
+    )
+    billing_details: BillingDetailsBody | None = attrs.field(
+        default=None, metadata=meta(description="The buyer as the invoice names them")
     )
 
 
@@ -89,3 +118,24 @@ def payment_mode(value: str) -> PaymentMode:
         raise InvalidBody(
             f"mode is one of {modes}", errors=[f"mode must be one of {modes} @ $.mode"]
         ) from None
+
+
+def billing_details(body: BillingDetailsBody | None) -> BillingDetails | None:
+    """The buyer's details, the VAT number checked (python-stdnum) and compacted."""
+    if body is None:
+        return None
+    vat = body.vat_number.strip()
+    if vat:
+        try:
+            vat = vat_number(vat)
+        except ValueError as error:
+            raise InvalidBody(
+                f"billing_details.vat_number {error}",
+                errors=[f"billing_details.vat_number {error} @ $.billing_details.vat_number"],
+            ) from None
+    return BillingDetails(
+        name=body.name.strip(),
+        address=body.address.lines,
+        country=body.address.country.strip().upper(),
+        tax_id=vat,
+    )

@@ -11,7 +11,7 @@ from billing.services.orders import CartLine
 
 from ..container import Container
 from ..json_converter import to_json
-from .bodies import CheckoutBody, json_body, payment_mode
+from .bodies import CheckoutBody, billing_details, json_body, payment_mode
 from .responses import CheckoutJson
 
 blueprint = Blueprint("billing_checkout", __name__)
@@ -30,6 +30,7 @@ def checkout(
         mode=payment_mode(body.mode),
         email=body.email,
         request_key=request.headers.get(IDEMPOTENCY_HEADER),
+        billing=billing_details(body.billing_details),
     )
     receipt = service.checkout(identity.current(), wanted)
     return jsonify(to_json(CheckoutJson.of(receipt))), 201

@@ -20,7 +20,7 @@ from billing.domain.dispute import Dispute
 from billing.domain.dispute_status import DisputeStatus
 from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
-from billing.domain.invoice import DocumentKind, InvoiceArtifact
+from billing.domain.invoice import DocumentKind, InvoiceArtifact, TaxCategory, TaxLine
 from billing.domain.money import Money
 from billing.domain.order import Order, OrderItem
 from billing.domain.payment import PaymentMode, ProviderPayment
@@ -62,7 +62,12 @@ class OrderItemJson:
     name: str
     quantity: int
     unit_price: Money
-    amount: Money
+    amount: Money = attrs.field(metadata=meta(description="The line's gross amount"))
+    tax_rate_bp: int = attrs.field(
+        metadata=meta(description="VAT rate in basis points: 2000 is 20 %")
+    )
+    net: Money
+    tax: Money
 
     @classmethod
     def of(cls, item: OrderItem, currency: str) -> OrderItemJson:
@@ -71,7 +76,26 @@ class OrderItemJson:
             item,
             unit_price=Money(item.unit_amount, currency),
             amount=Money(item.line_amount, currency),
+            tax_rate_bp=item.tax_rate.rate_bp,
+            net=Money(item.net_amount, currency),
+            tax=Money(item.tax_amount, currency),
         )
+
+
+@attrs.frozen
+class TaxJson:
+    """One rate's totals: net + VAT = gross; the grosses add up to the order's total."""
+
+    rate_bp: int
+    category: TaxCategory
+    net: Money
+    tax: Money
+    gross: Money
+
+    @classmethod
+    def of(cls, line: TaxLine, currency: str) -> TaxJson:
+        money = {name: Money(getattr(line, name), currency) for name in ("net", "tax", "gross")}
+        return cls(line.rate_bp, line.category, **money)
 
 
 @attrs.frozen
@@ -90,6 +114,7 @@ class OrderJson:
     amount_paid: Money
     amount_refunded: Money
     items: list[OrderItemJson]
+    taxes: list[TaxJson] = attrs.field(metadata=meta(description="Per VAT rate"))
     guest: bool
     disputed: bool = attrs.field(metadata=meta(description="A dispute is open"))
     amount_disputed_lost: Money = attrs.field(
@@ -109,6 +134,7 @@ class OrderJson:
             "amount_refunded": Money(order.amount_refunded, currency),
             "amount_disputed_lost": Money(order.amount_disputed_lost, currency),
             "items": [OrderItemJson.of(item, currency) for item in order.items],
+            "taxes": [TaxJson.of(line, currency) for line in order.taxes()],
             "guest": order.customer.is_guest,
             "transitions": [_copy(TransitionJson, t) for t in order.transitions],
         }

@@ -1,7 +1,7 @@
 """The administrators' listings: indexes on (filter, created_at, id) for newest-first pages.
 
 Revision ID: 0007_admin_indexes
-Revises: 0005_sent_messages
+Revises: 0006_tax_rates
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0007_admin_indexes"
-down_revision = "0005_sent_messages"
+down_revision = "0006_tax_rates"
 branch_labels = None
 depends_on = None
 
