@@ -296,13 +296,6 @@ def test_a_chunked_body_over_one_mebibyte_is_refused_with_413(pending: Pending) 
 # -- deliveries that verify but cannot or need not apply --------------------------------------
 
 
-def _journal(shop: StripeShop) -> dict[str, tuple[WebhookStatus, str | None]]:
-    return {
-        event.id: (event.status, (event.last_error or "").split(":")[0] or None)
-        for event in shop.tables().webhook_events.values()
-    }
-
-
 @attrs.frozen
 class Journaled:
     make: Callable[[Pending], dict[str, Any]]

@@ -47,10 +47,6 @@ class BillingDetails:
     def empty(self) -> bool:
         return not (self.name or self.address or self.country or self.tax_id)
 
-    @property
-    def business(self) -> bool:
-        return bool(self.tax_id)
-
 
 @attrs.frozen
 class PayerDetails:

@@ -25,7 +25,6 @@ from billing.entrypoints.container import shutdown
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "host_app" / "app.py"
 BASE_URL = "http://host.test"
-ALICE = "alice@example.com"  # a verified address in the example
 
 
 def load_example() -> ModuleType:
