@@ -68,7 +68,7 @@ def test_a_paid_order_has_a_verifiable_pdf_on_disk_and_verify_finds_a_flipped_by
     text = " ".join(PdfReader(pdf_path).pages[0].extract_text().split())
     assert invoice.number in text
     assert text.count("buyer@example.com") == 1
-    assert "Total 58,00 €" in text  # 2 x 29.00 EUR, as French writes it
+    assert "Total TTC 58,00 €" in text  # 2 x 29.00 EUR, as French writes it
     _, xml = facturx.get_xml_from_pdf(io.BytesIO(pdf), check_xsd=False)
     facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
     assert b"<ram:GrandTotalAmount>58.00</ram:GrandTotalAmount>" in xml
@@ -122,8 +122,7 @@ def test_verify_finds_a_pdf_whose_embedded_xml_disagrees_with_its_document(
     assert {(p.code, p.number, p.key) for p in problems} == {
         ("einvoice_mismatch", invoice.number, invoice.pdf_key)
     }
-    assert [p.detail for p in problems] == [  # no tax breakdown yet: net is the total
-        "net: XML says 3000, document says 2900",
+    assert [p.detail for p in problems] == [  # the per-rate net and VAT are still right
         "gross: XML says 3000, document says 2900",
     ]
     env = {
@@ -133,7 +132,7 @@ def test_verify_finds_a_pdf_whose_embedded_xml_disagrees_with_its_document(
     }
     found = CliRunner().invoke(main, ["invoices", "verify"], env=env)
     assert found.exit_code == 1
-    assert f"einvoice_mismatch\t{invoice.number}\t{invoice.pdf_key}\tnet: XML" in found.output
+    assert f"einvoice_mismatch\t{invoice.number}\t{invoice.pdf_key}\tgross: XML" in found.output
     container.unwire()
 
 
@@ -145,7 +144,7 @@ def test_billing_invoice_locale_en_prints_the_invoice_in_english(tmp_path: Path)
     text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
 
     assert f"Invoice {invoice.number}" in text
-    assert "Total €58.00" in text
+    assert "Total incl. VAT €58.00" in text
     assert "Facture" not in text
     assert container.invoices().document(invoice.id).locale == "en"
     container.unwire()

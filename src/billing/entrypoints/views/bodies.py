@@ -37,13 +37,23 @@ class CheckoutItemBody:
     quantity: int = attrs.field(default=1, metadata=meta(minimum=1, maximum=MAX_QUANTITY))
 
 
+#: Printable ASCII, as the invoice and the Factur-X XML carry it.
+_PRINTABLE = "^[ -~]*$"
+
+
+def _text(limit: int) -> Any:
+    return attrs.field(default="", metadata=meta(maxLength=limit, pattern=_PRINTABLE))
+
+
 @attrs.frozen
 class AddressBody:
-    line1: str = ""
-    line2: str = ""
-    postal_code: str = ""
-    city: str = ""
-    country: str = ""
+    line1: str = _text(200)
+    line2: str = _text(200)
+    postal_code: str = _text(32)
+    city: str = _text(200)
+    country: str = attrs.field(
+        default="", metadata=meta(description="ISO 3166-1 alpha-2", pattern="^([A-Z]{2})?$")
+    )
 
     @property
     def lines(self) -> str:
@@ -56,9 +66,16 @@ class AddressBody:
 class BillingDetailsBody:
     """The buyer as the invoice names them; a VAT number makes it a B2B invoice."""
 
-    name: str = ""
+    name: str = _text(255)
     address: AddressBody = attrs.field(factory=AddressBody)
-    vat_number: str = ""
+    vat_number: str = attrs.field(
+        default="",
+        metadata=meta(
+            maxLength=32,
+            description="An EU VAT number with its country prefix, checked (check digits "
+            "included): one that is not valid is a 400",
+        ),
+    )
 
 
 @attrs.frozen
