@@ -6,9 +6,14 @@ The browser enforces the pages' Content-Security-Policy and sends its own ``Sec-
 
 from __future__ import annotations
 
-from playwright.sync_api import expect, sync_playwright
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
 from .conftest import ARTIFACTS
+
+PAGES = ARTIFACTS.parent / "pages"  # test-artifacts/pages/, gitignored
+#: A phone (iPhone 12 to 15) and a desktop.
+WIDTHS = (390, 1280)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,7 +52,7 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         page.click("#submit")
 
         page.wait_for_url("**/billing/success/**")
-        expect(page.locator("#order-status")).to_have_text("paid", timeout=60_000)
+        expect(page.locator("#order-status")).to_have_text("Paid", timeout=60_000)
 
         invoice = page.locator("a", has_text="(pdf)").first
         expect(invoice).to_be_visible()  # the page reloads itself until the files exist
@@ -68,4 +73,60 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         assert loaded == 2  # regular and bold
         page.screenshot(path=str(ARTIFACTS / "invoice-html.png"), full_page=True)
         assert refused == []
+        browser.close()
+
+
+def _fits(page: Page, name: str, width: int) -> None:
+    """The page has no horizontal scroll at this width; its screenshot is kept."""
+    page.screenshot(path=str(PAGES / f"{name}-{width}.png"), full_page=True)
+    sizes = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert sizes[0] <= sizes[1], f"{name} scrolls sideways at {width} px: {sizes}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_each_page_fits_a_phone_and_a_desktop_and_speaks_to_the_shopper(
+    live_app: str, chromium_path: str, width: int
+) -> None:
+    PAGES.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.set_default_timeout(60_000)
+
+        page.goto(f"{live_app}/billing/")
+        _fits(page, "storefront", width)
+        page.fill("#quantity-ebook-python", "2")
+        page.fill("#email", "guest@example.com")
+        page.click("#pay")
+
+        page.wait_for_url("**/billing/sandbox/checkout/**")
+        expect(page.locator("#payment-status")).to_have_text("Awaiting payment")
+        _fits(page, "sandbox", width)
+        hosted = page.url
+        page.fill("#card", "4000 0025 0000 3155")
+        page.click("#submit")
+        page.click("#fail-authentication")
+        expect(page.locator("#error")).to_contain_text("3-D Secure")
+        expect(page.locator("#error")).not_to_contain_text("PaymentMethod")
+        _fits(page, "sandbox-failed", width)
+
+        page.fill("#card", "4242 4242 4242 4242")
+        page.click("#submit")
+        page.wait_for_url("**/billing/success/**")
+        expect(page.locator("#order-status")).to_have_text("Paid", timeout=60_000)
+        expect(page.locator("#order-total")).to_be_visible()
+        _fits(page, "success", width)
+
+        page.goto(hosted)  # the paid session's page: its way back goes to the shop
+        expect(page.locator("#paid")).to_be_visible()
+        _fits(page, "sandbox-paid", width)
+        page.click("#back")
+        page.wait_for_url(f"{live_app}/billing/")
+
+        page.goto(f"{live_app}/billing/cancel/?order=cs_test_{'a1B2c3D4e5' * 6}")
+        _fits(page, "cancel", width)
+        page.click("#back")
+        page.wait_for_url(f"{live_app}/billing/")
         browser.close()

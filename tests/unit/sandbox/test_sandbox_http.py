@@ -360,3 +360,33 @@ def test_the_hosted_page_is_never_framed_cached_or_named_in_another_sites_refere
     assert "frame-ancestors 'none'" in shown.headers["Content-Security-Policy"]
     assert shown.headers["Referrer-Policy"] == "same-origin"
     assert shown.headers["Cache-Control"] == "no-store"
+
+
+def test_a_failed_3d_secure_tells_the_shopper_what_to_do_not_stripes_developer_text(
+    shop: Shop,
+) -> None:
+    body = shop.checkout("checkout_session")
+    url = page(body["payment"]["checkout_url"])
+    asked = shop.submit(url, action="pay", card=cards.REQUIRES_AUTHENTICATION)
+    assert asked.status_code == 200
+    assert "Awaiting authentication" in asked.text
+
+    failed = shop.submit(url, action="fail_authentication")
+
+    assert failed.status_code == 402
+    assert "3-D Secure" in failed.text
+    assert "payment_method_data" not in failed.text
+    assert "PaymentMethod" not in failed.text
+
+
+def test_a_paid_sessions_back_to_the_shop_goes_to_the_shop(shop: Shop) -> None:
+    body = shop.checkout("checkout_session")
+    url = page(body["payment"]["checkout_url"])
+    assert shop.submit(url, action="pay", card=cards.SUCCEEDS).status_code == 303
+
+    shown = shop.client.get(url)
+
+    assert 'id="paid"' in shown.text
+    assert '<a href="/billing/" id="back">Back to the shop</a>' in shown.text
+    order_link = r'<a href="[^"]*/billing/success/[^"]*" id="order">See your order</a>'
+    assert re.search(order_link, shown.text)

@@ -23,8 +23,10 @@ from ..container import Container
 from ..json_converter import to_json
 from .identity import remember_order_token
 from .responses import OrderDetailsJson
+from .wording import add_filters
 
 blueprint = Blueprint("billing_pages", __name__, template_folder="templates")
+add_filters(blueprint)
 
 
 @blueprint.get("/success/")

@@ -46,8 +46,10 @@ from ..http_errors import capped
 from ..http_security import browser_form
 from ..json_converter import structure, to_json
 from ..settings import Settings
+from .wording import add_filters, payment_failure
 
 blueprint = Blueprint("billing_sandbox", __name__, template_folder="templates")
+add_filters(blueprint)
 T = TypeVar("T")
 
 
@@ -138,9 +140,9 @@ def checkout_submit(
         else:
             raise InvalidInput(f"unknown action {action!r}")
     except (PaymentDeclined, ProviderRejected, InvalidInput) as error:
-        status = 402 if isinstance(error, PaymentDeclined) else 409
-        if isinstance(error, InvalidInput):
-            status = 400
+        if isinstance(error, PaymentDeclined):  # Stripe's words are for developers
+            return _page(sandbox, payment_id, payment_failure(error)), 402
+        status = 400 if isinstance(error, InvalidInput) else 409
         return _page(sandbox, payment_id, capped(error.message)), status
     shown = sandbox.describe(payment_id, _client_secret())
     if shown.paid and shown.success_url:

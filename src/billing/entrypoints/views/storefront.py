@@ -26,9 +26,12 @@ from billing.services.orders import CartLine
 
 from ..container import Container
 from ..http_security import browser_form
+from ..settings import Settings
 from .identity import remember_order_token
+from .wording import add_filters
 
 blueprint = Blueprint("billing_storefront", __name__, template_folder="templates")
+add_filters(blueprint)
 QUANTITY_FIELD = "quantity-"
 #: ASCII digits only (``str.isdigit`` also takes "²", which ``int`` refuses), at most four: the
 #: order's own rule (1 to 1000) then says what is too many.
@@ -41,6 +44,7 @@ def storefront(
     catalog: CatalogService = Provide[Container.catalog],
     ids: IdGenerator = Provide[Container.ids],
     identity: Identity = Provide[Container.identity],
+    settings: Settings = Provide[Container.settings],
 ) -> str:
     products = [(p, Money(p.price.amount, p.price.currency)) for p in catalog.products()]
     return render_template(
@@ -48,6 +52,7 @@ def storefront(
         products=products,
         request_key=ids.secret_token(),
         signed_in=identity.current().user_id is not None,  # a user buys without an email
+        vat_included=settings.prices_include_tax,
     )
 
 
