@@ -703,12 +703,17 @@ def test_received_and_parked_events_are_claimable(
         assert uow.webhook_events.claim("evt_1") is not None
 
 
-def test_events_are_listed_newest_first_and_parked_ones_by_order(
+def test_events_are_listed_newest_first_and_by_order_oldest_first(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     events = [
         an_event("evt_a", received_at=NOW, status=WebhookStatus.PARKED, order_id="ord_1"),
-        an_event("evt_b", received_at=NOW + timedelta(1), status=WebhookStatus.PROCESSED),
+        an_event(
+            "evt_b",
+            received_at=NOW + timedelta(1),
+            status=WebhookStatus.PROCESSED,
+            order_id="ord_1",
+        ),
         an_event("evt_c", received_at=NOW + timedelta(2), status=WebhookStatus.PARKED),
         an_event(
             "evt_d", received_at=NOW + timedelta(3), status=WebhookStatus.PARKED, order_id="ord_1"
@@ -723,10 +728,12 @@ def test_events_are_listed_newest_first_and_parked_ones_by_order(
         everything = uow.webhook_events.list()
         parked = uow.webhook_events.list(WebhookStatus.PARKED, limit=2)
         for_order = uow.webhook_events.list_parked_for_order("ord_1")
+        journal_of_order = uow.webhook_events.list_for_order("ord_1")
 
     assert [e.id for e in everything] == ["evt_d", "evt_c", "evt_b", "evt_a"]
     assert [e.id for e in parked] == ["evt_d", "evt_c"]
     assert [e.id for e in for_order] == ["evt_a", "evt_d"]
+    assert [e.id for e in journal_of_order] == ["evt_a", "evt_b", "evt_d"]
 
 
 # -- catalog ----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ class RefundPage:
 class AdminOrderDetails:
     details: OrderDetails
     payments: list[PaymentAttempt]
+    events: list[WebhookEvent]  # the provider's events journaled for it, oldest first
 
 
 def _clamped(limit: int) -> int:
@@ -78,4 +79,5 @@ class AdminOrders:
         details = self._access.order_details(caller, order_id)
         with self._uow_factory() as uow:
             payments = uow.payment_attempts.list_for_order(order_id)
-        return AdminOrderDetails(details, sorted(payments, key=lambda p: p.created_at))
+            events = uow.webhook_events.list_for_order(order_id)
+        return AdminOrderDetails(details, sorted(payments, key=lambda p: p.created_at), events)

@@ -128,6 +128,8 @@ def test_one_order_with_its_payments_and_refunds(shop: Shop) -> None:
     assert [p["provider_payment_id"] for p in body["payments"]] == [payment]
     assert [t["to"] for t in body["transitions"]][-1] == "partially_refunded"
     assert [r["amount"]["amount"] for r in body["refunds"]] == [500]
+    assert [e["type"] for e in body["events"]] == ["payment.succeeded"]  # the fake's name
+    assert "payload" not in body["events"][0]  # the raw body: /billing/admin/webhooks/<id>
     assert [r["order_id"] for r in refunds.json["refunds"]] == [order_id]
     assert shop.client.get("/billing/admin/orders/ord_none", headers=ADMIN).status_code == 404
 

@@ -315,6 +315,9 @@ class MemoryWebhookEvents(_Table[WebhookEvent]):
             last_received_at=max((e.received_at for e in rows), default=None),
         )
 
+    def list_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
+        return sorted(self._where(order_id=order_id), key=lambda e: (e.received_at, e.id))
+
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
         rows = self._where(order_id=order_id, status=WebhookStatus.PARKED)
         return sorted(rows, key=lambda e: e.received_at)

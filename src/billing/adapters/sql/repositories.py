@@ -582,6 +582,10 @@ class SqlWebhookEvents(_Repository):
             last_received_at=times["last"],
         )
 
+    def list_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
+        rows = self._rows(_EVENTS_OF_ORDER, {_VALUE: order_id})
+        return [mapping.webhook_from(row) for row in rows]
+
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
         rows = self._rows(_PARKED_OF_ORDER, {_VALUE: order_id})
         return [mapping.webhook_from(row) for row in rows]
@@ -644,6 +648,12 @@ _CLAIM = (
     .where(_EVENTS.id == bindparam(_VALUE), _EVENTS.status.in_(sorted(map(str, CLAIMABLE))))
     .values(status=str(WebhookStatus.PROCESSING), attempts=_EVENTS.attempts + 1)
     .returning(*_EVENTS)
+)
+#: Served by the (order_id, status) index.
+_EVENTS_OF_ORDER = (
+    select(*_EVENTS)
+    .where(_EVENTS.order_id == bindparam(_VALUE))
+    .order_by(_EVENTS.received_at, _EVENTS.id)
 )
 _PARKED_OF_ORDER = (
     select(*_EVENTS)

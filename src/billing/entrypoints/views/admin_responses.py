@@ -15,7 +15,7 @@ from billing.services.admin_orders import AdminOrderDetails, Page, RefundPage
 from ..json_converter import to_json
 from .admin_query import encode_cursor
 from .catalog_responses import MoneyView
-from .responses import OrderDetailsJson
+from .responses import OrderDetailsJson, WebhookEventsJson
 
 
 @attrs.frozen
@@ -118,4 +118,5 @@ def refund_page_json(page: RefundPage) -> dict[str, Any]:
 def admin_order_json(found: AdminOrderDetails) -> dict[str, Any]:
     """The order as its owner sees it, with its payment attempts."""
     payments = to_json([_payment(p) for p in found.payments])
-    return {**to_json(OrderDetailsJson.of_details(found.details)), "payments": payments}
+    events = to_json(WebhookEventsJson.of(found.events))
+    return {**to_json(OrderDetailsJson.of_details(found.details)), "payments": payments, **events}
