@@ -172,6 +172,7 @@ class FakeEvents:
         """The dispute of a payment as it stands now (by default the whole payment, needing a
         response): created, updated or closed, the provider sends the dispute itself."""
         payment = self._provider.payments[payment_id]
+        self._provider.disputed.add(payment_id)
         now = self._provider._clock.now()
         report = DisputeReport(
             id=dispute_id,

@@ -78,6 +78,8 @@ class FakePaymentProvider:
         self.payments: dict[str, ProviderPayment] = {}
         self.refunds: dict[str, ProviderRefund] = {}
         self.orders_by_payment: dict[str, str] = {}
+        #: Payments a cardholder disputed: Stripe refuses to refund them (``charge_disputed``).
+        self.disputed: set[str] = set()
         #: Customer id → (user id, email); payment id → its customer.
         self.customers: dict[str, tuple[str, str | None]] = {}
         self.customer_of: dict[str, str | None] = {}
@@ -220,6 +222,8 @@ class FakePaymentProvider:
             raise ProviderRejected(
                 "only a succeeded payment can be refunded", payment_id=payment_id
             )
+        if payment_id in self.disputed:
+            raise ProviderRejected("a disputed payment cannot be refunded", payment_id=payment_id)
         taken = sum(
             r.amount.amount
             for r in self.refunds.values()
