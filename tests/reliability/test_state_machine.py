@@ -446,10 +446,10 @@ OrderLife.TestCase.settings = settings(
 test_order_life = OrderLife.TestCase
 
 
-def test_a_payment_disputed_and_lost_is_not_refunded_in_the_dashboard_too() -> None:
+def test_money_lost_to_a_dispute_is_not_refunded_in_the_dashboard_too() -> None:
     """Found by a 600-example run: the fake refunded a payment whose dispute was lost, and the
-    order then held more than it was paid. Stripe refuses to refund a disputed charge
-    (``charge_disputed``); so does the fake, and the books stay within what was paid."""
+    order then held more than it was paid. Money lost to a dispute has left the provider too:
+    the fake refuses to refund it again, and the books stay within what was paid."""
     life = OrderLife()
     try:
         life.two_customers_check_out(cart=0)
