@@ -172,7 +172,9 @@ class FakeEvents:
         """The dispute of a payment as it stands now (by default the whole payment, needing a
         response): created, updated or closed, the provider sends the dispute itself."""
         payment = self._provider.payments[payment_id]
-        self._provider.disputed.add(payment_id)
+        if status is DisputeStatus.LOST:
+            lost = (amount or payment.amount).amount
+            self._provider.lost_disputes[dispute_id] = (payment_id, lost)
         now = self._provider._clock.now()
         report = DisputeReport(
             id=dispute_id,

@@ -78,8 +78,9 @@ class FakePaymentProvider:
         self.payments: dict[str, ProviderPayment] = {}
         self.refunds: dict[str, ProviderRefund] = {}
         self.orders_by_payment: dict[str, str] = {}
-        #: Payments a cardholder disputed: Stripe refuses to refund them (``charge_disputed``).
-        self.disputed: set[str] = set()
+        #: Disputes lost, by id: (payment, amount). That money went back through the card
+        #: network; the provider no longer holds it, so it cannot be refunded as well.
+        self.lost_disputes: dict[str, tuple[str, int]] = {}
         #: Customer id → (user id, email); payment id → its customer.
         self.customers: dict[str, tuple[str, str | None]] = {}
         self.customer_of: dict[str, str | None] = {}
@@ -222,13 +223,11 @@ class FakePaymentProvider:
             raise ProviderRejected(
                 "only a succeeded payment can be refunded", payment_id=payment_id
             )
-        if payment_id in self.disputed:
-            raise ProviderRejected("a disputed payment cannot be refunded", payment_id=payment_id)
         taken = sum(
             r.amount.amount
             for r in self.refunds.values()
             if r.payment_id == payment_id and r.status in RESERVING
-        )
+        ) + sum(lost for paid, lost in self.lost_disputes.values() if paid == payment_id)
         if taken + amount.amount > payment.amount.amount:
             raise ProviderRejected(
                 "refund exceeds the amount left on the payment", payment_id=payment_id
