@@ -33,15 +33,16 @@ from billing.domain.mail import (
     checked_address,
     message_id_for,
 )
+from billing.domain.outbox import Job
 from billing.ports.clock import Clock
 from billing.ports.invoices import ArtifactStore
 from billing.ports.mailer import Mailer, ReceiptTemplates
 from billing.ports.metrics import Metrics
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
 from .invoices import InvoiceService
-from .jobs import SEND_RECEIPT, Job, RetryLater
-from .transactions import retry_on_conflict
+from .jobs import SEND_RECEIPT, RetryLater
 
 log = logging.getLogger(__name__)
 
