@@ -111,7 +111,7 @@ class ReceiptService:
             self._mailer.send(self._compose(artifact, claimed.document, message))
         except Exception as error:
             self._release(document_id, error)
-            self._metrics.increment(MAIL_METRIC, {**labels, "outcome": "failed"})
+            self._metrics.increment(MAIL_METRIC, {**labels, "outcome": str(SentStatus.FAILED)})
             log.warning(
                 "receipt %s not sent (attempt %d): %s",
                 artifact.number,
@@ -121,7 +121,7 @@ class ReceiptService:
             )
             raise
         sent = self._mark_sent(document_id)
-        self._metrics.increment(MAIL_METRIC, {**labels, "outcome": "sent"})
+        self._metrics.increment(MAIL_METRIC, {**labels, "outcome": str(SentStatus.SENT)})
         log.info(
             "receipt %s sent as %s (attempt %d)",
             artifact.number,

@@ -120,7 +120,7 @@ class WebhookService:
         outcome = DUPLICATE
         if not self._settled_already(event.id):
             written, outcome = self._journal_and_queue(event)
-            if outcome == DUPLICATE:
+            if outcome is DUPLICATE:
                 self._remember(event.id)
         self._jobs.publish(written)
         self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome})
@@ -210,7 +210,7 @@ class WebhookService:
             self._report(event, self._record_failure(event, error), started)
             raise
         self._report(event, outcome, started)
-        if outcome.outcome == DUPLICATE:
+        if outcome.outcome is DUPLICATE:
             self._remember(event.id)
         self._jobs.publish(jobs)
         for waiting in parked:  # the events that waited for the order this one moved
