@@ -30,7 +30,7 @@ from billing.domain.errors import InvalidInput, StorageUnavailable
 from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.webhook import WebhookEvent
 from billing.ports.unit_of_work import UnitOfWork
-from billing.services.transactions import retrying_conflicts
+from billing.retry import retrying_conflicts
 
 from .sql_backends import empty_tables, migrated_sqlite_template, postgres_schema, sqlite_copy
 from .test_unit_of_work_contract import NOW, a_refund, an_invoice, an_order, stored

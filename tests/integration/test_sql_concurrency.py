@@ -29,7 +29,7 @@ from billing.domain.order import Order
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
 from billing.ports.unit_of_work import UnitOfWork
-from billing.services.transactions import retrying_conflicts
+from billing.retry import retrying_conflicts
 
 T = TypeVar("T")
 FAST_RETRIES = retrying_conflicts(attempts=8, first_pause=0.01, longest_pause=0.1)

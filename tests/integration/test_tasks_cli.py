@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -19,7 +19,7 @@ def test_a_dead_job_is_listed_then_retried(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'billing.db'}"
     upgrade(url)
     dead = attrs.evolve(
-        OutboxJob.new("job_1", "render_document", {"artifact_id": "doc_1"}, AT),
+        OutboxJob.new("job_1", "render_document", {"artifact_id": "doc_1"}, AT, timedelta(0)),
         status=OutboxStatus.DEAD,
         attempts=8,
         last_error="StorageUnavailable: media root not writable",

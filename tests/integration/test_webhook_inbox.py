@@ -26,12 +26,12 @@ from tests.integration.webhook_inbox_app import (
 from billing.domain.errors import OrderNotFound
 from billing.domain.events import DomainEvent
 from billing.domain.order import Order
+from billing.domain.outbox import Job
 from billing.domain.refund import RefundOrigin
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import SETTLED, WebhookStatus
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from billing.services.jobs import Job
 from billing.services.reactions import Reactions
 
 pytestmark = pytest.mark.filterwarnings(QUIET_HTTPX)

@@ -235,7 +235,7 @@ def test_a_serialization_failure_on_a_webhook_is_run_again_with_one_outcome(
 
     event.listen(direct, "after_cursor_execute", concurrent_update)
     try:
-        with caplog.at_level(logging.INFO, logger="billing.services.transactions"):
+        with caplog.at_level(logging.INFO, logger="billing.retry"):
             answer = shop.deliver(event_body)
     finally:
         event.remove(direct, "after_cursor_execute", concurrent_update)
@@ -284,7 +284,7 @@ def test_a_deadlock_on_a_webhook_is_run_again_and_no_invoice_number_is_lost(
 
     event.listen(direct, "after_cursor_execute", deadlock)
     try:
-        with caplog.at_level(logging.INFO, logger="billing.services.transactions"):
+        with caplog.at_level(logging.INFO, logger="billing.retry"):
             answer = shop.deliver(event_body)
     finally:
         event.remove(direct, "after_cursor_execute", deadlock)

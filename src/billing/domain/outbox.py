@@ -9,6 +9,10 @@ already done is skipped.
 Statuses: ``pending`` (waiting to be handed over, from ``available_at`` on), ``published``
 (handed to a runner at ``published_at``; handed over again when not done after a while),
 ``done`` and ``dead`` (it failed ``max_attempts`` times: only a person re-queues it).
+
+The timings of delivery (how long the fast path has before the relay takes over, when a
+runner is presumed dead) are not rules of the domain: they are settings
+(``BILLING_TASK_STALE_SECONDS``), passed in by whoever hands jobs over.
 """
 
 from __future__ import annotations
@@ -21,10 +25,6 @@ import attrs
 
 from .errors import NotFound
 
-#: Seconds the fast path has to hand over a new job before the relay may do it instead.
-HANDOFF_GRACE: Final = timedelta(seconds=10)
-#: A published job not done after this long is handed over again (its runner may have died).
-STALE_AFTER: Final = timedelta(seconds=60)
 #: ``last_error`` is cut to this many characters.
 ERROR_LENGTH: Final = 500
 
@@ -38,6 +38,18 @@ class OutboxStatus(StrEnum):
 
 #: Statuses in which a job still waits to run.
 WAITING: Final = frozenset({OutboxStatus.PENDING, OutboxStatus.PUBLISHED})
+
+
+@attrs.frozen
+class Job:
+    """Work to do later: a task name and its string parameters (one outbox row when written)."""
+
+    task: str
+    params: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, task: str, **params: str) -> Job:
+        return cls(task, tuple(sorted(params.items())))
 
 
 class OutboxJobNotFound(NotFound):
@@ -82,7 +94,7 @@ class OutboxJob:
         task: str,
         params: dict[str, str],
         at: datetime,
-        grace: timedelta = HANDOFF_GRACE,
+        grace: timedelta,
     ) -> OutboxJob:
         """A pending job the relay takes over only after ``grace``: the fast path right after
         commit is expected to hand it over first."""
@@ -92,7 +104,7 @@ class OutboxJob:
     def waiting(self) -> bool:
         return self.status in WAITING
 
-    def is_due(self, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
+    def is_due(self, now: datetime, stale_after: timedelta) -> bool:
         """Whether the relay should hand it over now: pending and available, or published so
         long ago that its runner has probably died."""
         if self.status is OutboxStatus.PENDING:

@@ -30,6 +30,7 @@ from billing.adapters.storage.filesystem import FilesystemArtifactStore
 from billing.adapters.stripe import HANDLED_EVENT_TYPES, StripeConfig, StripePaymentProvider
 from billing.adapters.system import RandomIds, SystemClock
 from billing.adapters.tasks import InlineJobPublisher
+from billing.adapters.tasks.outbox import OutboxTaskQueue, TransactionalOutbox
 from billing.adapters.tasks.thread_queue import ThreadTaskQueue
 from billing.domain.duplicate_capture import DuplicateCapturePolicy
 from billing.domain.invoice import Party
@@ -54,10 +55,8 @@ from billing.services.jobs import (
     SEND_RECEIPT,
     SEND_REFUND,
     Handler,
-    JobOutbox,
     JobRelay,
     JobService,
-    OutboxTaskQueue,
 )
 from billing.services.orders import OrderService
 from billing.services.payments import PaymentService
@@ -287,7 +286,7 @@ class Container(containers.DeclarativeContainer):
     # A job handed over after commit is due again for the relay only once stale, like one a
     # worker took: a long queue does not make the relay send every waiting job twice.
     job_outbox = providers.ThreadSafeSingleton(
-        JobOutbox, publisher=job_publisher, ids=ids, grace=stale_after
+        TransactionalOutbox, publisher=job_publisher, ids=ids, grace=stale_after
     )
     # Receipts by e-mail: the job written with a document's files, and what it does.
     receipt_trigger = providers.ThreadSafeSingleton(

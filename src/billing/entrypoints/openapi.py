@@ -666,7 +666,7 @@ def _catalog_and_admin_paths(see: Callable[[type], dict[str, str]]) -> dict[str,
             "get": _operation(
                 "One order with its transitions, refunds, documents and payments (administrators)",
                 {
-                    "200": _json({"type": "object"}, "The order"),
+                    "200": _json(see(admin_views.AdminOrder), "The order"),
                     "404": _error("No such order, or not an administrator: code order_not_found"),
                 },
                 parameters=[_ORDER_ID],

@@ -5,19 +5,26 @@ written to the outbox (``uow.outbox``) in the transaction that causes it; after 
 handed to a ``JobPublisher`` (the fast path). Losing that hand-off loses nothing: the relay
 hands over again every job still waiting once it is due (see ``domain/outbox.py``).
 
+``JobOutbox`` is how a use case does both: ``write`` in its transaction, ``publish`` after
+commit (``adapters.tasks.outbox.TransactionalOutbox``).
+
 ``TaskQueue`` is the simpler port, for work whose own store already keeps it (the sandbox's
 deliveries): a thread of the serving process (``adapters.tasks.thread_queue``), or outbox
-jobs of their own transaction (``services.jobs.OutboxTaskQueue``) when a broker runs them.
+jobs of their own transaction (``adapters.tasks.outbox.OutboxTaskQueue``) when a broker runs
+them.
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from billing.domain.outbox import OutboxJob, OutboxStatus
+from billing.domain.outbox import Job, OutboxJob, OutboxStatus
+
+if TYPE_CHECKING:  # the unit of work holds the outbox repository below: no import cycle
+    from .unit_of_work import UnitOfWork
 
 
 @runtime_checkable
@@ -36,6 +43,18 @@ class JobPublisher(Protocol):
 
     def close(self) -> None:
         """Stop handing jobs over: background threads end, connections close."""
+        ...
+
+
+@runtime_checkable
+class JobOutbox(Protocol):
+    def write(self, uow: UnitOfWork, jobs: Iterable[Job], at: datetime) -> builtins.list[OutboxJob]:
+        """Add one outbox row per distinct job in ``uow``'s transaction (before commit)."""
+        ...
+
+    def publish(self, written: Sequence[OutboxJob]) -> None:
+        """After commit, hand the written rows over. Never raises: the relay hands over
+        whatever this could not."""
         ...
 
 

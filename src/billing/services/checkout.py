@@ -36,10 +36,10 @@ from billing.domain.order import Customer, Order
 from billing.domain.payment import PaymentAttempt, PaymentMode, ProviderPayment
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
 from .orders import CartLine, priced_order
 from .payments import PaymentService, ReturnUrls
-from .transactions import retry_on_conflict
 
 log = logging.getLogger(__name__)
 

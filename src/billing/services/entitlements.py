@@ -24,7 +24,7 @@ from billing.domain.entitlement import (
 from billing.domain.order import Customer, Order
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from billing.services.transactions import retry_on_conflict
+from billing.retry import retry_on_conflict
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import StrEnum
 
 import attrs
 
@@ -27,6 +28,12 @@ from .single_flight import SingleFlight
 
 #: How long the report waits for the database: a load balancer's probe gets its answer first.
 DATABASE_CHECK_SECONDS = 1.5
+
+
+class HealthStatus(StrEnum):
+    OK = "ok"
+    DEGRADED = "degraded"  # payments cannot work as configured, or webhook events failed
+    UNAVAILABLE = "unavailable"  # the database does not answer
 
 
 @attrs.frozen
@@ -58,18 +65,20 @@ class HealthReport:
         return self.webhooks.by_status.get(str(WebhookStatus.FAILED), 0)
 
     @property
-    def status(self) -> str:
+    def status(self) -> HealthStatus:
         """``unavailable``: the database does not answer; ``degraded``: payments cannot work
         as configured (the provider or its webhook secret is missing) or webhook events are
         failed; else ``ok``."""
         if not self.database_ok:
-            return "unavailable"
+            return HealthStatus.UNAVAILABLE
         configured = self.provider.configured and self.provider.webhook_secret_configured
-        return "degraded" if self.failed_webhooks or not configured else "ok"
+        if self.failed_webhooks or not configured:
+            return HealthStatus.DEGRADED
+        return HealthStatus.OK
 
     @property
     def healthy(self) -> bool:
-        return self.status == "ok"
+        return self.status is HealthStatus.OK
 
 
 @attrs.frozen

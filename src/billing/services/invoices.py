@@ -30,11 +30,13 @@ from billing.domain.invoice import (
     Party,
 )
 from billing.domain.order import Order
-from billing.domain.outbox import OutboxJob
+from billing.domain.outbox import Job, OutboxJob
 from billing.domain.refund import Refund
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.invoices import ArtifactStore, InvoiceRenderer
+from billing.ports.tasks import JobOutbox
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
 from .invoice_documents import (
     InvoiceTerms,
@@ -43,8 +45,6 @@ from .invoice_documents import (
     dispute_credit_note_document,
     invoice_document,
 )
-from .jobs import Job, JobOutbox
-from .transactions import retry_on_conflict
 
 #: Jobs that follow a document's rendering, written in the transaction that records its files
 #: (the receipt e-mail: ``services/receipts.py``).

@@ -1,37 +1,28 @@
 """Deferred jobs through the transactional outbox: written with the change, run after commit.
 
-A use case writes its jobs with ``JobOutbox.write`` inside its transaction, commits, then calls
-``JobOutbox.publish`` (the fast path). ``JobRelay`` hands over again every job still waiting
-once it is due (the slow path: a crash between commit and hand-off, a dead worker, a retry after
-a failure). ``JobService.run`` is what a worker does with one job: skip it when done, run its
-handler, record done or failed (retried with backoff, dead after the policy's attempts).
-``OutboxTaskQueue`` gives a ``TaskQueue`` user (the sandbox's deliveries) the same path: each
-``defer`` is a job of its own transaction.
+A use case writes its jobs with ``JobOutbox.write`` (a port, ``ports/tasks.py``) inside its
+transaction, commits, then calls ``JobOutbox.publish`` (the fast path). ``JobRelay`` hands over
+again every job still waiting once it is due (the slow path: a crash between commit and
+hand-off, a dead worker, a retry after a failure). ``JobService.run`` is what a worker does
+with one job: skip it when done, run its handler, record done or failed (retried with backoff,
+dead after the policy's attempts).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 import attrs
 
 from billing.domain.errors import BillingError
-from billing.domain.outbox import (
-    DEFAULT_POLICY,
-    HANDOFF_GRACE,
-    STALE_AFTER,
-    OutboxJob,
-    OutboxStatus,
-    RetryPolicy,
-)
-from billing.ports.clock import Clock, IdGenerator
+from billing.domain.outbox import DEFAULT_POLICY, OutboxJob, OutboxStatus, RetryPolicy
+from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher
-from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-
-from .transactions import retry_on_conflict
+from billing.ports.unit_of_work import UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -49,67 +40,6 @@ class RetryLater(BillingError):
 
     code = "retry_later"
     retryable = True
-
-
-@attrs.frozen
-class Job:
-    task: str
-    params: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, task: str, **params: str) -> Job:
-        return cls(task, tuple(sorted(params.items())))
-
-
-@attrs.frozen
-class JobOutbox:
-    """Writes a use case's jobs into its transaction, and hands them over after commit."""
-
-    _publisher: JobPublisher
-    _ids: IdGenerator
-    _grace: timedelta = HANDOFF_GRACE
-
-    def write(self, uow: UnitOfWork, jobs: Iterable[Job], at: datetime) -> list[OutboxJob]:
-        """Add one outbox row per distinct job, in the caller's transaction (before commit)."""
-        written = []
-        for job in dict.fromkeys(jobs):  # the same job twice is one job
-            row = OutboxJob.new(
-                self._ids.new_id("job"), job.task, dict(job.params), at, self._grace
-            )
-            uow.outbox.add(row)
-            written.append(row)
-        return written
-
-    def publish(self, written: Sequence[OutboxJob]) -> None:
-        """After commit: hand the rows over. A failure here loses nothing (the relay)."""
-        if not written:
-            return
-        try:
-            self._publisher.publish(written)
-        except Exception:
-            ids = [job.id for job in written]
-            log.warning("could not hand over jobs %s; the relay will", ids, exc_info=True)
-
-
-@attrs.frozen
-class OutboxTaskQueue:
-    """A ``TaskQueue`` whose tasks are outbox jobs: written in a transaction of their own, then
-    handed over, so workers run them with the outbox's retries, backoff and dead letters."""
-
-    _uow_factory: UnitOfWorkFactory
-    _outbox: JobOutbox
-    _clock: Clock
-
-    def defer(self, task: str, params: Mapping[str, str]) -> None:
-        written = self._write(Job.of(task, **params))
-        self._outbox.publish(written)
-
-    @retry_on_conflict
-    def _write(self, job: Job) -> list[OutboxJob]:
-        with self._uow_factory() as uow:
-            written = self._outbox.write(uow, [job], self._clock.now())
-            uow.commit()
-        return written
 
 
 @attrs.define
@@ -196,12 +126,13 @@ class JobService:
 @attrs.define
 class JobRelay:
     """Hands over every waiting job that is due: pending ones once available, published ones
-    gone stale. Any number of relays may run at once (claims skip locked rows)."""
+    gone stale (``stale_after``). Any number of relays may run at once (claims skip locked
+    rows)."""
 
     _uow_factory: UnitOfWorkFactory
     _publisher: JobPublisher
     _clock: Clock
-    _stale_after: timedelta = STALE_AFTER
+    _stale_after: timedelta
     batch: int = 100
 
     def relay_once(self) -> int:

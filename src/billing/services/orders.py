@@ -16,7 +16,7 @@ from billing.domain.tax import line_tax
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from billing.services.transactions import retry_on_conflict
+from billing.retry import retry_on_conflict
 
 
 @attrs.frozen

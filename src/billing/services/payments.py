@@ -25,8 +25,8 @@ from billing.domain.state import PAYABLE_STATES
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 from billing.services.provider_customers import ProviderCustomers
-from billing.services.transactions import retry_on_conflict
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ from billing.domain.errors import DuplicateRecord
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
 from billing.ports.unit_of_work import UnitOfWorkFactory
-from billing.services.transactions import retry_on_conflict
+from billing.retry import retry_on_conflict
 
 
 def customer_key(user_id: str) -> str:

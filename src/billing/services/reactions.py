@@ -24,13 +24,14 @@ from billing.domain.events import (
 )
 from billing.domain.invoice import DocumentKind
 from billing.domain.order import Order
+from billing.domain.outbox import Job
 from billing.domain.refund_status import RefundStatus
 from billing.domain.state import OrderStatus
 from billing.ports.unit_of_work import UnitOfWork
 
 from .entitlements import EntitlementService
 from .invoices import InvoiceService
-from .jobs import RENDER_DOCUMENT, SEND_REFUND, Job
+from .jobs import RENDER_DOCUMENT, SEND_REFUND
 
 log = logging.getLogger(__name__)
 

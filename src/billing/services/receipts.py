@@ -33,15 +33,16 @@ from billing.domain.mail import (
     checked_address,
     message_id_for,
 )
+from billing.domain.outbox import Job
 from billing.ports.clock import Clock
 from billing.ports.invoices import ArtifactStore
 from billing.ports.mailer import Mailer, ReceiptTemplates
 from billing.ports.metrics import Metrics
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
 from .invoices import InvoiceService
-from .jobs import SEND_RECEIPT, Job, RetryLater
-from .transactions import retry_on_conflict
+from .jobs import SEND_RECEIPT, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class ReceiptService:
             self._mailer.send(self._compose(artifact, claimed.document, message))
         except Exception as error:
             self._release(document_id, error)
-            self._metrics.increment(MAIL_METRIC, {**labels, "outcome": "failed"})
+            self._metrics.increment(MAIL_METRIC, {**labels, "outcome": str(SentStatus.FAILED)})
             log.warning(
                 "receipt %s not sent (attempt %d): %s",
                 artifact.number,
@@ -120,7 +121,7 @@ class ReceiptService:
             )
             raise
         sent = self._mark_sent(document_id)
-        self._metrics.increment(MAIL_METRIC, {**labels, "outcome": "sent"})
+        self._metrics.increment(MAIL_METRIC, {**labels, "outcome": str(SentStatus.SENT)})
         log.info(
             "receipt %s sent as %s (attempt %d)",
             artifact.number,

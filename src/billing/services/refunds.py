@@ -22,12 +22,12 @@ from billing.domain.refund import Refund, RefundOrigin, check_reason, check_refu
 from billing.domain.refund_status import RefundStatus
 from billing.ports.clock import Clock, IdGenerator
 from billing.ports.payments import PaymentProvider
+from billing.ports.tasks import JobOutbox
 from billing.ports.unit_of_work import UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
-from .jobs import JobOutbox
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
-from .transactions import retry_on_conflict
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import attrs
 from billing.domain.errors import AmountMismatch, BillingError, InvalidPayload, OrderNotFound
 from billing.domain.events import DomainEvent
 from billing.domain.order import Order
-from billing.domain.outbox import OutboxJob
+from billing.domain.outbox import Job, OutboxJob
 from billing.domain.payment import AttemptStatus
 from billing.domain.provider_event import EventKind, ProviderEvent
 from billing.domain.state import PAID_STATES, PAYABLE_STATES
@@ -34,14 +34,15 @@ from billing.domain.webhook import CLAIMABLE, SETTLED, WebhookEvent, WebhookStat
 from billing.ports.clock import Clock
 from billing.ports.metrics import Metrics
 from billing.ports.payments import PaymentProvider
+from billing.ports.tasks import JobOutbox
 from billing.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from billing.retry import retry_on_conflict
 
 from .dispute_ledger import DisputeLedger
 from .duplicate_captures import DuplicateCaptures, is_own_payment
-from .jobs import PROCESS_WEBHOOK_EVENT, Job, JobOutbox, RetryLater
+from .jobs import PROCESS_WEBHOOK_EVENT, RetryLater
 from .reactions import Reactions
 from .refund_ledger import RefundLedger
-from .transactions import retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class WebhookService:
         outcome = DUPLICATE
         if not self._settled_already(event.id):
             written, outcome = self._journal_and_queue(event)
-            if outcome == DUPLICATE:
+            if outcome is DUPLICATE:
                 self._remember(event.id)
         self._jobs.publish(written)
         self._metrics.increment(PROCESSED_METRIC, {"type": event.type, "outcome": outcome})
@@ -209,7 +210,7 @@ class WebhookService:
             self._report(event, self._record_failure(event, error), started)
             raise
         self._report(event, outcome, started)
-        if outcome.outcome == DUPLICATE:
+        if outcome.outcome is DUPLICATE:
             self._remember(event.id)
         self._jobs.publish(jobs)
         for waiting in parked:  # the events that waited for the order this one moved

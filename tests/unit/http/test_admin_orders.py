@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from .conftest import ADMIN, Shop, user
 
@@ -132,6 +133,22 @@ def test_one_order_with_its_payments_and_refunds(shop: Shop) -> None:
     assert "payload" not in body["events"][0]  # the raw body: /billing/admin/webhooks/<id>
     assert [r["order_id"] for r in refunds.json["refunds"]] == [order_id]
     assert shop.client.get("/billing/admin/orders/ord_none", headers=ADMIN).status_code == 404
+
+
+def test_one_order_answers_exactly_its_documented_schema(shop: Shop) -> None:
+    order_id, payment = shop.user_order("user-1")
+    shop.pay(payment)
+    document = shop.client.get("/billing/openapi.json").json
+    answer = document["paths"]["/billing/admin/orders/{order_id}"]["get"]["responses"]["200"]
+    schema = {**answer["content"]["application/json"]["schema"], **document}
+
+    body = shop.client.get(f"/billing/admin/orders/{order_id}", headers=ADMIN).json
+
+    Draft202012Validator(schema).validate(body)
+    shown = document["components"]["schemas"]["AdminOrder"]
+    assert set(body) == set(shown["properties"])
+    assert {"transitions", "payments", "refunds", "documents", "events"} <= set(shown["required"])
+    assert shown["properties"]["payments"]["items"] == {"$ref": "#/components/schemas/PaymentRow"}
 
 
 def test_a_journaled_event_shows_the_raw_payload_it_came_with(shop: Shop) -> None:

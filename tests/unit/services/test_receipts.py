@@ -21,9 +21,9 @@ from billing.adapters.memory import MemoryMailer, WorkerKilled
 from billing.domain.invoice import DocumentKind, InvoiceArtifact
 from billing.domain.mail import SentStatus
 from billing.domain.order import Customer
-from billing.domain.outbox import OutboxJob, OutboxStatus
+from billing.domain.outbox import Job, OutboxJob, OutboxStatus
 from billing.entrypoints.settings import Settings
-from billing.services.jobs import RENDER_DOCUMENT, SEND_RECEIPT, Job, RetryLater
+from billing.services.jobs import RENDER_DOCUMENT, SEND_RECEIPT, RetryLater
 from billing.services.orders import CartLine
 
 from .conftest import World, make_world

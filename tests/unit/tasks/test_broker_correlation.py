@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from dramatiq import Worker
 from dramatiq.brokers.stub import StubBroker
@@ -23,7 +23,7 @@ def test_the_worker_runs_each_job_under_the_id_of_the_request_that_queued_it() -
     for job_id, current in (("job_1", "req-7"), ("job_2", None)):
         token = correlation_id.set(current)
         try:
-            publisher.publish([OutboxJob.new(job_id, "render_document", {}, AT)])
+            publisher.publish([OutboxJob.new(job_id, "render_document", {}, AT, timedelta(0))])
         finally:
             correlation_id.reset(token)
 

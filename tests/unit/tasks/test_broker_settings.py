@@ -3,6 +3,8 @@ how soon a dead worker's jobs run again reach the broker and the relay."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from dependency_injector import providers
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -66,7 +68,7 @@ def test_the_relay_hands_over_again_after_the_stale_setting() -> None:
     container = build_container(Settings.from_env(settings))
     clock = FixedClock()
     container.clock.override(providers.Object(clock))
-    published = OutboxJob.new("job_1", "render_document", {}, clock.now())
+    published = OutboxJob.new("job_1", "render_document", {}, clock.now(), timedelta(0))
     published.start(clock.now())
     with container.uow_factory()() as uow:
         uow.outbox.add(published)

@@ -4,14 +4,16 @@ commit, and run by ``JobService`` like any other job."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 
 from dependency_injector import providers
 
 from billing.adapters.memory import FixedClock, MemoryUnitOfWorkFactory, SequentialIds
+from billing.adapters.tasks.outbox import OutboxTaskQueue, TransactionalOutbox
 from billing.domain.outbox import OutboxJob, OutboxStatus
 from billing.entrypoints.container import build_container
 from billing.entrypoints.settings import Settings
-from billing.services.jobs import JobOutbox, JobService, OutboxTaskQueue
+from billing.services.jobs import JobService
 
 
 class Publisher:
@@ -30,7 +32,7 @@ class Publisher:
 
 def queue(publisher: Publisher) -> tuple[OutboxTaskQueue, MemoryUnitOfWorkFactory, FixedClock]:
     uow_factory, clock = MemoryUnitOfWorkFactory(), FixedClock()
-    outbox = JobOutbox(publisher, SequentialIds())
+    outbox = TransactionalOutbox(publisher, SequentialIds(), timedelta(seconds=10))
     return OutboxTaskQueue(uow_factory, outbox, clock), uow_factory, clock
 
 

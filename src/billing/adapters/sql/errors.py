@@ -4,7 +4,7 @@
   ``InvalidInput``
 - a transient conflict — PostgreSQL serialization failure (40001) or deadlock (40P01), SQLite
   "database is locked" — → ``TransientConflict``: running the whole use case again may succeed
-  (the services' ``retry_on_conflict`` does that)
+  (``billing.retry.retry_on_conflict`` does that)
 - a database that cannot be reached, or that did not answer within its time budget (a
   statement or lock timeout, a connection given up by ``budgets.py``) → ``StorageUnavailable``
   (HTTP answers 503)

@@ -8,14 +8,15 @@ from typing import Any
 import attrs
 
 from billing.domain.order import Order
-from billing.domain.payment import PaymentAttempt
+from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.refund import Refund
 from billing.services.admin_orders import AdminOrderDetails, Page, RefundPage
 
 from ..json_converter import to_json
+from ..json_schema import meta
 from .admin_query import encode_cursor
 from .catalog_responses import MoneyView
-from .responses import OrderDetailsJson, WebhookEventsJson
+from .responses import OrderDetailsJson, WebhookEventJson, WebhookEventsJson
 
 
 @attrs.frozen
@@ -58,8 +59,8 @@ class RefundList:
 @attrs.frozen
 class PaymentRow:
     id: str
-    mode: str
-    status: str
+    mode: PaymentMode
+    status: str = attrs.field(metadata=meta(description="The provider's own status"))
     provider_payment_id: str | None
     error_code: str | None
     created_at: datetime
@@ -95,7 +96,7 @@ def _refund(refund: Refund) -> RefundRow:
 def _payment(attempt: PaymentAttempt) -> PaymentRow:
     return PaymentRow(
         id=attempt.id,
-        mode=str(attempt.mode),
+        mode=attempt.mode,
         status=attempt.status,
         provider_payment_id=attempt.provider_payment_id,
         error_code=attempt.error_code,
@@ -115,8 +116,21 @@ def refund_page_json(page: RefundPage) -> dict[str, Any]:
     return document
 
 
+@attrs.frozen
+class AdminOrder(OrderDetailsJson):
+    """The order as its owner sees it, with its payment attempts and the provider's events
+    journaled for it (oldest first, without their payloads)."""
+
+    payments: list[PaymentRow]
+    events: list[WebhookEventJson]
+
+    @classmethod
+    def of_admin(cls, found: AdminOrderDetails) -> AdminOrder:
+        owner = attrs.asdict(OrderDetailsJson.of_details(found.details), recurse=False)
+        payments = [_payment(p) for p in found.payments]
+        return cls(**owner, payments=payments, events=WebhookEventsJson.of(found.events).events)
+
+
 def admin_order_json(found: AdminOrderDetails) -> dict[str, Any]:
-    """The order as its owner sees it, with its payment attempts."""
-    payments = to_json([_payment(p) for p in found.payments])
-    events = to_json(WebhookEventsJson.of(found.events))
-    return {**to_json(OrderDetailsJson.of_details(found.details)), "payments": payments, **events}
+    document: dict[str, Any] = to_json(AdminOrder.of_admin(found))
+    return document

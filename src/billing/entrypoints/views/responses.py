@@ -11,7 +11,7 @@ built from routes, a guest token shown once.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 from flask import url_for
@@ -31,7 +31,7 @@ from billing.domain.webhook import WebhookEvent, WebhookStatus
 from billing.services.access import OrderDetails
 from billing.services.checkout import CheckoutReceipt
 from billing.services.entitlements import MergeResult
-from billing.services.health import HealthReport
+from billing.services.health import HealthReport, HealthStatus
 from billing.services.webhooks import Delivery, WebhookOutcome
 
 from ..json_schema import meta
@@ -393,7 +393,7 @@ class TasksHealthJson:
 
 @attrs.frozen
 class HealthJson:
-    status: Literal["ok", "degraded", "unavailable"]
+    status: HealthStatus
     billing_enabled: bool
     version: str
     database: DatabaseHealthJson

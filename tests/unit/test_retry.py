@@ -7,7 +7,7 @@ import time
 import pytest
 
 from billing.domain.errors import InvalidInput, StorageConflict
-from billing.services.transactions import (
+from billing.retry import (
     ATTEMPTS,
     FIRST_PAUSE,
     LONGEST_PAUSE,

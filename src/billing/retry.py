@@ -7,6 +7,9 @@ transaction runs again from a fresh unit of work, after a short, growing, jitter
 step). Only methods whose body is one transaction, safe to run twice because nothing of it was
 committed, are decorated. After the last attempt the conflict reaches the caller (HTTP 503,
 retryable).
+
+It sits outside the layers so that services and adapters (the outbox ``TaskQueue``, which
+writes a job in a transaction of its own) share this one mechanism; it imports only the domain.
 """
 
 from __future__ import annotations
@@ -52,5 +55,5 @@ def retrying_conflicts(
     )
 
 
-#: The services' transactions: five attempts, pauses from 20 ms up to 0.5 s.
+#: Every transaction of services and adapters: five attempts, pauses from 20 ms up to 0.5 s.
 retry_on_conflict = retrying_conflicts()
