@@ -143,7 +143,10 @@ def test_without_a_document_the_crawl_fails_at_once() -> None:
     (only,) = crawl(app)
 
     assert (only.name, only.ok) == ("GET /billing/openapi.json", False)
-    assert only.detail.startswith("404")
+    assert only.detail == (
+        "404: no billing at http://shop.test/billing: --base-url is billing's address as a "
+        "browser opens its storefront, its prefix included (e.g. http://host:8000/shop/billing/)"
+    )
 
 
 def test_routes_and_links_are_under_the_prefix_the_document_names() -> None:

@@ -30,7 +30,7 @@ from typing import Any
 import attrs
 import httpx
 
-from .results import Check
+from .results import Check, not_billing
 
 SUITE = "crawl"
 #: Relative to billing's address: httpx appends it to the client's base URL.
@@ -133,6 +133,8 @@ class Crawl:
             detail = f"{type(error).__name__}: {error}"
         if not isinstance(document, dict):
             detail = detail if answer is None else f"{answer.status_code} {answer.text[:200]}"
+            if answer is not None and answer.status_code == 404:
+                detail = f"404: {not_billing(self.client)}"
             self._add("GET " + location.path, False, detail, started)
             return self.checks
         for route in routes_of(document, server_of(document, location)):

@@ -37,6 +37,15 @@ def billing_url(url: str) -> str:
     return str(given.copy_with(path=path or "/", query=None, fragment=None)).rstrip("/")
 
 
+def not_billing(client: httpx.Client) -> str:
+    """What a 404 from billing's own health or document means: the address is not billing's."""
+    where = str(client.base_url).rstrip("/")
+    return (
+        f"no billing at {where}: --base-url is billing's address as a browser opens its "
+        "storefront, its prefix included (e.g. http://host:8000/shop/billing/)"
+    )
+
+
 def make_client(base_url: str, timeout: float = 10.0) -> httpx.Client:
     """A client whose relative paths (``/health/``) are billing's, wherever it is mounted: httpx
     appends them to the client's base URL, which is billing's address (``billing_url``)."""

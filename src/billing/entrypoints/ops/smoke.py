@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 import httpx
 
-from .results import Check
+from .results import Check, not_billing
 
 SUITE = "smoke"
 TEST_CARD = "4242424242424242"
@@ -76,7 +76,10 @@ class SmokeRun:
     # -- the steps ----------------------------------------------------------------------------
 
     def health(self) -> str:
-        body = _json(self.client.get("/health/"), 200)
+        answer = self.client.get("/health/")
+        if answer.status_code == 404:
+            raise StepFailed(f"GET {answer.request.url.path}: 404: {not_billing(self.client)}")
+        body = _json(answer, 200)
         enabled = body.get("billing_enabled", body.get("enabled"))
         provider = body.get("provider")
         self.provider = provider.get("name") if isinstance(provider, dict) else provider
