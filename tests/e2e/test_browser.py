@@ -9,21 +9,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, CHROMIUM_ARGS, WIDTHS, assert_fits, policy_refusals
 
 PAGES = ARTIFACTS.parent / "pages"  # test-artifacts/pages/, gitignored
-#: A phone (iPhone 12 to 15) and a desktop.
-WIDTHS = (390, 1280)
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
@@ -34,13 +22,7 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.set_default_timeout(60_000)  # a cold browser and first PDF render on a busy CI
-        refused: list[str] = []  # what the browser blocked under a page's policy
-        page.on(
-            "console",
-            lambda message: (
-                refused.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
+        refused = policy_refusals(page)
 
         page.goto(f"{live_app}/billing/")
         page.fill("#quantity-ebook-python", "1")
@@ -78,11 +60,7 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
 
 def _fits(page: Page, name: str, width: int) -> None:
     """The page has no horizontal scroll at this width; its screenshot is kept."""
-    page.screenshot(path=str(PAGES / f"{name}-{width}.png"), full_page=True)
-    sizes = page.evaluate(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-    )
-    assert sizes[0] <= sizes[1], f"{name} scrolls sideways at {width} px: {sizes}"
+    assert_fits(page, PAGES / f"{name}-{width}.png", width)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -1,6 +1,7 @@
 """``billing run-all`` against the real app on a loopback port: the sandbox provider, a SQLite
 file, inline invoice rendering, and the sandbox delivering its events to the app's own webhook
-endpoint over HTTP. Green as shipped; red, naming the route, when one route is broken; and with
+endpoint over HTTP. Green as shipped, at ``/billing`` and mounted in a host's app at
+``/shop/billing``; red, naming the route, when one route is broken; and with
 ``BILLING_ENABLED=false`` no flow moves and every table keeps its rows (the README's rollback).
 """
 
@@ -12,18 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import httpx
 import pytest
 from click.testing import CliRunner
 from dependency_injector import providers
+from flask import Flask
 from sqlalchemy import MetaData, create_engine, select
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from billing import Billing
 from billing.adapters.metrics import PrometheusMetrics
 from billing.adapters.sql import upgrade
 from billing.entrypoints.cli import main
 from billing.entrypoints.container import Container, build_container
 from billing.entrypoints.flask_app import create_app
+from billing.entrypoints.ops.results import make_client
 from billing.entrypoints.ops.run_all import run_all
 from billing.entrypoints.ops.smoke import TEST_CARD
 from billing.entrypoints.settings import Settings
@@ -45,8 +48,18 @@ class LiveApp:
         self.container.unwire()
 
 
-def start(database_url: str, media: Path, **overrides: Any) -> LiveApp:
-    """The real app on 127.0.0.1 (a free port), its settings built as the environment would."""
+def in_host(container: Container) -> Flask:
+    """A host's own app with a page of its own, billing mounted in it at its ``url_prefix``."""
+    host = Flask("host")
+    host.secret_key = "host-secret-run-all"
+    host.add_url_rule("/", "home", lambda: '<a href="/shop/billing/">Visit the shop</a>')
+    Billing(container=container).init_app(host)
+    return host
+
+
+def start(database_url: str, media: Path, *, host: bool = False, **overrides: Any) -> LiveApp:
+    """The real app on 127.0.0.1 (a free port), its settings built as the environment would;
+    ``host``: billing mounted in a host's app (``in_host``) rather than its own."""
     holder: dict[str, Callable[..., Any]] = {}
     server = make_server(
         "127.0.0.1",
@@ -70,7 +83,7 @@ def start(database_url: str, media: Path, **overrides: Any) -> LiveApp:
         }
     )
     container = build_container(settings)
-    holder["app"] = create_app(container=container)
+    holder["app"] = in_host(container) if host else create_app(container=container)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return LiveApp(base_url, container, server, thread)
@@ -108,6 +121,32 @@ def test_run_all_is_green_on_a_healthy_instance(live: LiveApp) -> None:
     assert "FAILED" not in output
 
 
+def test_run_all_and_crawl_are_green_on_billing_mounted_in_a_host_under_its_prefix(
+    database_url: str, tmp_path: Path
+) -> None:
+    live = start(database_url, tmp_path / "media", host=True, url_prefix="/shop/billing")
+    try:
+        storefront = f"{live.base_url}/shop/billing/"  # what the operator opens in a browser
+        code, output = billing("run-all", "--base-url", storefront, "--admin-token", ADMIN_TOKEN)
+        crawl_code, crawled = billing(
+            "crawl", "--base-url", storefront.rstrip("/"), "--admin-token", ADMIN_TOKEN
+        )
+        missed_code, missed = billing("smoke", "--base-url", live.base_url)  # no prefix given
+    finally:
+        live.stop()
+
+    assert (code, crawl_code) == (0, 0), output + crawled
+    assert "0 failed" in output
+    assert "order refunded" in output
+    assert "GET /shop/billing/orders/{order_id}" in output  # every route, under the prefix
+    assert "GET /shop/billing/admin/orders (admin)" in output
+    assert "link /shop/billing/orders/" in output  # the smoke order's invoice links
+    assert "/billing/" not in output.replace("/shop/billing/", "")  # nothing at /billing/
+    assert "GET /shop/billing/openapi.json" in crawled
+    assert missed_code == 1
+    assert f"GET /billing/health/: 404: no billing at {live.base_url}/billing:" in missed
+
+
 def test_one_broken_route_turns_run_all_red_and_names_it(live: LiveApp) -> None:
     class BrokenMetrics(PrometheusMetrics):
         def exposition(self) -> bytes:
@@ -141,11 +180,11 @@ def test_with_the_toggle_off_no_flow_moves_and_every_table_is_intact(
 ) -> None:
     enabled = start(database_url, tmp_path / "media")
     try:
-        with httpx.Client(base_url=enabled.base_url) as client:
+        with make_client(enabled.base_url) as client:
             green = run_all(client, ADMIN_TOKEN)
             assert green.ok, green.table()
             pending = client.post(  # an order left waiting for its payment
-                "/billing/checkout/",
+                "/checkout/",
                 json={"items": [{"sku": "ebook-python"}], "email": "later@example.com"},
             ).json()
     finally:
@@ -162,28 +201,28 @@ def test_with_the_toggle_off_no_flow_moves_and_every_table_is_intact(
     # Rollback step 1: the same release and database, restarted with BILLING_ENABLED=false.
     disabled = start(database_url, tmp_path / "media", enabled=False)
     try:
-        with httpx.Client(base_url=disabled.base_url) as client:
-            health = client.get("/billing/health/")
+        with make_client(disabled.base_url) as client:
+            health = client.get("/health/")
             assert health.status_code == 200
             assert health.json()["billing_enabled"] is False
             order_id, token = pending["order"]["id"], pending["order_token"]
             attempts = [
-                client.get("/billing/openapi.json"),
-                client.post("/billing/checkout/", json={"items": [{"sku": "ebook-python"}]}),
-                client.get(f"/billing/orders/{order_id}", headers={"X-Order-Token": token}),
+                client.get("/openapi.json"),
+                client.post("/checkout/", json={"items": [{"sku": "ebook-python"}]}),
+                client.get(f"/orders/{order_id}", headers={"X-Order-Token": token}),
                 client.post(
-                    "/billing/sandbox/api/pay",
+                    "/sandbox/api/pay",
                     json={"payment_id": pending["payment"]["id"], "card": TEST_CARD},
                     headers=ADMIN,
                 ),
                 client.post(
-                    f"/billing/orders/{order_id}/refunds",
+                    f"/orders/{order_id}/refunds",
                     json={"reason": "rollback"},
                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
                 ),
-                client.post("/billing/webhooks/stripe/", content=b"{}"),
-                client.get("/billing/metrics"),
-                client.get("/billing/success/"),
+                client.post("/webhooks/stripe/", content=b"{}"),
+                client.get("/metrics"),
+                client.get("/success/"),
             ]
             red = run_all(client, ADMIN_TOKEN, timeout=1)
     finally:

@@ -2,7 +2,9 @@
 document.
 
 The app runs as it does embedded (SQLite file, sandbox provider, demo catalog) behind a
-werkzeug server thread on a loopback port; schemathesis reads the document from it and sends
+werkzeug server thread on a loopback port, at billing's own ``/billing`` and, for the answers
+as documented, at a host's ``/shop/billing`` too (the document's server is the mount prefix and
+its paths are relative to it); schemathesis reads the document from it and sends
 a bounded number of generated requests to every operation, as an administrator and a user
 (so that the routes behind authentication are reached too). The checks are: no 5xx, and the
 status, media type, body and headers of every answer as documented, and that a request the
@@ -51,13 +53,20 @@ CHECKS = [
 ]
 #: Operations whose valid requests a generator cannot make, and why.
 UNGUESSABLE = {
-    ("/billing/webhooks/stripe/", "post"): "only a body signed with the webhook secret is valid",
-    ("/billing/shop/checkout", "post"): "a cart is quantity-<sku> fields of catalog skus, "
+    ("/webhooks/stripe/", "post"): "only a body signed with the webhook secret is valid",
+    ("/shop/checkout", "post"): "a cart is quantity-<sku> fields of catalog skus, "
     "posted with the CSRF token of a session",
-    ("/billing/admin/orders", "get"): "?after= is only the cursor a previous page returned",
-    ("/billing/admin/refunds", "get"): "?after= is only the cursor a previous page returned",
+    ("/admin/orders", "get"): "?after= is only the cursor a previous page returned",
+    ("/admin/refunds", "get"): "?after= is only the cursor a previous page returned",
 }
 CALLER = {"Authorization": f"Bearer {ADMIN_TOKEN}", USER_HEADER: "user-1"}
+
+
+#: Billing's own mount, where every test runs; the documented answers are also checked under
+#: a host's deeper prefix. The document's paths are relative to its server (the prefix), and
+#: schemathesis appends them to it.
+PREFIX = "/billing"
+HOST_PREFIX = "/shop/billing"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +77,23 @@ def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def live_schema(live_url: str) -> schemathesis.schemas.BaseSchema:
-    return schemathesis.openapi.from_url(f"{live_url}/billing/openapi.json")
+    return schemathesis.openapi.from_url(f"{live_url}{PREFIX}/openapi.json")
+
+
+@pytest.fixture(scope="module", params=(PREFIX, HOST_PREFIX))
+def mounted_schema(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[schemathesis.schemas.BaseSchema]:
+    """The live document at each mount: ``/billing``'s is ``live_schema``; the other app is
+    mounted at ``HOST_PREFIX``."""
+    if request.param == PREFIX:
+        yield request.getfixturevalue("live_schema")
+        return
+    root = tmp_path_factory.mktemp("host-prefix")
+    with live_sandbox_app(root, invoice_renderer="pdf", url_prefix=HOST_PREFIX) as (base, _):
+        schema = schemathesis.openapi.from_url(f"{base}{HOST_PREFIX}/openapi.json")
+        assert schema.raw_schema["servers"][0]["url"] == HOST_PREFIX
+        yield schema
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -78,9 +103,9 @@ def _operations() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("path", "method"), _operations())
 def test_every_operation_answers_without_5xx_and_as_documented(
-    live_schema: schemathesis.schemas.BaseSchema, path: str, method: str
+    mounted_schema: schemathesis.schemas.BaseSchema, path: str, method: str
 ) -> None:
-    operation = live_schema[path][method]
+    operation = mounted_schema[path][method]
     checks = CHECKS if (path, method) in UNGUESSABLE else [*CHECKS, positive_data_acceptance]
 
     _send_generated(operation.as_strategy().map(_with_valid_check_digits), checks)
@@ -179,7 +204,8 @@ def _hostile_requests(path: str, method: str) -> dict[str, dict[str, Any]]:
 def test_hostile_bodies_and_values_are_refused_on_every_operation_without_5xx(
     live_url: str, path: str, method: str
 ) -> None:
-    [route] = [r for r in routes_of(openapi_document()) if (r.path, r.method) == (path, method)]
+    routes = routes_of(openapi_document(), PREFIX)
+    [route] = [r for r in routes if (r.path, r.method) == (path, method)]
     with httpx.Client(base_url=live_url, headers=CALLER, timeout=60) as client:
         for name, request in _hostile_requests(path, method).items():
             answer = client.request(method.upper(), route.url(), **request)

@@ -121,7 +121,7 @@ def serve(host: str, port: int, workers: int) -> None:
     if workers > 1 and not environment.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics from every worker: prometheus-client reads this before the workers start.
         environment["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="billing-metrics-")
-    base = f"http://{host}:{port}/billing"
+    base = f"http://{host}:{port}{settings.url_prefix}"
     click.echo(
         f"billing {'enabled' if settings.enabled else 'DISABLED (BILLING_ENABLED=false)'}, "
         f"provider {settings.payment_provider}, {workers} worker(s)"

@@ -1,4 +1,8 @@
-"""The OpenAPI 3.1 document of ``/billing/``: its paths, security and descriptions.
+"""The OpenAPI 3.1 document of billing's routes: their paths, security and descriptions.
+
+Billing is mounted under a prefix (``/billing`` by default, ``/shop/billing`` in a host app):
+the document's ``servers`` entry is that prefix and every path is relative to it, as OpenAPI
+has it (a path is appended to its server's URL), so one document fits every mount.
 
 The component schemas are not written here: they are generated (``json_schema``) from the
 attrs classes the views parse bodies into and answer with (``views/bodies.py``,
@@ -107,7 +111,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
     """The paths of every route; ``see(cls)`` is the ``$ref`` to the schema of ``cls``."""
     order_404 = _error("No such order, or not the caller's: code order_not_found")
     return {
-        "/billing/health/": {
+        "/health/": {
             "get": _operation(
                 "Health of the service (served even when billing is disabled)",
                 {
@@ -120,7 +124,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 gated=False,
             )
         },
-        "/billing/checkout/": {
+        "/checkout/": {
             "post": _operation(
                 "Create an order from catalog prices and its payment (user or guest)",
                 {
@@ -144,7 +148,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{}, {"user": []}],
             )
         },
-        "/billing/orders/{order_id}": {
+        "/orders/{order_id}": {
             "get": _operation(
                 "An order with its refunds, documents and transitions",
                 {"200": _json(see(r.OrderDetailsJson), "The order"), "404": order_404},
@@ -152,7 +156,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=_CALLER,
             )
         },
-        "/billing/orders/{order_id}/cancel": {
+        "/orders/{order_id}/cancel": {
             "post": _operation(
                 "Cancel an unpaid order",
                 {
@@ -164,7 +168,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=_CALLER,
             )
         },
-        "/billing/orders/{order_id}/refunds": {
+        "/orders/{order_id}/refunds": {
             "post": _operation(
                 "Refund part or all of a paid order (administrators)",
                 {
@@ -178,7 +182,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
-        "/billing/orders/{order_id}/documents/{document_id}.{fmt}": {
+        "/orders/{order_id}/documents/{document_id}.{fmt}": {
             "get": _operation(
                 "An invoice or credit note file",
                 {
@@ -206,7 +210,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=_CALLER,
             )
         },
-        "/billing/orders/{order_id}/invoice.{fmt}": {
+        "/orders/{order_id}/invoice.{fmt}": {
             "get": _operation(
                 "The order's invoice file",
                 {
@@ -233,7 +237,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=_CALLER,
             )
         },
-        "/billing/assets/fonts/{font}": {
+        "/assets/fonts/{font}": {
             "get": _operation(
                 "A font of the invoice HTML, the one its PDF embeds (public, cacheable)",
                 {
@@ -253,7 +257,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 ],
             )
         },
-        "/billing/entitlements": {
+        "/entitlements": {
             "get": _operation(
                 "Active entitlements of the logged-in user",
                 {
@@ -263,7 +267,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{"user": []}],
             )
         },
-        "/billing/customers/merge": {
+        "/customers/merge": {
             "post": _operation(
                 "Attach a guest email's orders and entitlements to a user (host application)",
                 {
@@ -275,7 +279,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
-        "/billing/webhooks/stripe/": {
+        "/webhooks/stripe/": {
             "post": _operation(
                 "A payment provider's event delivery (raw body, signed)",
                 {
@@ -303,7 +307,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 gated=False,
             )
         },
-        "/billing/admin/webhooks": {
+        "/admin/webhooks": {
             "get": _operation(
                 "Journaled webhook events, newest first (administrators)",
                 {
@@ -323,7 +327,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
-        "/billing/admin/webhooks/{event_id}/replay": {
+        "/admin/webhooks/{event_id}/replay": {
             "post": _operation(
                 "Run a failed or parked webhook event again (administrators)",
                 {
@@ -341,7 +345,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
-        "/billing/admin/disputes": {
+        "/admin/disputes": {
             "get": _operation(
                 "Disputes, the soonest evidence due date first (administrators)",
                 {
@@ -362,13 +366,13 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=[{"admin": []}],
             )
         },
-        "/billing/": {
+        "/": {
             "get": _operation(
                 "The storefront: the catalog with quantities and a guest email",
                 {"200": {"description": "HTML page", "content": _HTML}},
             )
         },
-        "/billing/shop/checkout": {
+        "/shop/checkout": {
             "post": {
                 **_operation(
                     "Buy from the storefront form: redirects to the provider's payment page",
@@ -400,7 +404,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 },
             }
         },
-        "/billing/success/": {
+        "/success/": {
             "get": _operation(
                 "Return page after payment; shows the order until it is paid",
                 {
@@ -416,14 +420,14 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 ],
             )
         },
-        "/billing/cancel/": {
+        "/cancel/": {
             "get": _operation(
                 "Return page after a canceled payment",
                 {"200": {"description": "HTML page", "content": _HTML}},
                 parameters=[{"name": "order", "in": "query", "required": False, "schema": _STRING}],
             )
         },
-        "/billing/metrics": {
+        "/metrics": {
             "get": _operation(
                 "Prometheus metrics",
                 {
@@ -438,7 +442,7 @@ def _paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 },
             )
         },
-        "/billing/openapi.json": {
+        "/openapi.json": {
             "get": _operation(
                 "This document", {"200": _json({"type": "object"}, "OpenAPI 3.1 document")}
             )
@@ -478,7 +482,7 @@ def _sandbox_paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
         }
     )
     return {
-        "/billing/sandbox/checkout/{payment_id}": {
+        "/sandbox/checkout/{payment_id}": {
             "get": _operation(
                 "The sandbox's hosted page of a Checkout Session or PaymentIntent",
                 {"200": page, "403": {**page, "description": "Refused"}, "404": missing},
@@ -506,14 +510,12 @@ def _sandbox_paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 },
             },
         },
-        "/billing/sandbox/api/pay": {"post": call("Pay with a test card", sandbox.PayBody)},
-        "/billing/sandbox/api/confirm": {
+        "/sandbox/api/pay": {"post": call("Pay with a test card", sandbox.PayBody)},
+        "/sandbox/api/confirm": {
             "post": call("Complete (or fail) 3-D Secure", sandbox.ConfirmBody)
         },
-        "/billing/sandbox/api/expire": {
-            "post": call("Expire a Checkout Session", sandbox.ExpireBody)
-        },
-        "/billing/sandbox/api/objects/{object_id}": {
+        "/sandbox/api/expire": {"post": call("Expire a Checkout Session", sandbox.ExpireBody)},
+        "/sandbox/api/objects/{object_id}": {
             "get": _operation(
                 "Any sandbox object as Stripe JSON",
                 {"200": stripe_object, "401": needs_key, "404": missing},
@@ -523,7 +525,7 @@ def _sandbox_paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
                 security=api,
             )
         },
-        "/billing/sandbox/api/deliver": {
+        "/sandbox/api/deliver": {
             "post": _operation(
                 "Send the sandbox's undelivered events now",
                 {"200": _json(see(sandbox.DeliveredJson), "The events sent"), "401": needs_key},
@@ -542,15 +544,15 @@ _NOT_JSON = _error(
     "A form or text body (what another site's page can send): code unsupported_media_type"
 )
 _FORM_OPERATIONS = {
-    ("/billing/shop/checkout", "post"),
-    ("/billing/sandbox/checkout/{payment_id}", "post"),
+    ("/shop/checkout", "post"),
+    ("/sandbox/checkout/{payment_id}", "post"),
 }
 
 
 def _with_browser_refusals(paths: dict[str, Any]) -> dict[str, Any]:
     for path, operations in paths.items():
         for method, operation in operations.items():
-            signed = path == "/billing/webhooks/stripe/"
+            signed = path == "/webhooks/stripe/"
             if method not in ("post", "put", "patch", "delete") or signed:
                 continue
             operation["responses"].setdefault("403", _CROSS_SITE)
@@ -559,8 +561,9 @@ def _with_browser_refusals(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
-def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
-    """The document; ``sandbox``: with the sandbox provider's routes (mounted with it)."""
+def openapi_document(*, sandbox: bool = False, server: str = "/billing") -> dict[str, Any]:
+    """The document; ``sandbox``: with the sandbox provider's routes (mounted with it);
+    ``server``: where billing is mounted, the path every documented path is appended to."""
     components = Components()
     components.add(r.ErrorJson)
     paths = {**_paths(components.add), **_catalog_and_admin_paths(components.add)}
@@ -574,7 +577,12 @@ def openapi_document(*, sandbox: bool = False) -> dict[str, Any]:
             "description": "Orders, payments, refunds, invoices and entitlements. Every route "
             "but health answers 503 billing_disabled while BILLING_ENABLED is off.",
         },
-        "servers": [{"url": "/", "description": "This host: every path starts with /billing/"}],
+        "servers": [
+            {
+                "url": server or "/",
+                "description": "Where billing is mounted on this host: every path is under it",
+            }
+        ],
         "paths": _with_browser_refusals(paths),
         "components": {
             "schemas": components.schemas,
@@ -636,13 +644,13 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 def _catalog_and_admin_paths(see: Callable[[type], dict[str, str]]) -> dict[str, Any]:
     return {
-        "/billing/products": {
+        "/products": {
             "get": _operation(
                 "The active products and their server-side prices (public)",
                 {"200": _json(see(catalog_views.ProductList), "The catalog")},
             )
         },
-        "/billing/admin/orders": {
+        "/admin/orders": {
             "get": _operation(
                 "Orders, newest first, a page at a time (administrators)",
                 {
@@ -662,7 +670,7 @@ def _catalog_and_admin_paths(see: Callable[[type], dict[str, str]]) -> dict[str,
                 security=[{"admin": []}],
             )
         },
-        "/billing/admin/orders/{order_id}": {
+        "/admin/orders/{order_id}": {
             "get": _operation(
                 "One order with its transitions, refunds, documents and payments (administrators)",
                 {
@@ -673,7 +681,7 @@ def _catalog_and_admin_paths(see: Callable[[type], dict[str, str]]) -> dict[str,
                 security=[{"admin": []}],
             )
         },
-        "/billing/admin/webhooks/{event_id}": {
+        "/admin/webhooks/{event_id}": {
             "get": _operation(
                 "A journaled webhook event with the raw payload received (administrators)",
                 {
@@ -690,7 +698,7 @@ def _catalog_and_admin_paths(see: Callable[[type], dict[str, str]]) -> dict[str,
                 security=[{"admin": []}],
             )
         },
-        "/billing/admin/refunds": {
+        "/admin/refunds": {
             "get": _operation(
                 "Refunds, newest first, a page at a time (administrators)",
                 {

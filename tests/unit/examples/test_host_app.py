@@ -4,12 +4,9 @@ it bought; the other user gets 404 for that order and holds nothing."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,19 +19,9 @@ from billing import Billing
 from billing.adapters.memory import InlineTaskQueue
 from billing.adapters.sandbox import DELIVER_EVENT, WebhookDeliverer, WebhookSigner
 from billing.entrypoints.container import shutdown
+from tests.host_example import load_example
 
-EXAMPLE = Path(__file__).parents[3] / "examples" / "host_app" / "app.py"
 BASE_URL = "http://host.test"
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("host_app_example", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

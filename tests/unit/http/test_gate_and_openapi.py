@@ -1,28 +1,72 @@
-"""Every route but health is gated by ``BILLING_ENABLED``, and described in the OpenAPI document."""
+"""Every route but health is gated by ``BILLING_ENABLED``, and described in the OpenAPI document
+wherever billing is mounted: its own app at ``/billing``, or a host's app at ``/shop/billing``
+(the document's server is the prefix, its paths relative to it)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import attrs
 import pytest
+from flask import Flask
 from openapi_spec_validator import validate
 
+from billing import Billing
 from billing.entrypoints.flask_app import create_app
+from billing.entrypoints.settings import Settings
 
 from .conftest import ADMIN, SETTINGS, Shop, make_shop
 
 
-def _routes() -> list[tuple[str, str]]:
-    app = create_app(SETTINGS)
+def _routes(app: Flask | None = None, prefix: str = "/billing") -> list[tuple[str, str]]:
+    """(method, path) of billing's routes in ``app``, each path as under ``prefix``."""
     found = []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/billing/"):
+    for rule in (app or create_app(SETTINGS)).url_map.iter_rules():
+        if not rule.rule.startswith(prefix + "/"):
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((method.lower(), path))
     return found
+
+
+def host_app(settings: Settings, prefix: str) -> Flask:
+    """A host's own app, with a page of its own, and billing mounted in it at ``prefix``."""
+    host = Flask("host")
+    host.secret_key = "host-secret-for-tests"
+    host.add_url_rule("/", "home", lambda: "the host's page")
+    Billing(settings=attrs.evolve(settings, url_prefix=prefix)).init_app(host)
+    return host
+
+
+#: Where billing is mounted: its own app (``create_app``), a host's app under a deeper prefix.
+MOUNTS = ("/billing", "/shop/billing")
+
+
+@pytest.fixture(params=MOUNTS)
+def mounted(request: pytest.FixtureRequest) -> Iterator[tuple[Flask, str]]:
+    """(app, prefix) for each mount; the sandbox variant is ``SANDBOX_SETTINGS`` below."""
+    yield from _mounted(SETTINGS, request.param)
+
+
+def _mounted(settings: Settings, prefix: str) -> Iterator[tuple[Flask, str]]:
+    app = create_app(settings) if prefix == "/billing" else host_app(settings, prefix)
+    yield app, prefix
+    app.extensions["billing.container"].unwire()
+
+
+def documented_routes(document: dict[str, Any], prefix: str) -> set[tuple[str, str]]:
+    """(method, path) of every operation, its path as served: the server's, then its own."""
+    (server,) = document["servers"]
+    assert server["url"] == prefix
+    return {
+        (method, prefix + path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
 
 
 ROUTES = _routes()
@@ -68,19 +112,21 @@ def test_health_is_served_while_disabled() -> None:
     shop.container.unwire()
 
 
-def test_the_document_is_valid_openapi_and_covers_exactly_the_routes(shop: Shop) -> None:
-    answer = shop.client.get("/billing/openapi.json")
+def test_the_document_is_valid_openapi_and_covers_exactly_the_routes(
+    mounted: tuple[Flask, str],
+) -> None:
+    app, prefix = mounted
+
+    answer = app.test_client().get(f"{prefix}/openapi.json")
 
     assert answer.status_code == 200
     document = answer.json
     validate(document)
-    documented = {
-        (method, path)
-        for path, operations in document["paths"].items()
-        for method in operations
-        if method in {"get", "post", "put", "patch", "delete"}
-    }
-    assert documented == set(ROUTES)
+    routes = set(_routes(app, prefix))
+    assert documented_routes(document, prefix) == routes
+    assert {path.removeprefix(prefix) for _, path in routes} == {
+        path.removeprefix("/billing") for _, path in ROUTES
+    }  # the same routes as billing's own app
 
 
 def test_unknown_routes_and_methods_answer_json(shop: Shop) -> None:
@@ -94,28 +140,28 @@ def test_unknown_routes_and_methods_answer_json(shop: Shop) -> None:
 SANDBOX_SETTINGS = attrs.evolve(SETTINGS, payment_provider="sandbox")
 
 
-def test_the_sandbox_routes_are_documented_when_it_is_mounted_and_only_then() -> None:
-    app = create_app(SANDBOX_SETTINGS)
-    routes = {
-        (method.lower(), re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule))
-        for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/billing/")
-        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
-    }
-    document = app.test_client().get("/billing/openapi.json").json
+@pytest.mark.parametrize("prefix", MOUNTS)
+def test_the_sandbox_routes_are_documented_when_it_is_mounted_and_only_then(prefix: str) -> None:
+    for app, _ in _mounted(SANDBOX_SETTINGS, prefix):
+        document = app.test_client().get(f"{prefix}/openapi.json").json
 
-    validate(document)
-    documented = {
-        (method, path) for path, operations in document["paths"].items() for method in operations
-    }
-    assert documented == routes
-    assert any(path.startswith("/billing/sandbox/") for _, path in documented)
+        validate(document)
+        documented = documented_routes(document, prefix)
+        assert documented == set(_routes(app, prefix))
+        assert any(path.startswith(f"{prefix}/sandbox/") for _, path in documented)
     assert not any(path.startswith("/billing/sandbox/") for _, path in ROUTES)
 
 
-def test_the_document_names_its_server(shop: Shop) -> None:
-    document = shop.client.get("/billing/openapi.json").json
+def test_the_document_names_where_billing_is_mounted_as_its_server(
+    mounted: tuple[Flask, str],
+) -> None:
+    app, prefix = mounted
 
-    assert document["servers"] == [
-        {"url": "/", "description": "This host: every path starts with /billing/"}
-    ]
+    document = app.test_client().get(f"{prefix}/openapi.json").json
+    # The host's app served under /app by its WSGI server (SCRIPT_NAME): the server says so.
+    under = app.test_client().get(f"{prefix}/openapi.json", base_url="http://host.test/app/")
+
+    assert [server["url"] for server in document["servers"]] == [prefix]
+    assert under.json["servers"][0]["url"] == f"/app{prefix}"
+    assert "/health/" in document["paths"]
+    assert not any(path.startswith(prefix) for path in document["paths"])

@@ -11,7 +11,7 @@ from dependency_injector import providers
 
 from billing.entrypoints.cli import main
 from billing.entrypoints.ops import commands
-from billing.entrypoints.ops.results import Check, base_of, summary_table
+from billing.entrypoints.ops.results import Check, billing_url, summary_table
 from billing.services.reconciliation import ReconciliationService
 from tests.unit.services.conftest import World
 from tests.unit.services.conftest import world as world
@@ -32,10 +32,19 @@ def test_bad_durations_are_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://h:8000", "http://h:8000/", "http://h:8000/billing", "http://h:8000/billing/"]
+    ("url", "billing"),
+    [
+        ("http://h:8000", "http://h:8000/billing"),  # a bare host: the default prefix
+        ("http://h:8000/", "http://h:8000/billing"),
+        ("http://h:8000/billing", "http://h:8000/billing"),
+        (" http://h:8000/billing/?from=banner#top ", "http://h:8000/billing"),
+        ("https://shop.test/shop/billing/", "https://shop.test/shop/billing"),
+        ("https://shop.test/shop/billing/openapi.json", "https://shop.test/shop/billing"),
+        ("http://h:8000/openapi.json", "http://h:8000"),  # billing at the root
+    ],
 )
-def test_the_base_url_is_the_part_before_billing(url: str) -> None:
-    assert base_of(url) == "http://h:8000"
+def test_the_base_url_is_where_billing_is_mounted(url: str, billing: str) -> None:
+    assert billing_url(url) == billing
 
 
 def test_the_summary_names_every_failure() -> None:

@@ -20,43 +20,50 @@ def operation(codes: tuple[int, ...], security: list[dict[str, Any]] | None = No
     return body
 
 
-def site(paths: dict[str, Any], **pages: str) -> Flask:
+def site(paths: dict[str, Any], prefix: str = "/billing", **pages: str) -> Flask:
+    """Billing-like routes under ``prefix``; its document's server is ``prefix``, its
+    ``paths`` relative to it."""
     app = Flask("crawled")
 
-    @app.get("/billing/openapi.json")
+    @app.get(f"{prefix}/openapi.json")
     def document() -> Response:
-        return jsonify(openapi="3.1.0", paths=paths)
+        return jsonify(openapi="3.1.0", servers=[{"url": prefix}], paths=paths)
 
-    @app.get("/billing/orders/<order_id>")
+    @app.get(f"{prefix}/orders/<order_id>")
     def order(order_id: str) -> tuple[Response, int]:
         return jsonify(code="order_not_found"), 404
 
-    @app.get("/billing/leaky")
+    @app.get(f"{prefix}/leaky")
     def leaky() -> Response:
         return jsonify(secret="everyone sees it")
 
-    @app.get("/billing/admin/list")
+    @app.get(f"{prefix}/admin/list")
     def admin_list() -> tuple[Response, int]:
         authorized = request.headers.get("Authorization") == "Bearer admin-token"
         return jsonify(items=[]), 200 if authorized else 403
 
-    @app.post("/billing/things")
+    @app.post(f"{prefix}/things")
     def create() -> tuple[Response, int]:
         return jsonify(code="invalid_input"), 400
 
-    @app.get("/billing/broken")
+    @app.get(f"{prefix}/broken")
     def broken() -> Response:
         raise RuntimeError("broken on purpose")
 
     for name, html in pages.items():
         app.add_url_rule(
-            f"/billing/{name}", name, lambda html=html: Response(html, content_type="text/html")
+            f"{prefix}/{name}", name, lambda html=html: Response(html, content_type="text/html")
         )
     return app
 
 
-def crawl(app: Flask, admin_token: str | None = None, seeds: tuple[str, ...] = ()) -> list[Check]:
-    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://shop.test")
+def crawl(
+    app: Flask,
+    admin_token: str | None = None,
+    seeds: tuple[str, ...] = (),
+    base_url: str = "http://shop.test/billing",
+) -> list[Check]:
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url=base_url)
     return run_crawl(client, admin_token, seeds)
 
 
@@ -66,11 +73,11 @@ def verdicts(checks: list[Check]) -> dict[str, bool]:
 
 def test_documented_refusals_pass_and_undocumented_answers_fail() -> None:
     paths = {
-        "/billing/openapi.json": {"get": operation((200,))},
-        "/billing/orders/{order_id}": {"get": operation((200, 404), [{"orderToken": []}])},
-        "/billing/things": {"post": operation((201, 400), [{}])},
-        "/billing/leaky": {"get": operation((200, 401), [{"user": []}])},
-        "/billing/broken": {"get": operation((200,))},
+        "/openapi.json": {"get": operation((200,))},
+        "/orders/{order_id}": {"get": operation((200, 404), [{"orderToken": []}])},
+        "/things": {"post": operation((201, 400), [{}])},
+        "/leaky": {"get": operation((200, 401), [{"user": []}])},
+        "/broken": {"get": operation((200,))},
     }
 
     found = verdicts(crawl(site(paths)))
@@ -85,15 +92,15 @@ def test_documented_refusals_pass_and_undocumented_answers_fail() -> None:
 
 
 def test_a_public_page_of_an_id_may_answer_its_documented_404() -> None:
-    documented = {"/billing/orders/{order_id}": {"get": operation((200, 404))}}
-    undocumented = {"/billing/orders/{order_id}": {"get": operation((200,))}}
+    documented = {"/orders/{order_id}": {"get": operation((200, 404))}}
+    undocumented = {"/orders/{order_id}": {"get": operation((200,))}}
 
     assert verdicts(crawl(site(documented))) == {"GET /billing/orders/{order_id}": True}
     assert verdicts(crawl(site(undocumented))) == {"GET /billing/orders/{order_id}": False}
 
 
 def test_an_admin_route_is_also_called_with_the_admin_token() -> None:
-    paths = {"/billing/admin/list": {"get": operation((200, 403), [ADMIN])}}
+    paths = {"/admin/list": {"get": operation((200, 403), [ADMIN])}}
 
     assert verdicts(crawl(site(paths), "admin-token")) == {
         "GET /billing/admin/list": True,
@@ -103,7 +110,7 @@ def test_an_admin_route_is_also_called_with_the_admin_token() -> None:
 
 
 def test_links_of_pages_are_followed_on_the_same_host_only() -> None:
-    paths = {"/billing/home": {"get": operation((200,))}}
+    paths = {"/home": {"get": operation((200,))}}
     app = site(
         paths,
         home='<a href="/billing/about">about</a> <a href="https://elsewhere.test/x">out</a>'
@@ -136,4 +143,38 @@ def test_without_a_document_the_crawl_fails_at_once() -> None:
     (only,) = crawl(app)
 
     assert (only.name, only.ok) == ("GET /billing/openapi.json", False)
-    assert only.detail.startswith("404")
+    assert only.detail == (
+        "404: no billing at http://shop.test/billing: --base-url is billing's address as a "
+        "browser opens its storefront, its prefix included (e.g. http://host:8000/shop/billing/)"
+    )
+
+
+def test_routes_and_links_are_under_the_prefix_the_document_names() -> None:
+    paths = {
+        "/orders/{order_id}": {"get": operation((200, 404), [{"orderToken": []}])},
+        "/home": {"get": operation((200,))},
+        "/admin/list": {"get": operation((200, 403), [ADMIN])},
+    }
+    app = site(paths, prefix="/shop/billing", home='<a href="/shop/billing/about">about</a>')
+
+    found = crawl(app, "admin-token", base_url="http://shop.test/shop/billing/")
+
+    assert verdicts(found) == {
+        "GET /shop/billing/orders/{order_id}": True,
+        "GET /shop/billing/home": True,
+        "GET /shop/billing/admin/list": True,
+        "GET /shop/billing/admin/list (admin)": True,
+        "link /shop/billing/about": False,  # linked, not served: 404
+    }
+
+
+def test_a_document_without_servers_has_its_paths_from_the_root() -> None:
+    app = Flask("bare")
+
+    @app.get("/api/openapi.json")
+    def document() -> Response:
+        return jsonify(openapi="3.1.0", paths={"/api/openapi.json": {"get": operation((200,))}})
+
+    found = verdicts(crawl(app, base_url="http://shop.test/api"))
+
+    assert found == {"GET /api/openapi.json": True}

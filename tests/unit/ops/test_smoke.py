@@ -5,13 +5,14 @@ from __future__ import annotations
 from base64 import b64encode
 from collections.abc import Iterator
 
+import attrs
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from billing.entrypoints.cli import main
 from billing.entrypoints.ops.smoke import SmokeRun, StepFailed, run_smoke, stripe_test_api
-from tests.unit.http.conftest import Shop, make_shop
+from tests.unit.http.conftest import SETTINGS, Shop, make_shop
 
 
 @pytest.fixture
@@ -21,8 +22,8 @@ def shop() -> Iterator[Shop]:
     made.container.unwire()
 
 
-def client_of(shop: Shop) -> httpx.Client:
-    return httpx.Client(transport=httpx.WSGITransport(app=shop.app), base_url="http://shop.test")
+def client_of(shop: Shop, billing_url: str = "http://shop.test/billing") -> httpx.Client:
+    return httpx.Client(transport=httpx.WSGITransport(app=shop.app), base_url=billing_url)
 
 
 def test_without_the_sandbox_the_smoke_test_stops_at_paying(shop: Shop) -> None:
@@ -42,7 +43,26 @@ def test_without_the_sandbox_the_smoke_test_stops_at_paying(shop: Shop) -> None:
     assert {c.detail for c in run.checks[3:]} == {"not run: an earlier step failed"}
     assert run.order_id is not None
     assert shop.order(run.order_id).status == "pending_payment"
-    assert run.success_page == f"/billing/success/?order={run.order_id}&token={run.token}"
+    assert run.success_page == (
+        f"http://shop.test/billing/success/?order={run.order_id}&token={run.token}"
+    )
+
+
+def test_the_steps_run_under_the_prefix_billing_is_mounted_at() -> None:
+    shop = make_shop(attrs.evolve(SETTINGS, url_prefix="/shop/billing"))
+    try:
+        run = run_smoke(client_of(shop, "http://shop.test/shop/billing"), sku="book", timeout=1)
+    finally:
+        shop.container.unwire()
+
+    assert [(c.name, c.ok) for c in run.checks[:3]] == [
+        ("health", True),
+        ("guest checkout", True),
+        ("pay with 4242", False),  # the fake provider has no JSON API to pay with
+    ]
+    assert run.order_id is not None
+    assert shop.order(run.order_id).status == "pending_payment"
+    assert str(run.success_page).startswith("http://shop.test/shop/billing/success/?order=")
 
 
 def test_an_unknown_product_fails_the_checkout_with_the_answer(shop: Shop) -> None:
@@ -76,7 +96,7 @@ def test_on_stripe_test_mode_the_smoke_confirms_its_payment_with_the_test_card()
 
     stripe = stripe_test_api("sk_test_abc", transport=httpx.MockTransport(stripe_api))
     run = SmokeRun(
-        httpx.Client(base_url="https://staging.test"),
+        httpx.Client(base_url="https://staging.test/shop/billing"),
         provider="stripe",
         order_id="ord_1",
         token="tok",
@@ -91,7 +111,7 @@ def test_on_stripe_test_mode_the_smoke_confirms_its_payment_with_the_test_card()
     body = dict(httpx.QueryParams(request.content.decode()))
     assert body == {
         "payment_method": "pm_card_visa",
-        "return_url": "https://staging.test/billing/success/?order=ord_1&token=tok",
+        "return_url": "https://staging.test/shop/billing/success/?order=ord_1&token=tok",
     }
 
 

@@ -26,11 +26,15 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 base_url_option = click.option(
     "--base-url",
-    default="http://127.0.0.1:8000",
+    default="http://127.0.0.1:8000/billing",
     show_default=True,
     envvar="BILLING_BASE_URL",
     show_envvar=True,
-    help="The running instance (the part before /billing/).",
+    help="Billing's address, as a browser opens its storefront: http://host:port/billing/, or "
+    "under a host app's prefix (e.g. https://shop.example/shop/billing/). A bare "
+    "http://host:port means the default prefix /billing; billing mounted at the root: "
+    "http://host:port/openapi.json. The crawl reads {base-url}/openapi.json, whose servers "
+    "entry says where billing is mounted; every route is taken from it.",
 )
 
 

@@ -9,6 +9,10 @@ and must refuse it with a documented 4xx, so the crawl never creates anything. P
 are filled with ids that do not exist. A 5xx, or a code the document does not list, fails.
 With an admin token, admin GET routes without path parameters must also answer 2xx to it.
 
+The document is read at ``openapi.json`` under billing's address (the client's base URL); its
+``servers`` entry, resolved against the document's own URL as OpenAPI has it, is where billing
+is mounted (``/billing``, a host's ``/shop/billing``…), and every documented path is under it.
+
 Links (``a``/``link`` ``href``, ``img``/``script`` ``src``) of every HTML answer on the same
 host are followed (and their redirects: the success page moves a ``?token=`` into a cookie)
 and must end in a 2xx; other hosts are not fetched.
@@ -26,10 +30,11 @@ from typing import Any
 import attrs
 import httpx
 
-from .results import Check
+from .results import Check, not_billing
 
 SUITE = "crawl"
-OPENAPI_PATH = "/billing/openapi.json"
+#: Relative to billing's address: httpx appends it to the client's base URL.
+OPENAPI_PATH = "/openapi.json"
 MISSING_ID = "crawl-missing"
 MAX_PAGES = 200
 _PARAMETER = re.compile(r"\{([^}]+)\}")
@@ -59,17 +64,21 @@ def links_of(html: str) -> list[str]:
 @attrs.frozen
 class Route:
     method: str
-    path: str  # as documented, e.g. /billing/orders/{order_id}
+    path: str  # as documented, relative to its server, e.g. /orders/{order_id}
     codes: frozenset[int]
     protected: bool
     admin_only: bool
+    #: The path of the document's server: where billing is mounted, e.g. /shop/billing.
+    base: str = ""
 
     @property
     def name(self) -> str:
-        return f"{self.method.upper()} {self.path}"
+        return f"{self.method.upper()} {self.base}{self.path}"
 
     def url(self) -> str:
-        return _PARAMETER.sub(lambda m: _SAMPLE_VALUES.get(m.group(1), MISSING_ID), self.path)
+        """The absolute path called: the mount prefix, then path parameters filled in."""
+        filled = _PARAMETER.sub(lambda m: _SAMPLE_VALUES.get(m.group(1), MISSING_ID), self.path)
+        return self.base + filled
 
     def expected(self) -> frozenset[int]:
         """The codes that pass when called without credentials."""
@@ -81,7 +90,16 @@ class Route:
         return found | ({404} & self.codes) if _PARAMETER.search(self.path) else found
 
 
-def routes_of(document: dict[str, Any]) -> list[Route]:
+def server_of(document: dict[str, Any], location: httpx.URL) -> str:
+    """The path of the document's first server, resolved against the document's ``location``
+    (OpenAPI's rule for a relative server URL), without its trailing slash: ``/shop/billing``.
+    No ``servers``: ``/``, OpenAPI's default."""
+    servers = document.get("servers") or [{"url": "/"}]
+    return location.join(str(servers[0].get("url", "/"))).path.rstrip("/")
+
+
+def routes_of(document: dict[str, Any], base: str = "") -> list[Route]:
+    """The operations of ``document``; ``base``: its server's path (``server_of``)."""
     found = []
     for path, operations in document.get("paths", {}).items():
         for method in _METHODS:
@@ -92,7 +110,7 @@ def routes_of(document: dict[str, Any]) -> list[Route]:
             codes = frozenset(int(c) for c in operation.get("responses", {}) if c.isdigit())
             protected = security is not None and {} not in security
             admin_only = protected and all(set(s) == {"admin"} for s in security)
-            found.append(Route(method, path, codes, protected, admin_only))
+            found.append(Route(method, path, codes, protected, admin_only, base))
     return found
 
 
@@ -106,17 +124,20 @@ class Crawl:
 
     def run(self, seeds: Iterable[str] = ()) -> list[Check]:
         started = time.monotonic()
+        location = self.client.build_request("GET", OPENAPI_PATH).url
         try:
-            answer = self.client.get(OPENAPI_PATH)
+            answer = self.client.get(location)
             document = answer.json() if answer.status_code == 200 else None
         except (httpx.HTTPError, ValueError) as error:
             answer, document = None, None
             detail = f"{type(error).__name__}: {error}"
-        if document is None:
+        if not isinstance(document, dict):
             detail = detail if answer is None else f"{answer.status_code} {answer.text[:200]}"
-            self._add("GET " + OPENAPI_PATH, False, detail, started)
+            if answer is not None and answer.status_code == 404:
+                detail = f"404: {not_billing(self.client)}"
+            self._add("GET " + location.path, False, detail, started)
             return self.checks
-        for route in routes_of(document):
+        for route in routes_of(document, server_of(document, location)):
             self._route(route)
         for seed in seeds:
             self._enqueue(seed, "the smoke test")
@@ -128,9 +149,9 @@ class Crawl:
         url = route.url()
         try:
             if route.method == "get":
-                answer = self.client.get(url)
+                answer = self.client.get(self._absolute(url))
             else:
-                answer = self.client.request(route.method.upper(), url, json={})
+                answer = self.client.request(route.method.upper(), self._absolute(url), json={})
         except httpx.HTTPError as error:
             self._add(route.name, False, f"{type(error).__name__}: {error}", started)
             return
@@ -144,14 +165,15 @@ class Crawl:
         if ok and route.method == "get" and _is_html(answer):
             self._seen.add(url)
             self._collect(answer, url)
-        if self.admin_token and route.admin_only and route.method == "get" and url == route.path:
+        named = _PARAMETER.search(route.path) is not None
+        if self.admin_token and route.admin_only and route.method == "get" and not named:
             self._admin(route)
 
     def _admin(self, route: Route) -> None:
         started = time.monotonic()
         headers = {"Authorization": f"Bearer {self.admin_token}"}
         try:
-            answer = self.client.get(route.path, headers=headers)
+            answer = self.client.get(self._absolute(route.url()), headers=headers)
             ok, detail = answer.is_success, f"{answer.status_code} as admin"
         except httpx.HTTPError as error:
             ok, detail = False, f"{type(error).__name__}: {error}"
@@ -162,7 +184,7 @@ class Crawl:
             url, source = self._pages.popleft()
             started = time.monotonic()
             try:
-                answer = self.client.get(url, follow_redirects=True)
+                answer = self.client.get(self._absolute(url), follow_redirects=True)
             except httpx.HTTPError as error:
                 self._add(f"link {_short(url)}", False, f"{type(error).__name__}: {error}", started)
                 continue
@@ -186,6 +208,11 @@ class Crawl:
         if relative not in self._seen:
             self._seen.add(relative)
             self._pages.append((relative, source))
+
+    def _absolute(self, path: str) -> httpx.URL:
+        """``path`` (absolute, the prefix included) on the instance: not appended to the
+        client's base URL, which ends with the prefix already."""
+        return self.client.base_url.join(path)
 
     def _add(self, name: str, ok: bool, detail: str, started: float) -> None:
         self.checks.append(Check(SUITE, name, ok, detail, time.monotonic() - started))

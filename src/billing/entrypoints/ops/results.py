@@ -8,6 +8,8 @@ import attrs
 import httpx
 
 USER_AGENT = "billing-ops-check"
+DEFAULT_PREFIX = "/billing"
+DOCUMENT = "openapi.json"
 
 
 @attrs.frozen
@@ -21,15 +23,34 @@ class Check:
     seconds: float = 0.0
 
 
-def base_of(url: str) -> str:
-    """``http://host:port`` from what an operator types (``…/``, ``…/billing/`` included)."""
-    url = url.strip().rstrip("/")
-    return url.removesuffix("/billing").rstrip("/")
+def billing_url(url: str) -> str:
+    """Where billing is mounted, from what an operator types: the storefront's address
+    (``http://host:8000/billing/``, ``https://shop.example/shop/billing``), or its OpenAPI
+    document's (``…/openapi.json``, the one way to name a billing mounted at the root). A bare
+    ``http://host:port`` is billing's default mount, ``/billing``."""
+    given = httpx.URL(url.strip())
+    path = given.path.rstrip("/")
+    if path.endswith("/" + DOCUMENT) or path == DOCUMENT:
+        path = path.removesuffix(DOCUMENT).rstrip("/")
+    elif not path:
+        path = DEFAULT_PREFIX
+    return str(given.copy_with(path=path or "/", query=None, fragment=None)).rstrip("/")
+
+
+def not_billing(client: httpx.Client) -> str:
+    """What a 404 from billing's own health or document means: the address is not billing's."""
+    where = str(client.base_url).rstrip("/")
+    return (
+        f"no billing at {where}: --base-url is billing's address as a browser opens its "
+        "storefront, its prefix included (e.g. http://host:8000/shop/billing/)"
+    )
 
 
 def make_client(base_url: str, timeout: float = 10.0) -> httpx.Client:
+    """A client whose relative paths (``/health/``) are billing's, wherever it is mounted: httpx
+    appends them to the client's base URL, which is billing's address (``billing_url``)."""
     return httpx.Client(
-        base_url=base_of(base_url),
+        base_url=billing_url(base_url),
         timeout=timeout,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,

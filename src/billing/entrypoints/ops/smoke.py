@@ -7,6 +7,9 @@ order: run it against staging. Paying goes through the sandbox's JSON API; on St
 it confirms the PaymentIntent with Stripe's test card (``pm_card_visa``) through Stripe's API,
 which needs a test-mode secret key and network to Stripe (``stripe_test_api``). The sandbox's
 JSON API, like Stripe's, needs a secret: the smoke test presents the admin token.
+
+Every path here is relative to billing's address (the client's base URL, ``results.make_client``),
+so the test runs the same on billing mounted at ``/billing`` or under a host's ``/shop/billing``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import attrs
 import httpx
 
-from .results import Check
+from .results import Check, not_billing
 
 SUITE = "smoke"
 TEST_CARD = "4242424242424242"
@@ -55,9 +58,7 @@ class SmokeRun:
         """The buyer's success page of the smoke order (the crawler follows its links)."""
         if self.order_id is None or self.token is None:
             return None
-        return str(
-            httpx.URL("/billing/success/", params={"order": self.order_id, "token": self.token})
-        )
+        return str(self._url("/success/", {"order": self.order_id, "token": self.token}))
 
     def step(self, name: str, work: Callable[[], str]) -> None:
         if any(not check.ok for check in self.checks):
@@ -75,7 +76,10 @@ class SmokeRun:
     # -- the steps ----------------------------------------------------------------------------
 
     def health(self) -> str:
-        body = _json(self.client.get("/billing/health/"), 200)
+        answer = self.client.get("/health/")
+        if answer.status_code == 404:
+            raise StepFailed(f"GET {answer.request.url.path}: 404: {not_billing(self.client)}")
+        body = _json(answer, 200)
         enabled = body.get("billing_enabled", body.get("enabled"))
         provider = body.get("provider")
         self.provider = provider.get("name") if isinstance(provider, dict) else provider
@@ -85,7 +89,7 @@ class SmokeRun:
 
     def checkout(self) -> str:
         answer = self.client.post(
-            "/billing/checkout/",
+            "/checkout/",
             json={
                 "items": [{"sku": self.sku, "quantity": 1}],
                 "email": "smoke-test@example.com",
@@ -103,13 +107,13 @@ class SmokeRun:
     def pay(self) -> str:
         if self.provider == "sandbox":
             answer = self.client.post(
-                "/billing/sandbox/api/pay",
+                "/sandbox/api/pay",
                 json={"payment_id": self.payment_id, "card": TEST_CARD},
                 headers=self._admin(),
             )
             return f"payment {_json(answer, 200).get('status')} (sandbox)"
         if self.provider == "stripe" and self.stripe is not None:
-            return_url = self.client.base_url.join(self.success_page or "/billing/success/")
+            return_url = self.success_page or self._url("/success/")
             answer = self.stripe.post(
                 f"/v1/payment_intents/{self.payment_id}/confirm",
                 data={"payment_method": STRIPE_TEST_PAYMENT_METHOD, "return_url": str(return_url)},
@@ -131,26 +135,31 @@ class SmokeRun:
         order = self._wait(lambda order: _invoice_pdf(order) is not None)
         link = _invoice_pdf(order)
         assert link is not None
-        answer = self.client.get(link, headers=self._guest())
+        # The order's own link: an absolute path, the mount prefix included.
+        answer = self.client.get(self.client.base_url.join(link), headers=self._guest())
         if answer.status_code != 200 or not answer.content.startswith(b"%PDF"):
             raise StepFailed(f"GET {link}: {answer.status_code} {answer.content[:60]!r}")
         return f"{link} ({len(answer.content)} bytes)"
 
     def refund(self) -> str:
         answer = self.client.post(
-            f"/billing/orders/{self.order_id}/refunds",
+            f"/orders/{self.order_id}/refunds",
             json={"reason": "smoke test"},
             headers=self._admin("refunding"),
         )
         if answer.status_code in (403, 404):  # the order is there: the guest has just read it
             raise StepFailed(
-                f"POST /billing/orders/{self.order_id}/refunds: {answer.status_code}: the server "
+                f"POST {answer.request.url.path}: {answer.status_code}: the server "
                 "refused the admin token (--admin-token is not its BILLING_ADMIN_TOKEN)"
             )
         body = _json(answer, 201)
         return f"refund {body['id']} {body['status']}"
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _url(self, path: str, params: dict[str, str] | None = None) -> httpx.URL:
+        """The absolute URL of billing's ``path`` (under its mount prefix)."""
+        return self.client.build_request("GET", path, params=params).url
 
     def _admin(self, needed_for: str = "paying on the sandbox") -> dict[str, str]:
         if not self.admin_token:
@@ -163,9 +172,7 @@ class SmokeRun:
     def _wait(self, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         deadline = time.monotonic() + self.timeout
         while True:
-            order = _json(
-                self.client.get(f"/billing/orders/{self.order_id}", headers=self._guest()), 200
-            )
+            order = _json(self.client.get(f"/orders/{self.order_id}", headers=self._guest()), 200)
             if done(order):
                 return order
             if time.monotonic() > deadline:
