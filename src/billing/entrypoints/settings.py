@@ -72,6 +72,11 @@ def _prefixed(*prefixes: str) -> Any:
     return check
 
 
+def _locale(value: Any) -> str:
+    """``fr`` or ``en``; empty when unset (the documents and the pages default differently)."""
+    return "" if text(value) == "" else choice("fr", "en")(value)
+
+
 def _header_name(value: str) -> str | None:
     return None if value == "" or _HEADER_NAME.match(value) else "must be an HTTP header name"
 
@@ -264,7 +269,7 @@ class Settings:
     smtp_timeout_seconds: int = setting("BILLING_SMTP_TIMEOUT_SECONDS", 10, integer(1, 120))
     #: ``fr`` or ``en``: the language of receipts, invoices and the shopper's pages; unset
     #: (empty): documents in French, pages in English (``document_locale``, ``page_locale``).
-    invoice_locale: str = setting("BILLING_INVOICE_LOCALE", "", choice("", "fr", "en"))
+    invoice_locale: str = setting("BILLING_INVOICE_LOCALE", "", _locale)
 
     def __attrs_post_init__(self) -> None:
         refuse_unsafe(self)

@@ -14,6 +14,7 @@ from flask import Flask, render_template_string
 from billing import Billing
 from billing.domain.catalog import Product
 from billing.domain.money import Money
+from billing.entrypoints.configuration import ConfigurationError
 from billing.entrypoints.container import shutdown
 from billing.entrypoints.settings import Settings
 
@@ -129,10 +130,12 @@ def test_english_stays_the_pages_default_while_documents_stay_french(shop: Shop)
     assert "€25.00" in page
 
 
-def test_one_setting_makes_pages_and_documents_english() -> None:
+def test_one_setting_makes_pages_and_documents_english_and_a_third_language_is_refused() -> None:
     settings = Settings.from_env({"BILLING_INVOICE_LOCALE": "en"})
 
     assert (settings.page_locale, settings.document_locale) == ("en", "en")
+    with pytest.raises(ConfigurationError, match="BILLING_INVOICE_LOCALE: must be one of fr, en,"):
+        Settings.from_env({"BILLING_INVOICE_LOCALE": "de"})
 
 
 def _host_gettext(app: Flask) -> None:
