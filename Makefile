@@ -40,15 +40,21 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python benchmarks/run.py --quick --no-write
 
-# The invoices' words: extract them from the templates, merge them into each locale's .po,
-# and compile the .mo files the package ships (commit both).
+# The words of the invoices and of the shopper's pages: extract them from the templates (and the
+# messages marked N_("…") in the code), merge them into each locale's .po, and compile the .mo
+# files the package ships (commit both). $(call catalog,DOMAIN,LOCALE DIR,SOURCE DIRS)
 INVOICE_LOCALE := src/billing/adapters/invoices/locale
-messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header -o $(INVOICE_LOCALE)/invoices.pot .
-	$(BIN)/pybabel update -D invoices -i $(INVOICE_LOCALE)/invoices.pot -d $(INVOICE_LOCALE) \
+PAGE_LOCALE := src/billing/entrypoints/views/locale
+define catalog
+	$(BIN)/pybabel extract -F babel.cfg --no-location --omit-header -o $(2)/$(1).pot $(3)
+	$(BIN)/pybabel update -D $(1) -i $(2)/$(1).pot -d $(2) \
 		--no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date
-	$(BIN)/pybabel compile -D invoices -d $(INVOICE_LOCALE)
-	rm $(INVOICE_LOCALE)/invoices.pot
+	$(BIN)/pybabel compile -D $(1) -d $(2)
+	rm $(2)/$(1).pot
+endef
+messages: $(STAMP)
+	$(call catalog,invoices,$(INVOICE_LOCALE),src/billing/adapters/invoices)
+	$(call catalog,pages,$(PAGE_LOCALE),src/billing/entrypoints src/billing/adapters/sandbox)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -223,7 +223,7 @@ def _invoice_terms(settings: Settings) -> InvoiceTerms:
         vat_exemption_mention=settings.vat_exemption_mention,
         b2b_mentions=settings.b2b_mentions,
         footer=settings.invoice_footer,
-        locale=settings.invoice_locale,
+        locale=settings.document_locale,
     )
 
 
@@ -315,7 +315,7 @@ class Container(containers.DeclarativeContainer):
         metrics=metrics,
         clock=clock,
         sender=providers.Callable(_mail_sender, settings),
-        locale=settings.provided.invoice_locale,
+        locale=settings.provided.document_locale,
         lease=stale_after,
     )
     reactions = providers.ThreadSafeSingleton(

@@ -72,6 +72,11 @@ def _prefixed(*prefixes: str) -> Any:
     return check
 
 
+def _locale(value: Any) -> str:
+    """``fr`` or ``en``; empty when unset (the documents and the pages default differently)."""
+    return "" if text(value) == "" else choice("fr", "en")(value)
+
+
 def _header_name(value: str) -> str | None:
     return None if value == "" or _HEADER_NAME.match(value) else "must be an HTTP header name"
 
@@ -262,8 +267,9 @@ class Settings:
     #: The receipts' sender: ``shop@example.com`` or ``Shop name <shop@example.com>``.
     mail_from: str = setting("BILLING_MAIL_FROM", "", _mailbox)
     smtp_timeout_seconds: int = setting("BILLING_SMTP_TIMEOUT_SECONDS", 10, integer(1, 120))
-    #: ``fr`` or ``en``: the language of receipts (and of invoices).
-    invoice_locale: str = setting("BILLING_INVOICE_LOCALE", "fr", choice("fr", "en"))
+    #: ``fr`` or ``en``: the language of receipts, invoices and the shopper's pages; unset
+    #: (empty): documents in French, pages in English (``document_locale``, ``page_locale``).
+    invoice_locale: str = setting("BILLING_INVOICE_LOCALE", "", _locale)
 
     def __attrs_post_init__(self) -> None:
         refuse_unsafe(self)
@@ -272,6 +278,16 @@ class Settings:
     def mail_enabled(self) -> bool:
         """Receipts are e-mailed (``BILLING_SMTP_URL`` is set)."""
         return bool(self.smtp_url)
+
+    @property
+    def document_locale(self) -> str:
+        """The invoices' and receipts' language: ``BILLING_INVOICE_LOCALE``, else French."""
+        return self.invoice_locale or "fr"
+
+    @property
+    def page_locale(self) -> str:
+        """The shopper's pages' language: ``BILLING_INVOICE_LOCALE``, else English."""
+        return self.invoice_locale or "en"
 
     @property
     def mount_url(self) -> str:

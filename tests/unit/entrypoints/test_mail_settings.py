@@ -13,7 +13,7 @@ def test_mail_is_off_and_french_by_default() -> None:
     settings = Settings.from_env({})
 
     assert not settings.mail_enabled
-    assert (settings.smtp_url, settings.invoice_locale, settings.smtp_timeout_seconds) == (
+    assert (settings.smtp_url, settings.document_locale, settings.smtp_timeout_seconds) == (
         "",
         "fr",
         10,

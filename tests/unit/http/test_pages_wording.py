@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import attrs
 import pytest
@@ -15,8 +16,10 @@ from billing.domain.invoice import TaxCategory
 from billing.domain.money import Money
 from billing.domain.state import OrderStatus
 from billing.domain.tax import TaxRate
+from billing.entrypoints.views.translation import LOCALES
 from billing.entrypoints.views.wording import (
     STATUS_WORDS,
+    moment_text,
     money_text,
     payment_failure,
     rate_text,
@@ -38,22 +41,32 @@ from .conftest import SETTINGS, Shop, make_shop
     ],
 )
 def test_a_status_reads_as_words(code: str, words: str) -> None:
-    assert status_words(code) == words
+    assert status_words(code, "en") == words
 
 
 def test_every_order_status_has_its_own_words() -> None:
     for status in OrderStatus:
         assert status.value in STATUS_WORDS
-        assert "_" not in status_words(status)
-        assert not status_words(status).isupper()
+        for locale in LOCALES:
+            assert "_" not in status_words(status, locale)
+            assert not status_words(status, locale).isupper()
 
 
-def test_amounts_and_rates_read_as_a_person_writes_them() -> None:
-    assert money_text(Money(2500, "EUR")) == "25.00 EUR"
-    assert money_text({"amount": 900, "currency": "JPY"}) == "900 JPY"
-    assert rate_text(2000) == "20 %"
-    assert rate_text(550) == "5.5 %"
-    assert rate_text(1) == "0.01 %"
+def test_amounts_and_rates_read_as_a_person_writes_them_in_english() -> None:
+    assert money_text(Money(2500, "EUR"), "en") == "€25.00"
+    assert money_text({"amount": 900, "currency": "JPY"}, "en") == "¥900"
+    assert rate_text(2000, "en") == "20%"
+    assert rate_text(550, "en") == "5.5%"
+    assert rate_text(1, "en") == "0.01%"
+
+
+def test_amounts_rates_and_moments_read_as_french_writes_them() -> None:
+    nbsp = "\N{NO-BREAK SPACE}"
+    assert money_text(Money(123456, "EUR"), "fr") == f"1\N{NARROW NO-BREAK SPACE}234,56{nbsp}€"
+    assert money_text({"amount": 1200, "currency": "EUR"}, "fr") == f"12,00{nbsp}€"
+    assert rate_text(550, "fr") == f"5,5{nbsp}%"
+    assert moment_text("2026-03-01T09:05:00+00:00", "fr").startswith("1 mars 2026")
+    assert moment_text(datetime(2026, 3, 1, 9, 5, tzinfo=UTC), "en").startswith("March 1, 2026")
 
 
 def test_a_failed_3d_secure_is_explained_without_stripes_developer_message() -> None:
@@ -64,7 +77,7 @@ def test_a_failed_3d_secure_is_explained_without_stripes_developer_message() -> 
         decline_code=None,
     )
 
-    message = payment_failure(error)
+    message = payment_failure(error, "en")
 
     assert "3-D Secure" in message
     assert "PaymentMethod" not in message
@@ -74,8 +87,8 @@ def test_a_decline_code_wins_over_the_generic_code_and_an_unknown_one_is_still_h
     funds = PaymentDeclined("x", stripe_code="card_declined", decline_code="insufficient_funds")
     unknown = PaymentDeclined("do_not_honor: raw", stripe_code="weird", decline_code="odd")
 
-    assert "insufficient funds" in payment_failure(funds)
-    assert payment_failure(unknown).startswith("The payment did not go through.")
+    assert "insufficient funds" in payment_failure(funds, "en")
+    assert payment_failure(unknown, "en").startswith("The payment did not go through.")
 
 
 TAXED = (
@@ -109,9 +122,9 @@ def test_the_success_page_shows_the_total_and_the_vat_of_each_rate(taxed: Shop) 
 
     page = _success_page(taxed, body["order"]["id"], body["order_token"])
 
-    assert 'id="order-total">327.00 EUR<' in page  # 29.00 + 2 x 149.00, VAT included
-    assert "VAT 5.5 %" in page
-    assert "VAT 20 %" in page
+    assert 'id="order-total">€327.00<' in page  # 29.00 + 2 x 149.00, VAT included
+    assert "VAT 5.5% on €27.49" in page
+    assert "VAT 20% on €248.33" in page
     assert "(VAT included)" in page
     assert "Awaiting payment" in page
     assert "PENDING_PAYMENT" not in page
@@ -122,15 +135,15 @@ def test_an_untaxed_order_shows_its_total_without_vat_lines(shop: Shop) -> None:
 
     page = _success_page(shop, order_id, token)
 
-    assert 'id="order-total">175.00 EUR<' in page
+    assert 'id="order-total">€175.00<' in page
     assert "VAT" not in page
 
 
 def test_the_storefront_names_each_products_vat_rate(taxed: Shop) -> None:
     page = taxed.client.get("/billing/").get_data(as_text=True)
 
-    assert "incl. VAT 5.5 %" in page
-    assert "incl. VAT 20 %" in page
+    assert "incl. VAT 5.5%" in page
+    assert "incl. VAT 20%" in page
 
 
 def test_the_cancel_and_success_pages_link_back_to_the_shop(shop: Shop) -> None:

@@ -34,8 +34,8 @@ def test_the_storefront_lists_the_catalog_with_prices(shop: Shop) -> None:
     assert answer.status_code == 200
     page = answer.get_data(as_text=True)
     assert "A book" in page
-    assert "25.00 EUR" in page
-    assert "900 JPY" in page
+    assert "€25.00" in page
+    assert "¥900" in page
     assert 'name="quantity-course"' in page
 
 

@@ -6,7 +6,9 @@ Like Stripe's: a Checkout Session's page is reached by its id (Stripe Checkout's
 session's), while a PaymentIntent is only shown and confirmed with its client secret, as
 Stripe.js requires. Every form on the page carries a token bound to the object it pays (an
 HMAC of its id under a key derived from the sandbox's signing secret), and a form without the
-right one is refused: a page elsewhere cannot make a visitor's browser pay.
+right one is refused: a page elsewhere cannot make a visitor's browser pay. What a refusal says
+is shown on the page, so its words are messages of the pages' catalog (marked ``N_``), which the
+page translates into its own locale.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from .objects import PRIVATE
 from .store import Document, SandboxSession
 
 _PAGE_KEY_CONTEXT = b"sandbox-hosted-page-token"
+
+
+def N_(message: str) -> str:  # the marker name pybabel extracts by default
+    """Mark ``message`` for the pages' catalog (``make messages``); the page translates it."""
+    return message
 
 
 class PageRefused(ProviderRejected):
@@ -85,8 +92,10 @@ class HostedPages:
         secret (``PageRefused``)."""
         if not hmac.compare_digest(self.page_token(payment_id), token or ""):
             raise PageRefused(
-                "This form did not come from this payment's page (its token is missing or "
-                "wrong). Reload the page and try again.",
+                N_(
+                    "This form did not come from this payment's page (its token is missing or "
+                    "wrong). Reload the page and try again."
+                ),
                 reason="page_token",
             )
         if kind(payment_id) == "payment_intent":
@@ -138,8 +147,10 @@ def _check_client_secret(target: Document, given: str | None) -> None:
         return
     if not hmac.compare_digest(str(target["client_secret"]), given or ""):
         raise PageRefused(
-            "A PaymentIntent is shown and confirmed with its client secret: it is missing or "
-            "does not match.",
+            N_(
+                "A PaymentIntent is shown and confirmed with its client secret: it is missing or "
+                "does not match."
+            ),
             reason="client_secret",
             payment_id=target["id"],
         )

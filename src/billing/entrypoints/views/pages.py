@@ -10,7 +10,7 @@ document links work from the cookie.
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from billing.domain.errors import OrderNotFound
@@ -23,6 +23,7 @@ from ..container import Container
 from ..json_converter import to_json
 from .identity import remember_order_token
 from .responses import OrderDetailsJson
+from .translation import render_page
 from .wording import add_filters
 
 blueprint = Blueprint("billing_pages", __name__, template_folder="templates")
@@ -47,7 +48,7 @@ def success(
     paid = details is not None and details.order.status in PAID_STATES
     # Keep reloading until the invoice files exist too: they are rendered just after payment.
     settled = paid and details is not None and all(d.rendered for d in details.documents)
-    return render_template(
+    return render_page(
         "billing/success.html",
         order=order,
         paid=paid,
@@ -68,4 +69,4 @@ def _visible(identity: Identity, access: AccessService, order_id: str) -> OrderD
 
 @blueprint.get("/cancel/")
 def cancel() -> str:
-    return render_template("billing/cancel.html", order_id=request.args.get("order"))
+    return render_page("billing/cancel.html", order_id=request.args.get("order"))

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import attrs
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from billing.adapters.sandbox import (
@@ -42,10 +42,10 @@ from billing.ports.payments import PaymentProvider
 from billing.services.access import AuthenticationRequired
 
 from ..container import Container
-from ..http_errors import capped
 from ..http_security import browser_form
 from ..json_converter import structure, to_json
 from ..settings import Settings
+from .translation import N_, page_locale, render_page, translate
 from .wording import add_filters, payment_failure
 
 blueprint = Blueprint("billing_sandbox", __name__, template_folder="templates")
@@ -103,6 +103,7 @@ def _sandbox(provider: PaymentProvider) -> SandboxPaymentProvider:
 # -- the hosted page ---------------------------------------------------------------------------
 
 PageAnswer = str | tuple[str, int] | WerkzeugResponse
+_CHANGED = N_("This payment changed in the meantime: here is where it stands now.")
 
 
 def _client_secret() -> str | None:
@@ -141,9 +142,11 @@ def checkout_submit(
             raise InvalidInput(f"unknown action {action!r}")
     except (PaymentDeclined, ProviderRejected, InvalidInput) as error:
         if isinstance(error, PaymentDeclined):  # Stripe's words are for developers
-            return _page(sandbox, payment_id, payment_failure(error)), 402
+            return _page(sandbox, payment_id, payment_failure(error, page_locale())), 402
+        # A form of a page out of date (paid, expired, or no longer asking for 3-D Secure
+        # meanwhile): the page shows where the payment stands now.
         status = 400 if isinstance(error, InvalidInput) else 409
-        return _page(sandbox, payment_id, capped(error.message)), status
+        return _page(sandbox, payment_id, translate(_CHANGED, page_locale())), status
     shown = sandbox.describe(payment_id, _client_secret())
     if shown.paid and shown.success_url:
         return redirect(shown.success_url, code=303)
@@ -152,11 +155,13 @@ def checkout_submit(
 
 def _page(provider: SandboxPaymentProvider, payment_id: str, error: str | None = None) -> str:
     shown = provider.describe(payment_id, _client_secret())
-    return render_template("sandbox/checkout.html", payment=shown, error=error)
+    return render_page("sandbox/checkout.html", payment=shown, error=error)
 
 
 def _refused(error: PageRefused) -> tuple[str, int]:
-    return render_template("sandbox/checkout.html", payment=None, error=error.message), 403
+    """The page refused, in the page's words (the sandbox marks its refusals for the catalog)."""
+    shown = translate(error.message, page_locale())
+    return render_page("sandbox/checkout.html", payment=None, error=shown), 403
 
 
 # -- the JSON API ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, redirect, request
 from werkzeug.wrappers import Response
 
 from billing.domain.errors import InvalidInput
@@ -28,6 +28,7 @@ from ..container import Container
 from ..http_security import browser_form
 from ..settings import Settings
 from .identity import remember_order_token
+from .translation import render_page
 from .wording import add_filters
 
 blueprint = Blueprint("billing_storefront", __name__, template_folder="templates")
@@ -47,7 +48,7 @@ def storefront(
     settings: Settings = Provide[Container.settings],
 ) -> str:
     products = [(p, Money(p.price.amount, p.price.currency)) for p in catalog.products()]
-    return render_template(
+    return render_page(
         "billing/storefront.html",
         products=products,
         request_key=ids.secret_token(),
