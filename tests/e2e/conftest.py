@@ -79,7 +79,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_app(tmp_path: Path) -> Iterator[str]:
+def live_settings() -> dict[str, object]:
+    """Settings ``live_app`` takes besides its own; a test module overrides this fixture (e.g.
+    ``{"invoice_locale": "fr"}``) to serve the same app differently."""
+    return {}
+
+
+@pytest.fixture
+def live_app(tmp_path: Path, live_settings: dict[str, object]) -> Iterator[str]:
     """The service's base URL, served by a real WSGI server thread."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -91,6 +98,7 @@ def live_app(tmp_path: Path) -> Iterator[str]:
         media_root=str(tmp_path / "media"),
         secret_key="e2e-secret-key",
         public_base_url=base_url,
+        **live_settings,  # type: ignore[arg-type]
     )
     upgrade(settings.database_url)
     container = build_container(settings)

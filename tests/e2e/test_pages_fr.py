@@ -4,29 +4,18 @@ scroll; screenshots under ``test-artifacts/pages/fr-*.png``."""
 
 from __future__ import annotations
 
-import attrs
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from billing.entrypoints.container import build_container
-from billing.entrypoints.settings import Settings
-
-from . import conftest
 from .test_browser import CHROMIUM_ARGS, PAGES, WIDTHS, _fits
 
 EURO = "\N{NO-BREAK SPACE}€"
 
 
 @pytest.fixture
-def live_app_fr(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
-    """``live_app`` (conftest's, unchanged) with its settings in French."""
-
-    def french(settings: Settings) -> object:
-        return build_container(attrs.evolve(settings, invoice_locale="fr"))
-
-    monkeypatch.setattr(conftest, "build_container", french)
-    base_url: str = request.getfixturevalue("live_app")
-    return base_url
+def live_settings() -> dict[str, object]:
+    """Conftest's ``live_app``, in French."""
+    return {"invoice_locale": "fr"}
 
 
 def _french(page: Page, name: str, width: int, heading: str) -> None:
@@ -37,7 +26,7 @@ def _french(page: Page, name: str, width: int, heading: str) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_each_page_speaks_french_at_a_phones_and_a_desktops_width(
-    live_app_fr: str, chromium_path: str, width: int
+    live_app: str, chromium_path: str, width: int
 ) -> None:
     PAGES.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -45,7 +34,7 @@ def test_each_page_speaks_french_at_a_phones_and_a_desktops_width(
         page = browser.new_page(viewport={"width": width, "height": 800})
         page.set_default_timeout(60_000)
 
-        page.goto(f"{live_app_fr}/billing/")
+        page.goto(f"{live_app}/billing/")
         _french(page, "storefront", width, "Boutique")
         expect(page.locator("table")).to_contain_text(EURO)
         expect(page.locator("#pay")).to_have_text("Continuer vers le paiement")
@@ -74,7 +63,7 @@ def test_each_page_speaks_french_at_a_phones_and_a_desktops_width(
         expect(page.locator("#order-total")).to_contain_text(EURO)
         _french(page, "success", width, "Merci pour votre commande")
 
-        page.goto(f"{live_app_fr}/billing/cancel/?order=cs_test_{'a1B2c3D4e5' * 6}")
+        page.goto(f"{live_app}/billing/cancel/?order=cs_test_{'a1B2c3D4e5' * 6}")
         _french(page, "cancel", width, "Paiement annulé")
         expect(page.locator("#back")).to_have_text("Retour à la boutique")
         browser.close()
