@@ -8,6 +8,8 @@ import logging
 from importlib import import_module
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from .container import Container
 from .extension import own_app
@@ -19,8 +21,23 @@ __all__ = ["create_app", "serve_app"]
 log = logging.getLogger("billing.http")
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, with the signing serializer built once per set of keys
+    rather than on every request (a request without a cookie built one too)."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
     app = Flask("billing")
+    app.session_interface = _CookieSessions()
     own_app(app, settings, container)
     return app
 
