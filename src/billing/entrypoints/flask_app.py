@@ -5,7 +5,9 @@ worker."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -35,8 +37,25 @@ class _CookieSessions(SecureCookieSessionInterface):
         return self._serializers[keys]
 
 
+class _BillingFlask(Flask):
+    """Flask, remembering which hooks and views are plain functions: ``ensure_sync`` asked
+    ``inspect.iscoroutinefunction`` of each of a request's dozen hooks on every request."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._plain: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if func in self._plain:
+            return func
+        ready = super().ensure_sync(func)
+        if ready is func:
+            self._plain.add(func)
+        return ready
+
+
 def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
-    app = Flask("billing")
+    app = _BillingFlask("billing")
     app.session_interface = _CookieSessions()
     own_app(app, settings, container)
     return app
