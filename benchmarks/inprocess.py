@@ -1,23 +1,35 @@
-"""Scenario 1 in one process, without gunicorn or a load generator: CPU and statements per event.
+"""Scenarios 1, 3 and 4 in one process, without gunicorn or a load generator: CPU and
+statements per request.
 
-``python benchmarks/inprocess.py [--events N] [--profile cprofile|pyinstrument]`` builds the
-app as a ``billing serve`` worker does (``serve_app()``, Stripe provider, Redis broker), stores
-N pending orders in a fresh PostgreSQL database (``billing_bench_inproc``, dropped after),
-posts one signed ``payment_intent.succeeded`` per order through Flask's test client, and
-prints the process CPU time and the SQL statements (and transactions) per paid event. One
-process and no concurrency: the figures move little with the machine's load, so they compare
-two versions of the code better than a shared machine's requests per second do.
+``python benchmarks/inprocess.py [--scenario paid|duplicate|checkout] [--events N]
+[--profile cprofile|pyinstrument]`` builds the app as a ``billing serve`` worker does
+(``serve_app()``) in a fresh PostgreSQL database (``billing_bench_inproc``, dropped after) and
+posts through Flask's test client:
+
+- ``paid`` (scenario 1, the default): Stripe provider, Redis broker; N pending orders stored,
+  one signed ``payment_intent.succeeded`` per order;
+- ``duplicate`` (scenario 3): the same app; one order's event processed, then sent N times;
+- ``checkout`` (scenario 4): sandbox provider; N guest checkouts, one ``Idempotency-Key`` each.
+
+It checks the outcome as ``run.py`` does and prints the process CPU time and the SQL
+statements (and transactions) per request. One process and no concurrency: the figures move
+little with the machine's load, so they compare two versions of the code better than a shared
+machine's requests per second do; ``--callgrind`` (under valgrind) counts instructions, which
+do not move at all.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
+import json
 import os
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +44,10 @@ DATABASE = "billing_bench_inproc"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=("paid", "duplicate", "checkout"), default="paid")
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
+    parser.add_argument("--profile-out", type=Path, help="also dump the cProfile stats there")
     parser.add_argument("--show-sql", action="store_true", help="print one event's statements")
     parser.add_argument("--floor", action="store_true", help="the hand-written floor instead")
     parser.add_argument(
@@ -57,28 +71,30 @@ def main() -> None:
 
 def measure(url: str, args: argparse.Namespace) -> None:
     factory = run.prepare(url)
+    orders: list[Any] = []
     if args.floor:
         floor = run.Floor(url, Path("/tmp"), 1, args.events)  # noqa: S108 - no server started
         orders = floor.batches[0]
         floor.app.DSN = floor.dsn
         floor.app.SECRET = run.WEBHOOK_SECRET.encode()
         app: Any = floor.app.app
-    else:
-        orders = run.pending_orders(factory, "ip", args.events + run.WARMUP)
+    elif args.scenario != "checkout":
+        count = 1 if args.scenario == "duplicate" else args.events + run.WARMUP + args.show_sql
+        orders = run.pending_orders(factory, "ip", count)
     factory.engine.dispose()
     if not args.floor:
-        env = run.billing_env(url, "stripe", Path("/tmp"), "inprocess", {})  # noqa: S108
-        env["BILLING_TASK_BROKER"] = run.REDIS_URL
-        env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
+        provider = "sandbox" if args.scenario == "checkout" else "stripe"
+        env = run.billing_env(url, provider, Path("/tmp"), "inprocess", {})  # noqa: S108
+        if provider == "stripe":
+            env["BILLING_TASK_BROKER"] = run.REDIS_URL
+            env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
         os.environ.clear()
         os.environ.update(env)
         from billing.entrypoints.flask_app import serve_app
 
         app = serve_app()
     client = app.test_client()
-    resources = run._fixtures()
     now = int(time.time())
-    bodies = [run.succeeded_event(o, resources, now) for o in orders]
     statements: list[str] = []
 
     @event.listens_for(Engine, "before_cursor_execute")
@@ -89,7 +105,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
     def commits(_c: Any) -> None:
         statements.append("COMMIT")
 
-    def post(body: bytes) -> None:
+    def post_webhook(body: bytes) -> None:
         header = run.stripe.WebhookSignature.generate_signature_header(
             body.decode(), run.WEBHOOK_SECRET, now
         )
@@ -100,6 +116,25 @@ def measure(url: str, args: argparse.Namespace) -> None:
         )
         assert answer.status_code == 200, answer.get_data()
 
+    def post_checkout(body: bytes) -> None:
+        key = hashlib.sha256(body).hexdigest()
+        answer = client.post(
+            "/billing/checkout/",
+            data=body,
+            headers={"Idempotency-Key": key, "Content-Type": "application/json"},
+        )
+        assert answer.status_code == 201, answer.get_data()
+
+    post: Callable[[bytes], None] = post_webhook
+    if args.scenario == "checkout":
+        post = post_checkout
+        bodies = [checkout_body(n) for n in range(args.events + run.WARMUP + args.show_sql)]
+    elif args.scenario == "duplicate":
+        once = run.succeeded_event(orders[0], run._fixtures(), now)
+        bodies = [once] * (args.events + run.WARMUP + args.show_sql)
+    else:
+        resources = run._fixtures()
+        bodies = [run.succeeded_event(o, resources, now) for o in orders]
     for body in bodies[: run.WARMUP]:
         post(body)
     statements.clear()
@@ -108,7 +143,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
         print("\n".join(statements))
         statements.clear()
         bodies = bodies[1:]
-    measured = bodies[run.WARMUP :]
+    measured = bodies[run.WARMUP : run.WARMUP + args.events]
     profiler: Any = None
     if args.profile == "cprofile":
         import cProfile
@@ -128,16 +163,12 @@ def measure(url: str, args: argparse.Namespace) -> None:
     if args.callgrind:
         callgrind("off")
     n = len(measured)
-    paid = [o.id for o in orders[: run.WARMUP + n + args.show_sql]]
-    if args.floor:
-        wrong = floor.app.check(floor.dsn, paid)
-        assert wrong is None, wrong
-    else:
-        run.forget_queued_jobs()
-        run.check_paid(url, paid)
+    check(url, args, orders[: run.WARMUP + n + args.show_sql], floor if args.floor else None)
     kinds = Counter(statements)
+    what = {"paid": "paid events", "duplicate": "duplicates", "checkout": "checkouts"}
     print(
-        f"{n} paid events: {1000 * cpu / n:.2f} ms CPU and {1000 * wall / n:.2f} ms wall each; "
+        f"{n} {what[args.scenario]}: {1000 * cpu / n:.2f} ms CPU and {1000 * wall / n:.2f} ms "
+        "wall each; "
         f"{len(statements) / n:.1f} statements each ("
         + ", ".join(f"{k} {v / n:.1f}" for k, v in kinds.most_common())
         + ")"
@@ -146,11 +177,35 @@ def measure(url: str, args: argparse.Namespace) -> None:
         import pstats
 
         stats = pstats.Stats(profiler)
+        if args.profile_out is not None:
+            stats.dump_stats(args.profile_out)
         print(by_package(stats))
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
     elif args.profile == "pyinstrument":
         print(profiler.output_text(unicode=True, show_all=False))
+
+
+def checkout_body(n: int) -> bytes:
+    """One guest's checkout of one ebook (``run.guest_checkout``'s body)."""
+    items = [{"sku": "ebook-python", "quantity": 1}]
+    return json.dumps({"items": items, "email": f"guest{n}@example.com"}).encode()
+
+
+def check(url: str, args: argparse.Namespace, orders: list[Any], floor: Any) -> None:
+    """The outcome ``run.py`` checks after the same scenario."""
+    if floor is not None:
+        wrong = floor.app.check(floor.dsn, [o.id for o in orders])
+        assert wrong is None, wrong
+    elif args.scenario == "checkout":
+        run.check_checkouts(url, run.WARMUP + args.events + args.show_sql, 0)
+    elif args.scenario == "duplicate":
+        run.forget_queued_jobs()
+        footprint = run.order_footprint(url, orders[0].id)
+        assert footprint[0] == ("processed", 1), footprint
+    else:
+        run.forget_queued_jobs()
+        run.check_paid(url, [o.id for o in orders])
 
 
 def by_package(stats: Any) -> str:

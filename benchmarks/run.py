@@ -425,6 +425,10 @@ def billing_env(
         "STRIPE_SECRET_KEY": "sk_test_bench",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "BILLING_DEMO_CATALOG": "false",
+        # an invoice must name its seller (refused at start with the Stripe provider otherwise)
+        "BILLING_SELLER_NAME": "Bench Seller SAS",
+        "BILLING_SELLER_ADDRESS": "1 rue du Banc\n75001 Paris",
+        "BILLING_SELLER_TAX_ID": "FR40303265045",
         **extra,
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # `billing serve` makes a fresh one

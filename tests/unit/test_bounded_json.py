@@ -40,3 +40,11 @@ def test_every_example_object_of_stripe_fits_under_the_limit() -> None:
     text = FIXTURES.read_text()
 
     assert bounded_json.loads(text) == json.loads(text)
+
+
+def test_many_shallow_arrays_are_read_and_a_deep_bytes_document_is_refused() -> None:
+    wide = "[" + ",".join(["[[]]"] * (2 * MAX_DEPTH)) + "]"  # more brackets than the limit
+    assert bounded_json.loads(wide) == json.loads(wide)
+    with pytest.raises(TooDeep):
+        bounded_json.loads(_nested(MAX_DEPTH + 1).encode())
+    assert bounded_json.loads(_nested(MAX_DEPTH).encode()) == json.loads(_nested(MAX_DEPTH))

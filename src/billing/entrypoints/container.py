@@ -178,9 +178,9 @@ def _thread_deliveries(deliverer: WebhookDeliverer) -> Iterator[TaskQueue]:
     queue.stop()
 
 
-def _health_database(uow_factory: UnitOfWorkFactory) -> Iterator[DatabaseCheck]:
+def _health_database(uow_factory: UnitOfWorkFactory, clock: Clock) -> Iterator[DatabaseCheck]:
     """Health's database check, on a thread of its own (stopped at shutdown)."""
-    check = DatabaseCheck(uow_factory)
+    check = DatabaseCheck(uow_factory, clock)
     yield check
     check.close()
 
@@ -459,7 +459,7 @@ class Container(containers.DeclarativeContainer):
         invoices=invoices,
     )
     catalog = providers.ThreadSafeSingleton(CatalogService, uow_factory=uow_factory)
-    health_database = providers.Resource(_health_database, uow_factory=uow_factory)
+    health_database = providers.Resource(_health_database, uow_factory=uow_factory, clock=clock)
 
     # The administrators' listings: indexed pages of orders and refunds.
     listings = providers.Selector(

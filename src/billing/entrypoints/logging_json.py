@@ -7,6 +7,7 @@ under keys that name a secret are replaced before anything is written.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -39,8 +40,18 @@ class CorrelationFilter(logging.Filter):
         return True
 
 
+@functools.cache
+def _names_a_secret(key: str) -> bool:
+    """Whether a key names a secret (keys are few and repeat: decided once each)."""
+    return _SECRET_KEY.search(key) is not None
+
+
 def _redact(key: str, value: Any) -> Any:
-    return "[redacted]" if _SECRET_KEY.search(key) else value
+    return "[redacted]" if _names_a_secret(key) else value
+
+
+#: ``json.dumps(line, default=str, sort_keys=True)``, without building an encoder per line.
+_ENCODER = json.JSONEncoder(default=str, sort_keys=True)
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,12 +63,13 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "correlation_id": getattr(record, "correlation_id", None),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and key not in line:
-                line[key] = _redact(key, value)
+        fields = vars(record)
+        for key in fields.keys() - _STANDARD:  # what was passed with extra=
+            if key not in line:
+                line[key] = _redact(key, fields[key])
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str, sort_keys=True)
+        return _ENCODER.encode(line)
 
 
 class _BillingHandler(logging.StreamHandler):  # type: ignore[type-arg]

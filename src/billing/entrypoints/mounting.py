@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .container import Container
 
 EXTENSION = "billing"
+#: Key of a request's environ: (the app, whether the request is billing's in it), once asked.
+_SERVING = "billing.serving"
 #: The container alone, under the key that tests and operators' scripts already use.
 CONTAINER = "billing.container"
 
@@ -52,7 +54,15 @@ def mount_path() -> str:
 
 
 def serving_billing() -> bool:
-    """Whether the current request is billing's (always outside a request: CLI, jobs)."""
-    if not has_request_context() or EXTENSION not in current_app.extensions:
+    """Whether the current request is billing's (always outside a request: CLI, jobs).
+
+    Decided once per request and app (its path does not change; half a dozen hooks ask)."""
+    if not has_request_context():
         return True
-    return current_mount().serves(request.path)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    known: tuple[Flask, bool] | None = request.environ.get(_SERVING)
+    if known is not None and known[0] is app:
+        return known[1]
+    serving = EXTENSION not in app.extensions or mount_of(app).serves(request.path)
+    request.environ[_SERVING] = (app, serving)
+    return serving

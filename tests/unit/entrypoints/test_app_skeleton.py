@@ -103,3 +103,20 @@ def test_a_malformed_stripe_key_stops_the_app_naming_the_setting_not_the_key() -
 
     assert refused.value.variable == "STRIPE_SECRET_KEY"
     assert "oops-secret" not in str(refused.value)
+
+
+def test_the_session_signer_is_reused_until_the_secret_key_changes() -> None:
+    app = create_app(Settings.in_memory(enabled=True))
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)  # type: ignore[attr-defined]
+    cookie = first.dumps({"user": "u_1"})
+    again = sessions.get_signing_serializer(app)  # type: ignore[attr-defined]
+    app.secret_key = "another-secret-key-0123456789abcdef"
+    rotated = sessions.get_signing_serializer(app)  # type: ignore[attr-defined]
+
+    assert again is first
+    assert rotated is not first
+    with pytest.raises(Exception, match="does not match"):
+        rotated.loads(cookie)
+    app.config["SECRET_KEY_FALLBACKS"] = [first.secret_keys[-1]]
+    assert sessions.get_signing_serializer(app).loads(cookie) == {"user": "u_1"}  # type: ignore[attr-defined]

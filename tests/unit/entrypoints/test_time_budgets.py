@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from billing.adapters.memory import MemoryUnitOfWorkFactory
+from billing.adapters.memory.clock import FixedClock
 from billing.adapters.stripe import StripeConfig
 from billing.entrypoints import cli
 from billing.entrypoints.configuration import ConfigurationError
@@ -132,7 +133,7 @@ class HungDatabase(MemoryUnitOfWorkFactory):
 
 def test_health_reports_a_database_that_does_not_answer_and_probes_it_once_at_a_time() -> None:
     database = HungDatabase()
-    check = DatabaseCheck(database, timeout=0.05)
+    check = DatabaseCheck(database, FixedClock(), timeout=0.05)
     try:
         first, second = check(), check()
         during = database.started

@@ -210,8 +210,24 @@ def test_a_thin_v2_event_notification_is_refused_cleanly(provider: StripePayment
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[1, 2]", b'{"object": "event", "id": "evt_1"}'],
-    ids=["not-json", "not-an-object", "missing-fields"],
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"object": "event", "id": "evt_1"}',
+        *(
+            b'{"object": "event", "id": "evt_1", "type": "payment_intent.succeeded", '
+            b'"created": 1, "livemode": false, "data": ' + data + b"}"
+            for data in (b'{"object": ["pi_1"]}', b"{}", b'"pi_1"')
+        ),
+    ],
+    ids=[
+        "not-json",
+        "not-an-object",
+        "missing-fields",
+        "data-object-a-list",
+        "no-data-object",
+        "data-a-string",
+    ],
 )
 def test_a_verified_body_that_is_not_a_stripe_event_is_invalid(
     provider: StripePaymentProvider, body: bytes

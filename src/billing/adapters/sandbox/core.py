@@ -192,7 +192,7 @@ class SandboxCore:
             if known is not None:
                 return known
             created = build()
-            session.put(created)
+            session.add(created)
             self.remember(session, key, endpoint, params, created["id"])
             return created
 

@@ -4,6 +4,10 @@ Each ``run`` is one transaction (on SQLite it takes the write lock at ``BEGIN``;
 ``get(for_update=True)`` row-locks). When two requests race on the same idempotency key or
 event sequence, the unique constraint refuses the loser and the whole ``run`` starts again, and
 then finds the winner's row.
+
+The statements of a checkout's PaymentIntent (key lookup, object insert, key insert) are built
+once, with bound parameters: built per call, their construction and cache key took about a
+third of the store's CPU.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import tenacity
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from billing.adapters.sql_common import is_transient_conflict
@@ -56,34 +60,54 @@ def _event_values(event: StoredEvent) -> dict[str, Any]:
     }
 
 
+_OBJECT = select(sandbox_objects.c.document).where(sandbox_objects.c.id == bindparam("object_id"))
+_OBJECT_FOR_UPDATE = _OBJECT.with_for_update()
+_INSERT_OBJECT = insert(sandbox_objects)
+_UPDATE_OBJECT = (
+    update(sandbox_objects)
+    .where(sandbox_objects.c.id == bindparam("object_id"))
+    .values(
+        object=bindparam("object"),
+        payment_intent=bindparam("payment_intent"),
+        document=bindparam("document"),
+    )
+)
+_KEY = select(sandbox_idempotency_keys).where(sandbox_idempotency_keys.c.key == bindparam("k"))
+_INSERT_KEY = insert(sandbox_idempotency_keys)
+
+
+def _object_values(document: Document) -> dict[str, Any]:
+    refund = document["object"] == "refund"
+    return {
+        "object": document["object"],
+        "payment_intent": document.get("payment_intent") if refund else None,
+        "document": _dumps(document),
+    }
+
+
 class _SqlSession:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     def get(self, object_id: str, *, for_update: bool = False) -> Document | None:
-        query = select(sandbox_objects.c.document).where(sandbox_objects.c.id == object_id)
-        if for_update:
-            query = query.with_for_update()
-        text = self._connection.execute(query).scalar_one_or_none()
+        query = _OBJECT_FOR_UPDATE if for_update else _OBJECT
+        text = self._connection.execute(query, {"object_id": object_id}).scalar_one_or_none()
         return json.loads(text) if text is not None else None
 
+    def add(self, document: Document) -> None:
+        self._insert_object(document, _object_values(document))
+
     def put(self, document: Document) -> None:
-        values = {
-            "object": document["object"],
-            "payment_intent": document.get("payment_intent")
-            if document["object"] == "refund"
-            else None,
-            "document": _dumps(document),
-        }
-        table = sandbox_objects
-        done = self._connection.execute(
-            update(table).where(table.c.id == document["id"]).values(**values)
-        )
+        values = _object_values(document)
+        done = self._connection.execute(_UPDATE_OBJECT, {"object_id": document["id"], **values})
         if done.rowcount == 0:
-            created = datetime.fromtimestamp(document["created"], UTC)
-            self._connection.execute(
-                insert(table).values(id=document["id"], created_at=created, **values)
-            )
+            self._insert_object(document, values)
+
+    def _insert_object(self, document: Document, values: dict[str, Any]) -> None:
+        created = datetime.fromtimestamp(document["created"], UTC)
+        self._connection.execute(
+            _INSERT_OBJECT, {"id": document["id"], "created_at": created, **values}
+        )
 
     def refunds_of(self, payment_intent_id: str) -> list[Document]:
         table = sandbox_objects
@@ -95,16 +119,12 @@ class _SqlSession:
         return [json.loads(text) for text in rows]
 
     def find_key(self, key: str) -> StoredKey | None:
-        table = sandbox_idempotency_keys
-        row = self._connection.execute(select(table).where(table.c.key == key)).one_or_none()
+        row = self._connection.execute(_KEY, {"k": key}).one_or_none()
         return StoredKey(row.fingerprint, row.object_id) if row is not None else None
 
     def add_key(self, key: str, stored: StoredKey) -> None:
-        self._connection.execute(
-            insert(sandbox_idempotency_keys).values(
-                key=key, fingerprint=stored.fingerprint, object_id=stored.object_id
-            )
-        )
+        values = {"key": key, "fingerprint": stored.fingerprint, "object_id": stored.object_id}
+        self._connection.execute(_INSERT_KEY, values)
 
     def add_event(self, event: StoredEvent) -> None:
         last = self._connection.execute(select(func.max(sandbox_events.c.sequence))).scalar()

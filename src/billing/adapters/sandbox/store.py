@@ -52,6 +52,10 @@ class StoredEvent:
 class SandboxSession(Protocol):
     def get(self, object_id: str, *, for_update: bool = False) -> Document | None: ...
 
+    def add(self, document: Document) -> None:
+        """Insert a new object (its ``document["id"]`` was never stored)."""
+        ...
+
     def put(self, document: Document) -> None:
         """Insert or replace the object with ``document["id"]``."""
         ...
@@ -97,6 +101,9 @@ class _MemorySession:
     def get(self, object_id: str, *, for_update: bool = False) -> Document | None:
         found = self.tables.objects.get(object_id)
         return copy.deepcopy(found) if found is not None else None
+
+    def add(self, document: Document) -> None:
+        self.put(document)
 
     def put(self, document: Document) -> None:
         self.tables.objects[document["id"]] = copy.deepcopy(document)

@@ -189,7 +189,16 @@ def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=False)
     for kind in (int, str, bool):
         converter.register_structure_hook(kind, _strict(kind))
+    converter.register_structure_hook(EventData, _event_data)
     return converter
+
+
+def _event_data(value: object, _: object) -> EventData:
+    """``data`` of an event: its object kept as parsed (JSON keys are strings already), not
+    copied key by key; it is read into its record once its type is known."""
+    if not isinstance(value, dict) or not isinstance(value.get("object"), dict):
+        raise TypeError("expected a JSON object under data.object")
+    return EventData(object=value["object"])
 
 
 _converter = _make_converter()
