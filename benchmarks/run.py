@@ -229,7 +229,7 @@ def bench_orders(prefix: str, count: int) -> list[Order]:
 def store_orders(factory: SqlUnitOfWorkFactory, orders: Sequence[Order]) -> None:
     with factory() as uow:
         session = uow.session
-        session.execute(t.orders.insert(), [mapping.order_record(o) for o in orders])
+        session.execute(t.orders.insert(), [mapping.ORDERS.record(o) for o in orders])
         session.execute(
             t.order_items.insert(), [r for o in orders for r in mapping.item_records(o)]
         )
@@ -895,7 +895,7 @@ def run_growth(url: str, stored: int, workdir: Path, args: argparse.Namespace) -
         batch = bench_orders(f"st{start // 10_000:03d}", min(10_000, stored - start))
         store_orders(factory, batch)
         events = [
-            mapping.webhook_record(
+            mapping.WEBHOOKS.record(
                 WebhookEvent(
                     id=f"evt_{o.id}",
                     type="payment_intent.succeeded",

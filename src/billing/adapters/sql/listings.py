@@ -65,7 +65,7 @@ class SqlListings:
         statement = _newest_first(select(*t.refunds.c), t.refunds, after, limit)
         with translated(), Session(self._engine) as session:
             rows = session.execute(statement).mappings().all()
-        return [mapping.refund_from(row) for row in rows]
+        return [mapping.REFUNDS.from_row(row) for row in rows]
 
 
 def _of(session: Session, table: Table, ids: Sequence[str], place: str) -> Sequence[RowMapping]:

@@ -21,10 +21,10 @@ from .repositories import _Repository
 
 class SqlOutbox(_Repository):
     def add(self, job: OutboxJob) -> None:
-        self._insert(t.outbox_jobs, [mapping.outbox_record(job)])
+        self._insert(t.outbox_jobs, [mapping.OUTBOX.record(job)])
 
     def save(self, job: OutboxJob) -> None:
-        record = mapping.outbox_record(job)
+        record = mapping.OUTBOX.record(job)
         del record["id"], record["task"], record["params"], record["created_at"]
         self._update(t.outbox_jobs, job.id, record)
 
@@ -36,7 +36,7 @@ class SqlOutbox(_Repository):
 
     def find(self, job_id: str) -> OutboxJob | None:
         row = self._one(select(*t.outbox_jobs.c).where(t.outbox_jobs.c.id == job_id))
-        return mapping.outbox_from(row) if row is not None else None
+        return mapping.OUTBOX.from_row(row) if row is not None else None
 
     def claim_due(
         self, now: datetime, stale_before: datetime, limit: int = 100
@@ -61,14 +61,14 @@ class SqlOutbox(_Repository):
             update(t.outbox_jobs).where(c.id.in_(ids)).values(status=published, published_at=now)
         )
         rows = self._rows(select(*c).where(c.id.in_(ids)).order_by(c.created_at, c.id))
-        return [mapping.outbox_from(row) for row in rows]
+        return [mapping.OUTBOX.from_row(row) for row in rows]
 
     def list(self, status: OutboxStatus | None = None, limit: int = 100) -> list[OutboxJob]:
         c = t.outbox_jobs.c
         statement = select(*c).order_by(c.created_at.desc(), c.id.desc()).limit(limit)
         if status is not None:
             statement = statement.where(c.status == str(status))
-        return [mapping.outbox_from(row) for row in self._rows(statement)]
+        return [mapping.OUTBOX.from_row(row) for row in self._rows(statement)]
 
     def count(self, status: OutboxStatus) -> int:
         c = t.outbox_jobs.c

@@ -56,6 +56,7 @@ from billing.ports.unit_of_work import UnlockedOrderWrite
 from . import mapping
 from . import tables as t
 from .errors import DuplicateRecord, translated
+from .rows import Row
 
 
 class _Repository:
@@ -163,7 +164,7 @@ class SqlOrders(_Repository):
 
     def add(self, order: Order) -> None:
         items = mapping.item_records(order)
-        self._insert(t.orders, [mapping.order_record(order)])
+        self._insert(t.orders, [mapping.ORDERS.record(order)])
         self._insert(t.order_items, items)
         self._insert(
             t.order_transitions,
@@ -176,7 +177,7 @@ class SqlOrders(_Repository):
         if order.id not in self._writable:
             raise UnlockedOrderWrite(f"order {order.id} is saved without its lock")
         known = self._stored.pop(order.id, None)  # kept again only if every write succeeds
-        record = mapping.order_record(order)
+        record = mapping.ORDERS.record(order)
         self._update(t.orders, order.id, record)
         stored_items, count = known if known is not None else self._read_stored(order.id)
         items = mapping.item_records(order)
@@ -257,14 +258,14 @@ class SqlOrders(_Repository):
 
     def _parts_of_one_order(
         self, order_id: str
-    ) -> tuple[dict[str, list[mapping.Row]], dict[str, list[mapping.Row]]]:
+    ) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
         """PostgreSQL: an order's items and transitions in one statement (two JSON arrays of
         rows), where they took two. It runs after the order's ``FOR UPDATE``, so with a
         snapshot of its own that sees what the lock's previous holder committed (in one
         statement with the lock, the snapshot would predate what it waited for)."""
         row = self._one(_PARTS_OF_ONE_ORDER, {_VALUE: order_id})
         assert row is not None
-        transitions: list[mapping.Row] = [{**tr, "at": _utc(tr["at"])} for tr in row["transitions"]]
+        transitions: list[Row] = [{**tr, "at": _utc(tr["at"])} for tr in row["transitions"]]
         return {order_id: row["items"]}, {order_id: transitions}
 
     def _of_orders(self, table: Table, ids: Sequence[str]) -> list[RowMapping]:
@@ -331,28 +332,28 @@ def _place_in_order(table: Table) -> ColumnElement[Any]:
 
 class SqlPaymentAttempts(_Repository):
     def add(self, attempt: PaymentAttempt) -> None:
-        self._insert(t.payment_attempts, [mapping.attempt_record(attempt)])
+        self._insert(t.payment_attempts, [mapping.ATTEMPTS.record(attempt)])
 
     def save(self, attempt: PaymentAttempt) -> None:
-        self._update(t.payment_attempts, attempt.id, mapping.attempt_record(attempt))
+        self._update(t.payment_attempts, attempt.id, mapping.ATTEMPTS.record(attempt))
 
     def find_by_key(self, idempotency_key: str) -> PaymentAttempt | None:
         c = t.payment_attempts.c
         row = self._one(select(*c).where(c.idempotency_key == idempotency_key))
-        return mapping.attempt_from(row) if row is not None else None
+        return mapping.ATTEMPTS.from_row(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[PaymentAttempt]:
         c = t.payment_attempts.c
         statement = select(*c).where(c.order_id == order_id).order_by(c.created_at, c.id)
-        return [mapping.attempt_from(row) for row in self._rows(statement)]
+        return [mapping.ATTEMPTS.from_row(row) for row in self._rows(statement)]
 
 
 class SqlRefunds(_Repository):
     def add(self, refund: Refund) -> None:
-        self._insert(t.refunds, [mapping.refund_record(refund)])
+        self._insert(t.refunds, [mapping.REFUNDS.record(refund)])
 
     def save(self, refund: Refund) -> None:
-        self._update(t.refunds, refund.id, mapping.refund_record(refund))
+        self._update(t.refunds, refund.id, mapping.REFUNDS.record(refund))
 
     def get(self, refund_id: str) -> Refund:
         refund = self.find(refund_id)
@@ -369,28 +370,28 @@ class SqlRefunds(_Repository):
     def list_for_order(self, order_id: str) -> list[Refund]:
         c = t.refunds.c
         statement = select(*c).where(c.order_id == order_id).order_by(*_by_time(t.refunds))
-        return [mapping.refund_from(row) for row in self._rows(statement)]
+        return [mapping.REFUNDS.from_row(row) for row in self._rows(statement)]
 
     def _first(self, where: ColumnElement[bool]) -> Refund | None:
         row = self._one(select(*t.refunds.c).where(where))
-        return mapping.refund_from(row) if row is not None else None
+        return mapping.REFUNDS.from_row(row) if row is not None else None
 
 
 class SqlDisputes(_Repository):
     def add(self, dispute: Dispute) -> None:
-        self._insert(t.disputes, [mapping.dispute_record(dispute)])
+        self._insert(t.disputes, [mapping.DISPUTES.record(dispute)])
 
     def save(self, dispute: Dispute) -> None:
-        self._update(t.disputes, dispute.id, mapping.dispute_record(dispute))
+        self._update(t.disputes, dispute.id, mapping.DISPUTES.record(dispute))
 
     def find(self, dispute_id: str) -> Dispute | None:
         row = self._one(select(*t.disputes.c).where(t.disputes.c.id == dispute_id))
-        return mapping.dispute_from(row) if row is not None else None
+        return mapping.DISPUTES.from_row(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[Dispute]:
         c = t.disputes.c
         statement = select(*c).where(c.order_id == order_id).order_by(c.opened_at, c.id)
-        return [mapping.dispute_from(row) for row in self._rows(statement)]
+        return [mapping.DISPUTES.from_row(row) for row in self._rows(statement)]
 
     def list(self, open_only: bool = False, limit: int = 100) -> list[Dispute]:
         c = t.disputes.c
@@ -403,7 +404,7 @@ class SqlDisputes(_Repository):
         statement = select(*c).order_by(*due_first).limit(limit)
         if open_only:
             statement = statement.where(_OPEN_DISPUTE)
-        return [mapping.dispute_from(row) for row in self._rows(statement)]
+        return [mapping.DISPUTES.from_row(row) for row in self._rows(statement)]
 
     def count_open(self) -> int:
         row = self._one(select(func.count().label("n")).where(_OPEN_DISPUTE))
@@ -412,29 +413,29 @@ class SqlDisputes(_Repository):
 
 class SqlDuplicateCaptures(_Repository):
     def add(self, capture: DuplicateCapture) -> None:
-        self._insert(t.duplicate_captures, [mapping.duplicate_capture_record(capture)])
+        self._insert(t.duplicate_captures, [mapping.DUPLICATE_CAPTURES.record(capture)])
 
     def find(self, payment_id: str) -> DuplicateCapture | None:
         c = t.duplicate_captures.c
         row = self._one(select(*c).where(c.payment_id == payment_id))
-        return mapping.duplicate_capture_from(row) if row is not None else None
+        return mapping.DUPLICATE_CAPTURES.from_row(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[DuplicateCapture]:
         c = t.duplicate_captures.c
         statement = select(*c).where(c.order_id == order_id).order_by(c.detected_at, c.payment_id)
-        return [mapping.duplicate_capture_from(row) for row in self._rows(statement)]
+        return [mapping.DUPLICATE_CAPTURES.from_row(row) for row in self._rows(statement)]
 
 
 class SqlEntitlements(_Repository):
     def add(self, entitlement: Entitlement) -> None:
-        self._insert(t.entitlements, [mapping.entitlement_record(entitlement)])
+        self._insert(t.entitlements, [mapping.ENTITLEMENTS.record(entitlement)])
 
     def save(self, entitlement: Entitlement) -> None:
-        self._update(t.entitlements, entitlement.id, mapping.entitlement_record(entitlement))
+        self._update(t.entitlements, entitlement.id, mapping.ENTITLEMENTS.record(entitlement))
 
     def list_for_order(self, order_id: str) -> list[Entitlement]:
         rows = self._rows(_ENTITLEMENTS_OF_ORDER, {_VALUE: order_id})
-        return [mapping.entitlement_from(row) for row in rows]
+        return [mapping.ENTITLEMENTS.from_row(row) for row in rows]
 
     def list_for_user(self, user_id: str) -> list[Entitlement]:
         return self._list(t.entitlements.c.customer_user_id == user_id)
@@ -446,19 +447,19 @@ class SqlEntitlements(_Repository):
     def _list(self, where: ColumnElement[bool]) -> list[Entitlement]:
         c = t.entitlements.c
         statement = select(*c).where(where).order_by(c.granted_at, c.id)
-        return [mapping.entitlement_from(row) for row in self._rows(statement)]
+        return [mapping.ENTITLEMENTS.from_row(row) for row in self._rows(statement)]
 
 
 class SqlCustomers(_Repository):
     def add(self, profile: CustomerProfile) -> None:
-        self._insert(t.customers, [mapping.customer_record(profile)])
+        self._insert(t.customers, [mapping.CUSTOMERS.record(profile)])
 
     def save(self, profile: CustomerProfile) -> None:
-        self._update(t.customers, profile.id, mapping.customer_record(profile))
+        self._update(t.customers, profile.id, mapping.CUSTOMERS.record(profile))
 
     def find_by_user(self, user_id: str) -> CustomerProfile | None:
         row = self._one(select(*t.customers.c).where(t.customers.c.user_id == user_id))
-        return mapping.profile_from(row) if row is not None else None
+        return mapping.CUSTOMERS.from_row(row) if row is not None else None
 
 
 class SqlInvoices(_Repository):
@@ -480,10 +481,10 @@ class SqlInvoices(_Repository):
         return sequence
 
     def add(self, artifact: InvoiceArtifact) -> None:
-        self._insert(t.invoice_artifacts, [mapping.invoice_record(artifact)])
+        self._insert(t.invoice_artifacts, [mapping.INVOICES.record(artifact)])
 
     def save(self, artifact: InvoiceArtifact) -> None:
-        self._update(t.invoice_artifacts, artifact.id, mapping.invoice_record(artifact))
+        self._update(t.invoice_artifacts, artifact.id, mapping.INVOICES.record(artifact))
 
     def get(self, artifact_id: str) -> InvoiceArtifact:
         found = self._list(t.invoice_artifacts.c.id == artifact_id)
@@ -505,7 +506,7 @@ class SqlInvoices(_Repository):
             "dispute_id": dispute_id,
         }
         row = self._one(_DOCUMENT_OF_ORDER, params)
-        return mapping.invoice_from(row) if row is not None else None
+        return mapping.INVOICES.from_row(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[InvoiceArtifact]:
         return self._list(t.invoice_artifacts.c.order_id == order_id)
@@ -518,7 +519,7 @@ class SqlInvoices(_Repository):
         statement: Select[Any] = select(*c).order_by(c.number)
         if where is not None:
             statement = statement.where(where)
-        return [mapping.invoice_from(row) for row in self._rows(statement)]
+        return [mapping.INVOICES.from_row(row) for row in self._rows(statement)]
 
 
 class SqlWebhookEvents(_Repository):
@@ -526,13 +527,13 @@ class SqlWebhookEvents(_Repository):
         """``INSERT … ON CONFLICT (id) DO NOTHING``; a concurrent insert of the same id waits
         for the first one's transaction and then finds the row."""
         statement = _insert_unless_present(self._dialect(), t.webhook_events)  # id: its one key
-        return self._write(statement, mapping.webhook_record(event)).first() is not None
+        return self._write(statement, mapping.WEBHOOKS.record(event)).first() is not None
 
     def claim(self, event_id: str) -> WebhookEvent | None:
         """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,
         exactly one changes the row; the others find it no longer claimable."""
         row = self._write(_CLAIM, {_VALUE: event_id}).mappings().first()
-        return mapping.webhook_from(row) if row is not None else None
+        return mapping.WEBHOOKS.from_row(row) if row is not None else None
 
     def journal_and_claim(self, event: WebhookEvent) -> WebhookEvent | None:
         """A new event goes in already claimed: one ``INSERT … ON CONFLICT DO NOTHING
@@ -541,7 +542,7 @@ class SqlWebhookEvents(_Repository):
         claimed = attrs.evolve(event)
         claimed.claim()
         statement = _insert_unless_present(self._dialect(), t.webhook_events)
-        if self._write(statement, mapping.webhook_record(claimed)).first() is not None:
+        if self._write(statement, mapping.WEBHOOKS.record(claimed)).first() is not None:
             return claimed
         return self.claim(event.id)
 
@@ -556,14 +557,14 @@ class SqlWebhookEvents(_Repository):
 
     def find(self, event_id: str) -> WebhookEvent | None:
         row = self._one(select(*t.webhook_events.c).where(t.webhook_events.c.id == event_id))
-        return mapping.webhook_from(row) if row is not None else None
+        return mapping.WEBHOOKS.from_row(row) if row is not None else None
 
     def list(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]:
         c = t.webhook_events.c
         statement = select(*c).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
         if status is not None:
             statement = statement.where(c.status == str(status))
-        return [mapping.webhook_from(row) for row in self._rows(statement)]
+        return [mapping.WEBHOOKS.from_row(row) for row in self._rows(statement)]
 
     def stats(self) -> WebhookStats:
         c = t.webhook_events.c
@@ -584,11 +585,11 @@ class SqlWebhookEvents(_Repository):
 
     def list_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
         rows = self._rows(_EVENTS_OF_ORDER, {_VALUE: order_id})
-        return [mapping.webhook_from(row) for row in rows]
+        return [mapping.WEBHOOKS.from_row(row) for row in rows]
 
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
         rows = self._rows(_PARKED_OF_ORDER, {_VALUE: order_id})
-        return [mapping.webhook_from(row) for row in rows]
+        return [mapping.WEBHOOKS.from_row(row) for row in rows]
 
 
 class SqlCatalog(_Repository):
@@ -597,15 +598,15 @@ class SqlCatalog(_Repository):
         row = self._one(select(*c).where(c.sku == sku, c.active.is_(True)))
         if row is None:
             raise UnknownProduct(f"no product {sku!r} in the catalog", sku=sku)
-        return mapping.product_from(row)
+        return mapping.PRODUCTS.from_row(row)
 
     def list(self) -> list[Product]:
         statement = select(*t.products.c).order_by(t.products.c.sku)
-        return [mapping.product_from(row) for row in self._rows(statement)]
+        return [mapping.PRODUCTS.from_row(row) for row in self._rows(statement)]
 
     def put(self, product: Product) -> None:
         """Insert or replace the product with this sku."""
-        record = mapping.product_record(product)
+        record = mapping.PRODUCTS.record(product)
         statement = (
             self._dialect_insert(t.products)
             .values(**record)

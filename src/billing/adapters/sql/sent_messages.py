@@ -39,14 +39,14 @@ _BY_DOCUMENT = select(*_C).where(_C.document_id == bindparam("id"))
 class SqlSentMessages(_Repository):
     def claim(self, message: SentMessage, stale_before: datetime) -> SentMessage | None:
         insert = _insert_unless_present(self._dialect(), t.sent_messages)
-        if self._write(insert, mapping.sent_message_record(message)).first() is not None:
+        if self._write(insert, mapping.SENT_MESSAGES.record(message)).first() is not None:
             return message
         params = {"id": message.document_id, "stale": stale_before, "at": message.claimed_at}
         row = self._write(_TAKE_OVER, params).mappings().first()
-        return mapping.sent_message_from(row) if row is not None else None
+        return mapping.SENT_MESSAGES.from_row(row) if row is not None else None
 
     def save(self, message: SentMessage) -> None:
-        record = mapping.sent_message_record(message)
+        record = mapping.SENT_MESSAGES.record(message)
         del record["document_id"]
         statement = update(t.sent_messages).where(_C.document_id == message.document_id)
         if self._write(statement.values(**record)).rowcount == 0:
@@ -54,8 +54,8 @@ class SqlSentMessages(_Repository):
 
     def find(self, document_id: str) -> SentMessage | None:
         row = self._one(_BY_DOCUMENT, {"id": document_id})
-        return mapping.sent_message_from(row) if row is not None else None
+        return mapping.SENT_MESSAGES.from_row(row) if row is not None else None
 
     def list(self, limit: int = 100) -> builtins.list[SentMessage]:
         statement = select(*_C).order_by(_C.claimed_at.desc(), _C.document_id.desc()).limit(limit)
-        return [mapping.sent_message_from(row) for row in self._rows(statement)]
+        return [mapping.SENT_MESSAGES.from_row(row) for row in self._rows(statement)]
