@@ -140,6 +140,7 @@ def _stripe_config(settings: Settings) -> StripeConfig:
         max_network_retries=settings.stripe_max_network_retries,
         connect_timeout=settings.stripe_connect_timeout_seconds,
         read_timeout=settings.stripe_read_timeout_seconds,
+        checkout_locale=settings.invoice_locale or None,  # the pages' locale, when one is set
     )
 
 

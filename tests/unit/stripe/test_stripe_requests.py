@@ -19,7 +19,10 @@ from billing.domain.order import Order
 from billing.domain.payment import PaymentMode
 from billing.domain.provider_event import EventKind
 from billing.domain.refund_status import RefundStatus
+from billing.entrypoints.container import build_container
+from billing.entrypoints.settings import Settings
 from tests.contract.stripe_emulator import form, stripe_event, stripe_fixture
+from tests.seller import SELLER_FIELDS
 
 from .conftest import NOW, QUIET_HTTPX, SECRET_KEY, ProviderFactory, make_refund
 
@@ -132,6 +135,37 @@ def test_a_checkout_session_request_lists_the_items_and_return_urls(
     assert payment.amount == Money(2800, "EUR")
     assert payment.checkout_url == session_json()["url"]
     assert payment.payment_intent_id is None
+
+
+def test_a_checkout_session_speaks_the_configured_locale(
+    router: respx.MockRouter, make_provider: ProviderFactory, order: Order
+) -> None:
+    route = router.post("/v1/checkout/sessions").respond(200, json=session_json())
+
+    make_provider(checkout_locale="fr").create_checkout_session(order, "cs:k3y", SUCCESS, CANCEL)
+
+    assert form(route.calls.last.request)["locale"] == "fr"
+
+
+@pytest.mark.parametrize(("locale", "sent"), [("fr", "fr"), ("en", "en"), ("", None)])
+def test_the_checkout_page_speaks_the_pages_locale_or_the_browsers(
+    router: respx.MockRouter, order: Order, locale: str, sent: str | None
+) -> None:
+    route = router.post("/v1/checkout/sessions").respond(200, json=session_json())
+    settings = Settings.in_memory(
+        payment_provider="stripe",
+        stripe_secret_key=SECRET_KEY,
+        stripe_max_network_retries=0,
+        invoice_locale=locale,
+        secret_key="s" * 32,
+        **SELLER_FIELDS,
+    )
+    container = build_container(settings)
+
+    container.payment_provider().create_checkout_session(order, "cs:k3y", SUCCESS, CANCEL)
+
+    assert form(route.calls.last.request).get("locale") == sent
+    container.unwire()
 
 
 def test_a_session_expiry_is_the_same_on_a_later_retry(

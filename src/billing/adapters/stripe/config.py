@@ -73,6 +73,9 @@ class StripeConfig:
     webhook_tolerance: int = attrs.field(default=300, validator=attrs.validators.gt(0))
     #: How long a Checkout Session stays open, counted from the order's creation.
     checkout_session_ttl: timedelta = attrs.field(default=timedelta(hours=23), validator=_check_ttl)
+    #: The language of Stripe's hosted Checkout page (``fr``, ``en``); None lets Stripe follow
+    #: the shopper's browser.
+    checkout_locale: str | None = None
 
     @property
     def livemode(self) -> bool:

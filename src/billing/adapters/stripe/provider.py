@@ -152,6 +152,8 @@ class StripePaymentProvider:
             "payment_intent_data": {"metadata": {"order_id": order.id}},
             "expires_at": self._session_expiry(order),
         }
+        if self._config.checkout_locale is not None:
+            params["locale"] = self._config.checkout_locale
         if customer_id is not None:  # Stripe takes a customer or an email, not both
             params["customer"] = customer_id
         elif order.customer.email is not None:
