@@ -28,9 +28,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.dml import Insert
 
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
@@ -56,6 +55,7 @@ from billing.ports.unit_of_work import UnlockedOrderWrite
 from . import mapping
 from . import tables as t
 from .errors import DuplicateRecord, translated
+from .prebuilt import Prebuilt, Rows
 from .rows import Row
 
 
@@ -63,28 +63,30 @@ class _Repository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def _execute(self, statement: Any, params: Any = None) -> CursorResult[Any]:
+    def _execute(self, statement: Any, params: Any = None) -> Rows:
         """Run a Core statement on the session's connection, in its transaction.
 
         Every statement here is Core (tables, no mapped classes), so the ORM's execution path
         (``Session.execute``: ORM compile state, autoflush, ORM events) does nothing for it but
         costs CPU on every statement; the connection runs the same SQL in the same transaction.
+        A statement built once (``Prebuilt``) may skip SQLAlchemy's execution too.
         """
-        return self._session.connection().execute(statement, params)
+        connection = self._session.connection()
+        if isinstance(statement, Prebuilt):
+            return statement.run(connection, params)
+        return Rows.of(connection, statement, params)
 
-    def _rows(self, statement: Any, params: Any = None) -> list[RowMapping]:
+    def _rows(self, statement: Any, params: Any = None) -> list[Row]:
         with translated():
-            return list(self._execute(statement, params).mappings())
+            return list(self._execute(statement, params))
 
-    def _one(self, statement: Any, params: Any = None) -> RowMapping | None:
+    def _one(self, statement: Any, params: Any = None) -> Row | None:
         with translated():
-            return self._execute(statement, params).mappings().first()
+            return self._execute(statement, params).first()
 
-    def _write(self, statement: Any, params: Any = None) -> CursorResult[Any]:
+    def _write(self, statement: Any, params: Any = None) -> Rows:
         with translated():
-            result = self._execute(statement, params)
-        assert isinstance(result, CursorResult)
-        return result
+            return self._execute(statement, params)
 
     def _insert(self, table: Table, records: Sequence[dict[str, Any]]) -> None:
         """Insert rows; a duplicate raises DuplicateRecord and the transaction lives on.
@@ -133,17 +135,16 @@ def _dialect_insert(dialect: str, table: Table) -> Insert:
 
 
 @functools.cache
-def _insert_unless_present(dialect: str, table: Table) -> Insert:
+def _insert_unless_present(dialect: str, table: Table) -> Prebuilt:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING <primary key>``, values as parameters."""
     insert = _dialect_insert(dialect, table).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    statement: Insert = insert.returning(*table.primary_key.columns)
-    return statement
+    return Prebuilt(insert.returning(*table.primary_key.columns))
 
 
 @functools.cache
-def _update_by_id(table: Table) -> Update:
+def _update_by_id(table: Table) -> Prebuilt:
     """``UPDATE <table> SET … WHERE id = :_row_id``, the columns set given as parameters."""
-    return update(table).where(table.c.id == bindparam(_ROW_ID))
+    return Prebuilt(update(table).where(table.c.id == bindparam(_ROW_ID)))
 
 
 class SqlOrders(_Repository):
@@ -234,7 +235,7 @@ class SqlOrders(_Repository):
     def list_for_user(self, user_id: str) -> list[Order]:
         return self._load(_orders_by("customer_user_id"), user_id)
 
-    def _load(self, orders: Select[Any], value: str, *, for_update: bool = False) -> list[Order]:
+    def _load(self, orders: Prebuilt, value: str, *, for_update: bool = False) -> list[Order]:
         """The orders ``orders`` selects (its one parameter: ``value``), with their items and
         transitions."""
         rows = self._rows(orders, {_VALUE: value})
@@ -268,7 +269,7 @@ class SqlOrders(_Repository):
         transitions: list[Row] = [{**tr, "at": _utc(tr["at"])} for tr in row["transitions"]]
         return {order_id: row["items"]}, {order_id: transitions}
 
-    def _of_orders(self, table: Table, ids: Sequence[str]) -> list[RowMapping]:
+    def _of_orders(self, table: Table, ids: Sequence[str]) -> list[Row]:
         """The items or transitions of these orders: one order (the common case) by a statement
         built once, several by ``IN (…)`` (rendered anew for every call)."""
         if len(ids) == 1:
@@ -290,9 +291,11 @@ def _json_rows(table: Table, order: str) -> str:
 
 
 #: PostgreSQL: one order's items and transitions, each a JSON array of whole rows in order.
-_PARTS_OF_ONE_ORDER = text(
-    f"SELECT {_json_rows(t.order_items, 'position')} AS items, "
-    f"{_json_rows(t.order_transitions, 'seq')} AS transitions"
+_PARTS_OF_ONE_ORDER = Prebuilt(
+    text(
+        f"SELECT {_json_rows(t.order_items, 'position')} AS items, "
+        f"{_json_rows(t.order_transitions, 'seq')} AS transitions"
+    )
 )
 
 
@@ -304,25 +307,25 @@ _VALUE = "value"
 
 
 @functools.cache
-def _orders_by(column: str, *, for_update: bool = False) -> Select[Any]:
+def _orders_by(column: str, *, for_update: bool = False) -> Prebuilt:
     """``SELECT`` the orders whose ``column`` is ``:value``, oldest first; built once."""
     statement = select(*t.orders.c).where(t.orders.c[column] == bindparam(_VALUE))
     statement = statement.order_by(*_by_time(t.orders))
-    return statement.with_for_update() if for_update else statement
+    return Prebuilt(statement.with_for_update() if for_update else statement)
 
 
 @functools.cache
-def _orders_of_guest() -> Select[Any]:
+def _orders_of_guest() -> Prebuilt:
     c = t.orders.c
     guest = and_(c.customer_user_id.is_(None), c.customer_email == bindparam(_VALUE))
-    return select(*c).where(guest).order_by(*_by_time(t.orders))
+    return Prebuilt(select(*c).where(guest).order_by(*_by_time(t.orders)))
 
 
 @functools.cache
-def _rows_of_one_order(table: Table) -> Select[Any]:
+def _rows_of_one_order(table: Table) -> Prebuilt:
     """An order's items or transitions (``order_id = :value``) in their order; built once."""
     of_order = select(*table.c).where(table.c.order_id == bindparam(_VALUE))
-    return of_order.order_by(_place_in_order(table))
+    return Prebuilt(of_order.order_by(_place_in_order(table)))
 
 
 def _place_in_order(table: Table) -> ColumnElement[Any]:
@@ -466,17 +469,7 @@ class SqlInvoices(_Repository):
     def allocate_sequence(self, series: str, year: int) -> int:
         """Upsert on the (series, year) counter row: the row stays locked until the transaction
         ends, so concurrent allocations queue, and a rollback gives the number back."""
-        c = t.invoice_sequences.c
-        statement = (
-            self._dialect_insert(t.invoice_sequences)
-            .values(series=series, year=year, last_sequence=1)
-            .on_conflict_do_update(  # type: ignore[attr-defined]
-                index_elements=[c.series, c.year],
-                set_={"last_sequence": c.last_sequence + 1},
-            )
-            .returning(c.last_sequence)
-        )
-        row = self._write(statement).mappings().one()
+        row = self._write(_next_sequence(self._dialect()), {"series": series, "year": year}).one()
         sequence: int = row["last_sequence"]
         return sequence
 
@@ -532,7 +525,7 @@ class SqlWebhookEvents(_Repository):
     def claim(self, event_id: str) -> WebhookEvent | None:
         """One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``: of concurrent claims,
         exactly one changes the row; the others find it no longer claimable."""
-        row = self._write(_CLAIM, {_VALUE: event_id}).mappings().first()
+        row = self._write(_CLAIM, {_VALUE: event_id}).first()
         return mapping.WEBHOOKS.from_row(row) if row is not None else None
 
     def journal_and_claim(self, event: WebhookEvent) -> WebhookEvent | None:
@@ -620,7 +613,23 @@ class SqlCatalog(_Repository):
 
 # -- statements of the paying path, built once ------------------------------------------------
 
-_ENTITLEMENTS_OF_ORDER = (
+
+@functools.cache
+def _next_sequence(dialect: str) -> Prebuilt:
+    """Take the next number of ``(:series, :year)``: the counter row's upsert, returning it."""
+    c = t.invoice_sequences.c
+    return Prebuilt(
+        _dialect_insert(dialect, t.invoice_sequences)
+        .values(series=bindparam("series"), year=bindparam("year"), last_sequence=1)
+        .on_conflict_do_update(  # type: ignore[attr-defined]
+            index_elements=[c.series, c.year],
+            set_={"last_sequence": c.last_sequence + 1},
+        )
+        .returning(c.last_sequence)
+    )
+
+
+_ENTITLEMENTS_OF_ORDER = Prebuilt(
     select(*t.entitlements.c)
     .where(t.entitlements.c.order_id == bindparam(_VALUE))
     .order_by(t.entitlements.c.granted_at, t.entitlements.c.id)
@@ -630,7 +639,7 @@ _DOCUMENTS = t.invoice_artifacts.c
 
 #: An order's document of a kind (the first by number) for exactly one refund and one dispute,
 #: either of them NULL: ``IS NOT DISTINCT FROM`` (SQLite: ``IS``) compares NULL as a value.
-_DOCUMENT_OF_ORDER = (
+_DOCUMENT_OF_ORDER = Prebuilt(
     select(*_DOCUMENTS)
     .where(
         _DOCUMENTS.order_id == bindparam("order_id"),
@@ -643,20 +652,21 @@ _DOCUMENT_OF_ORDER = (
 )
 _OPEN_DISPUTE = t.disputes.c.status.in_(sorted(map(str, OPEN)))
 _EVENTS = t.webhook_events.c
-#: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING``.
-_CLAIM = (
+#: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING`` (through SQLAlchemy, which
+#: renders the ``IN`` list).
+_CLAIM = Prebuilt(
     update(t.webhook_events)
     .where(_EVENTS.id == bindparam(_VALUE), _EVENTS.status.in_(sorted(map(str, CLAIMABLE))))
     .values(status=str(WebhookStatus.PROCESSING), attempts=_EVENTS.attempts + 1)
     .returning(*_EVENTS)
 )
 #: Served by the (order_id, status) index.
-_EVENTS_OF_ORDER = (
+_EVENTS_OF_ORDER = Prebuilt(
     select(*_EVENTS)
     .where(_EVENTS.order_id == bindparam(_VALUE))
     .order_by(_EVENTS.received_at, _EVENTS.id)
 )
-_PARKED_OF_ORDER = (
+_PARKED_OF_ORDER = Prebuilt(
     select(*_EVENTS)
     .where(_EVENTS.order_id == bindparam(_VALUE), _EVENTS.status == str(WebhookStatus.PARKED))
     .order_by(_EVENTS.received_at, _EVENTS.id)

@@ -18,10 +18,11 @@ from billing.domain.mail import SentMessage, SentStatus
 
 from . import mapping
 from . import tables as t
+from .prebuilt import Prebuilt
 from .repositories import _insert_unless_present, _Repository
 
 _C = t.sent_messages.c
-_TAKE_OVER = (
+_TAKE_OVER = Prebuilt(
     update(t.sent_messages)
     .where(
         _C.document_id == bindparam("id"),
@@ -33,7 +34,7 @@ _TAKE_OVER = (
     .values(status=str(SentStatus.SENDING), attempts=_C.attempts + 1, claimed_at=bindparam("at"))
     .returning(*_C)
 )
-_BY_DOCUMENT = select(*_C).where(_C.document_id == bindparam("id"))
+_BY_DOCUMENT = Prebuilt(select(*_C).where(_C.document_id == bindparam("id")))
 
 
 class SqlSentMessages(_Repository):
@@ -42,7 +43,7 @@ class SqlSentMessages(_Repository):
         if self._write(insert, mapping.SENT_MESSAGES.record(message)).first() is not None:
             return message
         params = {"id": message.document_id, "stale": stale_before, "at": message.claimed_at}
-        row = self._write(_TAKE_OVER, params).mappings().first()
+        row = self._write(_TAKE_OVER, params).first()
         return mapping.SENT_MESSAGES.from_row(row) if row is not None else None
 
     def save(self, message: SentMessage) -> None:
