@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -62,6 +63,8 @@ from .rows import Row
 class _Repository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._connection: Connection | None = None  # the session's, while its transaction lasts
+        self._dialect_name: str | None = None
 
     def _execute(self, statement: Any, params: Any = None) -> Rows:
         """Run a Core statement on the session's connection, in its transaction.
@@ -71,7 +74,9 @@ class _Repository:
         costs CPU on every statement; the connection runs the same SQL in the same transaction.
         A statement built once (``Prebuilt``) may skip SQLAlchemy's execution too.
         """
-        connection = self._session.connection()
+        connection = self._connection
+        if connection is None or connection.closed:  # the session ends it with its transaction
+            connection = self._connection = self._session.connection()
         if isinstance(statement, Prebuilt):
             return statement.run(connection, params)
         return Rows.of(connection, statement, params)
@@ -113,7 +118,9 @@ class _Repository:
             raise InvalidInput(f"no row in {table.name} to update", table=table.name)
 
     def _dialect(self) -> str:
-        return self._session.get_bind().dialect.name
+        if self._dialect_name is None:
+            self._dialect_name = self._session.get_bind().dialect.name
+        return self._dialect_name
 
     def _dialect_insert(self, table: Table) -> Insert:
         """``INSERT`` with the dialect's ``ON CONFLICT`` clauses (PostgreSQL and SQLite)."""
