@@ -138,7 +138,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
     for body in bodies[: run.WARMUP]:
         post(body)
     # Counted on the warm-up's requests only: while anything listens to the engine's
-    # statements they all go through SQLAlchemy (adapters/sql/prebuilt.py), so the measured
+    # statements they all go through SQLAlchemy (adapters/sql_common/prebuilt.py), so the measured
     # loop runs without the listeners.
     warmup_statements = Counter(statements)
     statements.clear()

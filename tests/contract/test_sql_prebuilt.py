@@ -1,4 +1,4 @@
-"""Statements built once (``adapters/sql/prebuilt.py``) give on psycopg what SQLAlchemy gives.
+"""Statements built once (``sql_common/prebuilt.py``) give on psycopg what SQLAlchemy gives.
 
 On PostgreSQL a ``Prebuilt`` statement runs on psycopg's own cursor. Every stored entity's row
 (``sample``: every field set to a value other than its default, so every column type is met,
@@ -24,8 +24,8 @@ from sqlalchemy.engine import Connection
 from billing.adapters.sql import mapping
 from billing.adapters.sql import tables as t
 from billing.adapters.sql.errors import DuplicateRecord, translated
-from billing.adapters.sql.prebuilt import Prebuilt
 from billing.adapters.sql.rows import RowMapper
+from billing.adapters.sql_common.prebuilt import Prebuilt
 
 from .sql_backends import postgres_schema
 from .test_sql_row_mapping import _given, _scratch, sample

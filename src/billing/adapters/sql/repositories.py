@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
+from billing.adapters.sql_common import Prebuilt, Rows
 from billing.domain.catalog import Product
 from billing.domain.customer import CustomerProfile
 from billing.domain.dispute import Dispute
@@ -56,7 +57,6 @@ from billing.ports.unit_of_work import UnlockedOrderWrite
 from . import mapping
 from . import tables as t
 from .errors import DuplicateRecord, translated
-from .prebuilt import Prebuilt, Rows
 from .rows import Row
 
 

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, or_, select, update
 
+from billing.adapters.sql_common import Prebuilt
 from billing.domain.errors import InvalidInput
 from billing.domain.mail import SentMessage, SentStatus
 
 from . import mapping
 from . import tables as t
-from .prebuilt import Prebuilt
 from .repositories import _insert_unless_present, _Repository
 
 _C = t.sent_messages.c

@@ -10,8 +10,9 @@ column types' bind and result processors (``UtcDateTime``, JSON) applied as SQLA
 them. The SQL is the very text SQLAlchemy would send.
 
 What SQLAlchemy would do around a statement is kept: a driver error is wrapped as SQLAlchemy
-wraps it (``DBAPIError.instance``), so ``errors.translated`` sees the same exceptions, and a lost
-connection is invalidated, so the pool never hands it out again. Whenever something listens to
+wraps it (``DBAPIError.instance``), so the SQL adapter's ``errors.translated`` and the
+sandbox's retry on a race see the same exceptions, and a lost connection is invalidated, so
+the pool never hands it out again. Whenever something listens to
 the engine's statements (``before_cursor_execute`` / ``after_cursor_execute``: tracing,
 statement counters, the fault tests' hooks) or echoes them, the statement goes through
 SQLAlchemy instead, so that the listener sees every one. So do SQLite (the embedded default,
@@ -30,7 +31,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from .rows import Row
+Row = Mapping[Any, Any]  # a row by column name
 
 _Processor = Callable[[Any], Any]
 
