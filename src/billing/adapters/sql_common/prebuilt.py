@@ -11,13 +11,13 @@ them. The SQL is the very text SQLAlchemy would send.
 
 What SQLAlchemy would do around a statement is kept: a driver error is wrapped as SQLAlchemy
 wraps it (``DBAPIError.instance``), so the SQL adapter's ``errors.translated`` and the
-sandbox's retry on a race see the same exceptions, and a lost connection is invalidated, so
-the pool never hands it out again. Whenever something listens to
-the engine's statements (``before_cursor_execute`` / ``after_cursor_execute``: tracing,
-statement counters, the fault tests' hooks) or echoes them, the statement goes through
-SQLAlchemy instead, so that the listener sees every one. So do SQLite (the embedded default,
-whose statements cost little next to its file I/O), a statement with a Python-side default or
-an expanding ``IN``, and every statement built per call.
+sandbox's retry on a race see the same exceptions, and a lost connection is invalidated with
+every connection the pool held from before it, so the pool never hands one out again.
+Whenever something listens to the engine's statements (``before_cursor_execute`` /
+``after_cursor_execute``: tracing, statement counters, the fault tests' hooks) or echoes them,
+the statement goes through SQLAlchemy instead, so that the listener sees every one. So do
+SQLite (the embedded default, whose statements cost little next to its file I/O), a statement
+with a Python-side default or an expanding ``IN``, and every statement built per call.
 """
 
 from __future__ import annotations
@@ -226,5 +226,8 @@ def _wrapped(
         dialect=dialect,
     )
     if lost:
+        # As SQLAlchemy's own handler does: the other connections the pool holds from before
+        # are likely lost too (a restart), so each is replaced at its next checkout.
+        connection.engine.pool._invalidate(connection.connection, wrapped)
         connection.invalidate(wrapped)
     return wrapped
