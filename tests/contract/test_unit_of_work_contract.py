@@ -26,6 +26,7 @@ from billing.domain.dispute_status import DisputeStatus
 from billing.domain.duplicate_capture import DuplicateCapture
 from billing.domain.entitlement import Entitlement
 from billing.domain.errors import (
+    DuplicateRecord,
     InvalidInput,
     InvoiceNotFound,
     OrderNotFound,
@@ -182,6 +183,19 @@ def test_an_order_comes_back_equal_with_items_and_transitions(
         OrderStatus.PENDING_PAYMENT,
         OrderStatus.PAID,
     ]
+
+
+def test_an_order_of_more_items_than_one_insert_takes_comes_back_in_order(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    items = [OrderItem(f"sku-{n}", f"Item {n}", 1, 100 + n, None) for n in range(37)]
+    order = attrs.evolve(an_order(), items=items)  # 16 + 16 + 5 rows in the SQL adapter
+    stored(uow_factory, order)
+
+    with uow_factory() as uow:
+        loaded = uow.orders.get("ord_1")
+
+    assert list(loaded.items) == items
 
 
 def test_save_stores_changes_and_appended_transitions(uow_factory: UnitOfWorkFactory) -> None:
@@ -378,6 +392,27 @@ def test_entitlements_round_trip_and_follow_a_merge(uow_factory: UnitOfWorkFacto
         assert uow.entitlements.list_for_guest("guest@example.com") == []
         merged = uow.entitlements.list_for_user("u1")
     assert [(e.id, e.active) for e in merged] == [("ent_1", True), ("ent_2", False)]
+
+
+def test_entitlements_added_together_go_in_all_or_none(uow_factory: UnitOfWorkFactory) -> None:
+    guest = Customer(email="guest@example.com")
+    ebook = Entitlement("ent_1", "ebook:python", "ord_1", guest, NOW)
+    course = Entitlement("ent_2", "course:x", "ord_1", guest, NOW)
+    stored(uow_factory, an_order(customer=guest), ebook)
+
+    with uow_factory() as uow:
+        with pytest.raises(DuplicateRecord):
+            uow.entitlements.add_all([course, ebook])  # ent_1 is stored already
+        with pytest.raises(DuplicateRecord):
+            uow.entitlements.add_all([course, attrs.evolve(course, key="video:y")])  # ent_2 twice
+        assert uow.entitlements.list_for_order("ord_1") == [ebook]  # course did not stay in
+        video = Entitlement("ent_3", "video:y", "ord_1", guest, NOW)
+        uow.entitlements.add_all([course, video])  # the unit of work is still usable
+        uow.commit()
+
+    with uow_factory() as uow:
+        stored_ids = sorted(e.id for e in uow.entitlements.list_for_order("ord_1"))
+    assert stored_ids == ["ent_1", "ent_2", "ent_3"]
 
 
 # -- disputes and duplicate captures ----------------------------------------------------------

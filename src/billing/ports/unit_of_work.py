@@ -12,6 +12,7 @@ without its lock would write back a row another transaction may have changed mea
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 
@@ -96,6 +97,10 @@ class DuplicateCaptureRepository(Protocol):
 @runtime_checkable
 class EntitlementRepository(Protocol):
     def add(self, entitlement: Entitlement) -> None: ...
+    def add_all(self, entitlements: Sequence[Entitlement]) -> None:
+        """All of them, or none if one is refused as a duplicate (``DuplicateRecord``)."""
+        ...
+
     def save(self, entitlement: Entitlement) -> None: ...
     def list_for_order(self, order_id: str) -> list[Entitlement]: ...
     def list_for_user(self, user_id: str) -> list[Entitlement]: ...

@@ -43,15 +43,18 @@ class EntitlementService:
         """Make the order's entitlements match its state, inside the caller's transaction."""
         existing = {e.key: e for e in uow.entitlements.list_for_order(order.id)}
         hold = should_hold(order)
+        granted = []
         for key in entitlement_keys(order):
             entitlement = existing.get(key)
             if hold and entitlement is None:
-                uow.entitlements.add(
+                granted.append(
                     Entitlement(self._ids.new_id("ent"), key, order.id, order.customer, at)
                 )
             elif entitlement is not None and hold != entitlement.active:
                 entitlement.revoked_at = None if hold else at
                 uow.entitlements.save(entitlement)
+        if granted:
+            uow.entitlements.add_all(granted)  # one statement for all of an order's items
 
     def active_for(self, customer: Customer) -> list[Entitlement]:
         with self._uow_factory() as uow:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import copy
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -203,6 +204,13 @@ class MemoryDuplicateCaptures(_Table[DuplicateCapture]):
 class MemoryEntitlements(_Table[Entitlement]):
     def add(self, entitlement: Entitlement) -> None:
         self._insert(entitlement)
+
+    def add_all(self, entitlements: Sequence[Entitlement]) -> None:
+        ids = [e.id for e in entitlements]
+        if len(set(ids)) < len(ids) or any(i in self._rows for i in ids):
+            raise DuplicateRecord("an entitlement with the same id already exists")
+        for entitlement in entitlements:
+            self._insert(entitlement)
 
     def save(self, entitlement: Entitlement) -> None:
         self._update(entitlement)

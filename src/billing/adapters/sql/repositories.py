@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    or_,
     select,
     text,
     update,
@@ -74,12 +75,17 @@ class _Repository:
         costs CPU on every statement; the connection runs the same SQL in the same transaction.
         A statement built once (``Prebuilt``) may skip SQLAlchemy's execution too.
         """
-        connection = self._connection
-        if connection is None or connection.closed:  # the session ends it with its transaction
-            connection = self._connection = self._session.connection()
+        connection = self._bound()
         if isinstance(statement, Prebuilt):
             return statement.run(connection, params)
         return Rows.of(connection, statement, params)
+
+    def _bound(self) -> Connection:
+        """The session's connection, kept until the session closes it with its transaction."""
+        connection = self._connection
+        if connection is None or connection.closed:
+            connection = self._connection = self._session.connection()
+        return connection
 
     def _rows(self, statement: Any, params: Any = None) -> list[Row]:
         with translated():
@@ -94,22 +100,38 @@ class _Repository:
             return self._execute(statement, params)
 
     def _insert(self, table: Table, records: Sequence[dict[str, Any]]) -> None:
-        """Insert rows; a duplicate raises DuplicateRecord and the transaction lives on.
+        """Insert rows, all or none; a duplicate raises DuplicateRecord and the transaction
+        lives on.
 
-        One row (the common case) goes in with ``ON CONFLICT DO NOTHING RETURNING``: no row
-        back means a unique key refused it, with no error to roll back, so no savepoint (two round
-        trips) is needed. Several rows go in together in a savepoint, so that a duplicate among
-        them leaves none of them inserted.
+        The rows go in with ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING <key>``,
+        one statement for up to ``ROWS_PER_INSERT`` of them: a row not returned was refused by
+        a unique key, with no error to roll back, so no savepoint (two more round trips) is
+        needed. If any was refused, those that went in are deleted again before the error.
         """
-        if not records:
-            return
-        if len(records) == 1:
+        if len(records) == 1:  # the common case, with the record's own parameter names
             statement = _insert_unless_present(self._dialect(), table)
             if self._write(statement, records[0]).first() is None:
                 raise DuplicateRecord("a record with the same unique key already exists")
             return
-        with translated(), self._session.begin_nested():
-            self._execute(table.insert(), list(records))
+        taken: list[Row] = []
+        for start in range(0, len(records), ROWS_PER_INSERT):
+            chunk = records[start : start + ROWS_PER_INSERT]
+            statement = _insert_rows_unless_present(
+                self._dialect(), table, tuple(chunk[0]), len(chunk)
+            )
+            params = {
+                f"{key}{_NTH}{n}": value
+                for n, row in enumerate(chunk)
+                for key, value in row.items()
+            }
+            taken += self._write(statement, params)
+        if len(taken) == len(records):
+            return
+        if taken:
+            keys = list(table.primary_key.columns)
+            rows = [and_(*(key == row[key.name] for key in keys)) for row in taken]
+            self._write(table.delete().where(or_(*rows)))
+        raise DuplicateRecord("a record with the same unique key already exists")
 
     def _update(self, table: Table, row_id: str, record: dict[str, Any]) -> None:
         """``UPDATE`` the row whose ``id`` is ``row_id`` with ``record`` (InvalidInput if none)."""
@@ -139,6 +161,25 @@ def _dialect_insert(dialect: str, table: Table) -> Insert:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"no insert-on-conflict for {dialect}")
+
+
+#: The most rows one INSERT statement takes (its compiled form is kept per row count).
+ROWS_PER_INSERT = 16
+_NTH = "__"  # a row's parameters are named <column>__<its place>
+
+
+@functools.cache
+def _insert_rows_unless_present(
+    dialect: str, table: Table, columns: tuple[str, ...], count: int
+) -> Prebuilt:
+    """``INSERT … VALUES`` of ``count`` rows of ``columns``, ``ON CONFLICT DO NOTHING
+    RETURNING <primary key>``; the parameters of row n are ``<column>__<n>``."""
+    rows = [
+        {c: bindparam(f"{c}{_NTH}{n}", type_=table.c[c].type) for c in columns}
+        for n in range(count)
+    ]
+    insert = _dialect_insert(dialect, table).values(rows).on_conflict_do_nothing()  # type: ignore[attr-defined]
+    return Prebuilt(insert.returning(*table.primary_key.columns))
 
 
 @functools.cache
@@ -439,6 +480,9 @@ class SqlDuplicateCaptures(_Repository):
 class SqlEntitlements(_Repository):
     def add(self, entitlement: Entitlement) -> None:
         self._insert(t.entitlements, [mapping.ENTITLEMENTS.record(entitlement)])
+
+    def add_all(self, entitlements: Sequence[Entitlement]) -> None:
+        self._insert(t.entitlements, [mapping.ENTITLEMENTS.record(e) for e in entitlements])
 
     def save(self, entitlement: Entitlement) -> None:
         self._update(t.entitlements, entitlement.id, mapping.ENTITLEMENTS.record(entitlement))
