@@ -2,6 +2,9 @@
 
 Bare Flask + psycopg 3, one connection per gunicorn worker (opened on its first request), its
 own ``floor_*`` tables in the bench database (``schema()``; ``seed()`` stores pending orders).
+With ``FLOOR_DATABASE_URL=sqlite:///path`` the same on SQLite (the embedded default's floor):
+``sqlite3``, the write lock taken by ``BEGIN IMMEDIATE`` (no ``FOR UPDATE``), write-ahead
+journal, foreign keys on, a 30 s busy timeout, as ``adapters/sql/engine.py`` sets SQLite up.
 A delivery: check the Stripe-style HMAC-SHA256 signature in constant time, parse the JSON, then
 in ONE durable transaction (``synchronous_commit`` as the server has it, on by default):
 
@@ -20,11 +23,14 @@ distinct and gap-free (1…n over the whole series).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from typing import Any
 
 import psycopg
@@ -63,15 +69,54 @@ INSERT INTO floor_counters VALUES ('F', 0) ON CONFLICT DO NOTHING;
 """
 
 app = Flask("floor")
-_connection: tuple[int, psycopg.Connection[Any]] | None = None
+_connection: tuple[int, Any] | None = None
+_SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 
 
-def connection() -> psycopg.Connection[Any]:
+def _is_sqlite(dsn: str) -> bool:
+    return dsn.startswith("sqlite:")
+
+
+def _open(dsn: str) -> Any:
+    if not _is_sqlite(dsn):
+        return psycopg.connect(dsn)
+    conn = sqlite3.connect(dsn.removeprefix("sqlite:///"), isolation_level=None, timeout=30.0)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    return conn
+
+
+@functools.cache
+def q(text: str, sqlite: bool = _is_sqlite(DSN)) -> str:
+    """A statement as written here (PostgreSQL's), or its SQLite spelling."""
+    if not sqlite:
+        return text
+    return text.replace("%s", "?").replace("now()", _SQLITE_NOW).replace(" FOR UPDATE", "")
+
+
+def connection() -> Any:
     """This worker's one connection (made after the fork, on the first request)."""
     global _connection
-    if _connection is None or _connection[0] != os.getpid() or _connection[1].closed:
-        _connection = (os.getpid(), psycopg.connect(DSN))
+    if _connection is None or _connection[0] != os.getpid():
+        _connection = (os.getpid(), _open(DSN))
     return _connection[1]
+
+
+@contextmanager
+def transaction(conn: Any) -> Iterator[Any]:
+    """A cursor in one durable transaction; on SQLite the write lock is taken at its start."""
+    if not isinstance(conn, sqlite3.Connection):
+        with conn.transaction(), conn.cursor() as cur:
+            yield cur
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        with closing(conn.cursor()) as cur:
+            yield cur
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 @app.post("/billing/webhooks/stripe/")
@@ -91,65 +136,74 @@ def webhook() -> tuple[object, int]:
 
 
 def pay(event_id: str, kind: str, payload: str, order_id: str, intent: dict[str, Any]) -> str:
-    with connection().transaction(), connection().cursor() as cur:
+    with transaction(connection()) as cur:
         cur.execute(
-            "INSERT INTO floor_webhook_events (id, type, status, payload, attempts, order_id,"
-            " received_at) VALUES (%s, %s, 'processing', %s, 1, %s, now())"
-            " ON CONFLICT (id) DO NOTHING RETURNING id",
+            q(
+                "INSERT INTO floor_webhook_events (id, type, status, payload, attempts, order_id,"
+                " received_at) VALUES (%s, %s, 'processing', %s, 1, %s, now())"
+                " ON CONFLICT (id) DO NOTHING RETURNING id"
+            ),
             (event_id, kind, payload, order_id),
         )
         if cur.fetchone() is None:
             return "duplicate"
         cur.execute(
-            "SELECT status, currency, total, transitions, customer_email, items"
-            " FROM floor_orders WHERE id = %s FOR UPDATE",
+            q(
+                "SELECT status, currency, total, transitions, customer_email, items"
+                " FROM floor_orders WHERE id = %s FOR UPDATE"
+            ),
             (order_id,),
         )
         row = cur.fetchone()
         if row is None:
             return settle(cur, event_id, "ignored", "unknown_payment")
         status, currency, total, seq, email, items = row
+        items = json.loads(items) if isinstance(items, str) else items  # SQLite: JSON text
         if status != "pending_payment":
             return settle(cur, event_id, "ignored", "stale")
         amount = intent["amount_received"]
         if amount != total or intent["currency"].upper() != currency:
             return settle(cur, event_id, "failed", "amount_mismatch")
         cur.execute(
-            "UPDATE floor_orders SET status = 'paid', amount_paid = %s, transitions = %s,"
-            " provider_payment_id = %s, updated_at = now() WHERE id = %s",
+            q(
+                "UPDATE floor_orders SET status = 'paid', amount_paid = %s, transitions = %s,"
+                " provider_payment_id = %s, updated_at = now() WHERE id = %s"
+            ),
             (amount, seq + 1, intent["id"], order_id),
         )
         cause = f"event:{event_id}"
         cur.execute(
-            "INSERT INTO floor_order_transitions VALUES (%s, %s, %s, 'paid', %s, now())",
+            q("INSERT INTO floor_order_transitions VALUES (%s, %s, %s, 'paid', %s, now())"),
             (order_id, seq, status, cause),
         )
         keys = [item["entitlement_key"] for item in items if item.get("entitlement_key")]
         cur.executemany(
-            "INSERT INTO floor_entitlements VALUES (%s, %s, %s, %s, now())",
+            q("INSERT INTO floor_entitlements VALUES (%s, %s, %s, %s, now())"),
             [(f"ent_{order_id}_{n}", key, order_id, email) for n, key in enumerate(keys)],
         )
         cur.execute(
-            "INSERT INTO floor_outbox_jobs VALUES (%s, 'render_invoice', %s, 'pending', now())",
+            q("INSERT INTO floor_outbox_jobs VALUES (%s, 'render_invoice', %s, 'pending', now())"),
             (f"job_{order_id}", json.dumps({"order_id": order_id})),
         )
         settle(cur, event_id, "processed", None)
         cur.execute(
-            "UPDATE floor_counters SET next = next + 1 WHERE series = %s RETURNING next",
+            q("UPDATE floor_counters SET next = next + 1 WHERE series = %s RETURNING next"),
             (SERIES,),
         )
         (number,) = cur.fetchone() or (None,)
         cur.execute(
-            "INSERT INTO floor_invoices VALUES (%s, %s, %s, %s, now())",
+            q("INSERT INTO floor_invoices VALUES (%s, %s, %s, %s, now())"),
             (f"inv_{order_id}", SERIES, number, order_id),
         )
     return "processed"
 
 
-def settle(cur: psycopg.Cursor[Any], event_id: str, status: str, error: str | None) -> str:
+def settle(cur: Any, event_id: str, status: str, error: str | None) -> str:
     cur.execute(
-        "UPDATE floor_webhook_events SET status = %s, last_error = %s, processed_at = now()"
-        " WHERE id = %s",
+        q(
+            "UPDATE floor_webhook_events SET status = %s, last_error = %s, processed_at = now()"
+            " WHERE id = %s"
+        ),
         (status, error, event_id),
     )
     return status
@@ -159,12 +213,31 @@ def settle(cur: psycopg.Cursor[Any], event_id: str, status: str, error: str | No
 
 
 def schema(dsn: str) -> None:
+    if _is_sqlite(dsn):
+        with closing(_open(dsn)) as conn:
+            conn.executescript(SCHEMA)
+        return
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(SCHEMA)
 
 
 def seed(dsn: str, orders: Iterable[tuple[str, str, int, str, list[dict[str, Any]]]]) -> None:
     """Pending orders: (id, currency, total, e-mail, items with their entitlement keys)."""
+    rows = [
+        (order_id, "pending_payment", currency, total, email, 2, json.dumps(items))
+        for order_id, currency, total, email, items in orders
+    ]
+    if _is_sqlite(dsn):
+        with closing(_open(dsn)) as conn, transaction(conn) as cur:
+            cur.executemany(
+                q(
+                    "INSERT INTO floor_orders (id, status, currency, total, customer_email,"
+                    " transitions, items, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, now())",
+                    True,
+                ),
+                rows,
+            )
+        return
     with (
         psycopg.connect(dsn) as conn,
         conn.cursor() as cur,
@@ -173,30 +246,22 @@ def seed(dsn: str, orders: Iterable[tuple[str, str, int, str, list[dict[str, Any
             " items, updated_at) FROM STDIN"
         ) as copy,
     ):
-        for order_id, currency, total, email, items in orders:
-            row = (order_id, "pending_payment", currency, total, email, 2, json.dumps(items))
+        for row in rows:
             copy.write_row((*row, "now"))
 
 
 def check(dsn: str, order_ids: Sequence[str]) -> str | None:
     """None if every order is paid with one invoice and the series is gap-free; else why not."""
-    with psycopg.connect(dsn) as conn:
-        statuses = dict(
-            conn.execute(
-                "SELECT id, status FROM floor_orders WHERE id = ANY(%s)", (list(order_ids),)
-            ).fetchall()
-        )
-        per_order = dict(
-            conn.execute(
-                "SELECT order_id, count(*) FROM floor_invoices WHERE order_id = ANY(%s)"
-                " GROUP BY order_id",
-                (list(order_ids),),
-            ).fetchall()
-        )
-        numbers = [n for (n,) in conn.execute("SELECT sequence FROM floor_invoices").fetchall()]
+    with closing(_open(dsn)) as conn:
+        statuses = dict(conn.execute("SELECT id, status FROM floor_orders").fetchall())
+        invoices = conn.execute("SELECT order_id, sequence FROM floor_invoices").fetchall()
         (counter,) = conn.execute(
-            "SELECT next FROM floor_counters WHERE series = %s", (SERIES,)
+            q("SELECT next FROM floor_counters WHERE series = %s", _is_sqlite(dsn)), (SERIES,)
         ).fetchone() or (0,)
+    per_order: dict[str, int] = {}
+    for order_id, _ in invoices:
+        per_order[order_id] = per_order.get(order_id, 0) + 1
+    numbers = [sequence for _, sequence in invoices]
     unpaid = [oid for oid in order_ids if statuses.get(oid) != "paid"]
     if unpaid:
         return f"{len(unpaid)} order(s) not paid, e.g. {unpaid[:3]}"

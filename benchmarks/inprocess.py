@@ -73,7 +73,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
     factory = run.prepare(url)
     orders: list[Any] = []
     if args.floor:
-        floor = run.Floor(url, Path("/tmp"), 1, args.events)  # noqa: S108 - no server started
+        floor = run.Floor(url, Path("/tmp"), 1, args.events, "postgresql")  # noqa: S108 - no server started
         orders = floor.batches[0]
         floor.app.DSN = floor.dsn
         floor.app.SECRET = run.WEBHOOK_SECRET.encode()

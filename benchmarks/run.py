@@ -514,11 +514,15 @@ class Floor:
     before and after scenario 1, each time on its own batch of pending orders, and checked after
     each run (every order paid, one invoice each, the numbers distinct and gap-free)."""
 
-    def __init__(self, url: str, workdir: Path, workers: int, count: int) -> None:
+    def __init__(self, url: str, workdir: Path, workers: int, count: int, storage: str) -> None:
         import floor_app
 
         self.app = floor_app
-        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+        self.storage = storage
+        if storage == "sqlite":  # a database file of its own, beside the service's
+            self.dsn = f"sqlite:///{workdir / 'floor.db'}"
+        else:
+            self.dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
         self.workdir = workdir
         floor_app.schema(self.dsn)
         self.batches = [bench_orders(f"fl{n}", count + WARMUP) for n in range(2)]
@@ -552,7 +556,7 @@ class Floor:
         wrong = self.app.check(self.dsn, sent)
         if wrong is not None:
             raise BenchFailure(f"floor: {wrong}")
-        row = row_from(f"floor, {label}", "postgresql", result)
+        row = row_from(f"floor, {label}", self.storage, result)
         row.note = (
             f"hand-written (benchmarks/floor_app.py): {len(sent) - WARMUP} distinct events, "
             "all paid, numbers distinct and gap-free"
@@ -566,14 +570,20 @@ def _items(order: Order) -> list[dict[str, Any]]:
 
 
 def compare_with_floor(rows: list[Row]) -> None:
-    """Scenarios 1 and 2 (PostgreSQL) against the mean of the floor's runs of the same run."""
-    floors = [r for r in rows if r.scenario.startswith("floor")]
+    """Scenarios 1 and 2 against the mean of the floor's runs on the same storage in the same
+    run (SQLite's: scenario 1, report only)."""
+    for storage in {r.storage for r in rows}:
+        _compare_with_floor(rows, storage)
+
+
+def _compare_with_floor(rows: list[Row], storage: str) -> None:
+    floors = [r for r in rows if r.scenario.startswith("floor") and r.storage == storage]
     if not floors:
         return
     rps = sum(r.rps for r in floors) / len(floors)
     p99 = sum(r.p99 or 0.0 for r in floors) / len(floors)
     for row in rows:
-        if row.storage == "postgresql" and row.scenario.startswith(("1 webhook sync", "2 ")):
+        if row.storage == storage and row.scenario.startswith(("1 webhook sync", "2 ")):
             row.floor_ratio = row.rps / rps
             row.extra["floor_rps"], row.extra["floor_p99"] = rps, p99
             if "drained" in row.extra:
@@ -780,7 +790,7 @@ def check_checkouts(url: str, expected: int, prefix_count: int) -> None:
 def run_webhook_scenarios(
     storage: str, url: str, workdir: Path, args: argparse.Namespace
 ) -> tuple[list[Row], float]:
-    """Scenarios 1, 1b and 3; on PostgreSQL the floor runs before and after scenario 1."""
+    """Scenarios 1, 1b and 3; the floor (on the same storage) runs before and after scenario 1."""
     factory = prepare(url)
     count = args.events
     inline = pending_orders(factory, f"in{storage[:2]}", count + WARMUP)
@@ -788,8 +798,8 @@ def run_webhook_scenarios(
     factory.engine.dispose()
     with contextlib.ExitStack() as stack:
         floor = None
-        if "1" in args.only and storage == "postgresql":
-            floor = Floor(url, workdir, args.workers, count)
+        if "1" in args.only:
+            floor = Floor(url, workdir, args.workers, count, storage)
             stack.enter_context(floor.server)
         return _webhook_scenarios(storage, url, workdir, args, floor, inline, orders)
 
