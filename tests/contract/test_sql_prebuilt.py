@@ -132,10 +132,29 @@ def test_a_listener_on_the_engine_sees_every_prebuilt_statement(postgres_engine:
 
 
 def test_an_expanding_in_goes_through_sqlalchemy_and_reads_the_same(
-    postgres_engine: Engine,
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    statement = Prebuilt(select(t.orders.c.id).where(t.orders.c.status.in_(["paid", "refunded"])))
-    with postgres_engine.connect() as connection:
-        assert list(statement.run(connection)) == list(
-            connection.execute(statement.statement).mappings()
-        )
+    events = Table(
+        "scratch_events", MetaData(), Column("id", String(8)), Column("status", String(16))
+    )
+    events.metadata.create_all(postgres_engine)
+    claimable = Prebuilt(select(events.c.id).where(events.c.status.in_(["failed", "parked"])))
+    through_sqlalchemy: list[object] = []
+    execute = Connection.execute
+
+    def spied(self: Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        through_sqlalchemy.append(statement)
+        return execute(self, statement, *args, **kwargs)
+
+    try:
+        with postgres_engine.begin() as connection:
+            rows = [("e1", "failed"), ("e2", "processed"), ("e3", "parked")]
+            connection.execute(events.insert(), [{"id": i, "status": s} for i, s in rows])
+            monkeypatch.setattr(Connection, "execute", spied)
+            found = sorted(row["id"] for row in claimable.run(connection))
+            monkeypatch.undo()
+    finally:
+        events.metadata.drop_all(postgres_engine)
+
+    assert found == ["e1", "e3"]
+    assert through_sqlalchemy == [claimable.statement]
