@@ -97,7 +97,8 @@ def q(text: str, sqlite: bool = _is_sqlite(DSN)) -> str:
 def connection() -> Any:
     """This worker's one connection (made after the fork, on the first request)."""
     global _connection
-    if _connection is None or _connection[0] != os.getpid():
+    closed = _connection is not None and getattr(_connection[1], "closed", False)  # psycopg's
+    if _connection is None or _connection[0] != os.getpid() or closed:
         _connection = (os.getpid(), _open(DSN))
     return _connection[1]
 
