@@ -771,6 +771,58 @@ def test_events_are_listed_newest_first_and_by_order_oldest_first(
     assert [e.id for e in journal_of_order] == ["evt_a", "evt_b", "evt_d"]
 
 
+def test_a_locked_order_reads_its_rows_with_the_transactions_own_writes(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """What the paying path asks of a locked order (its entitlements, its parked events, a
+    document of it) follows what the same transaction wrote since the lock, and the next one."""
+    guest = Customer(email="guest@example.com")
+    stored(uow_factory, an_order(customer=guest), a_refund())
+    ebook = Entitlement("ent_1", "ebook:python", "ord_1", guest, NOW)
+    invoice = an_invoice("doc_1", "F-2026-000001")
+    credit = an_invoice("doc_2", "A-2026-000001", kind=DocumentKind.CREDIT_NOTE, refund_id="ref_1")
+    waiting = an_event("evt_w", status=WebhookStatus.PARKED, order_id="ord_1")
+
+    with uow_factory() as uow:
+        uow.lock_order("ord_1")
+        assert uow.entitlements.list_for_order("ord_1") == []
+        assert uow.webhook_events.list_parked_for_order("ord_1") == []
+        assert uow.invoices.find("ord_1", DocumentKind.INVOICE) is None
+        uow.entitlements.add_all([ebook])
+        uow.invoices.add(invoice)
+        uow.webhook_events.add_if_absent(waiting)
+        assert uow.entitlements.list_for_order("ord_1") == [ebook]
+        assert uow.invoices.find("ord_1", DocumentKind.INVOICE) == invoice
+        assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, "ref_1") is None
+        assert uow.webhook_events.list_parked_for_order("ord_1") == [waiting]
+        ebook.revoked_at = NOW
+        uow.entitlements.save(ebook)
+        uow.invoices.add(credit)
+        assert uow.entitlements.list_for_order("ord_1") == [ebook]
+        assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, "ref_1") == credit
+        disputed = attrs.evolve(invoice, kind=DocumentKind.CREDIT_NOTE, dispute_id="dp_1")
+        uow.invoices.save(disputed)
+        assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, None, "dp_1") == disputed
+        uow.invoices.save(invoice)
+        uow.commit()
+
+    with uow_factory() as uow:
+        uow.lock_order("ord_1")
+        assert uow.entitlements.list_for_order("ord_1") == [ebook]
+        assert uow.invoices.find("ord_1", DocumentKind.INVOICE) == invoice
+        assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, "ref_1") == credit
+        assert uow.invoices.find("ord_1", DocumentKind.CREDIT_NOTE, "ref_2") is None
+        assert uow.webhook_events.list_parked_for_order("ord_1") == [waiting]
+        claimed = uow.webhook_events.claim("evt_w")
+        assert claimed is not None
+        claimed.settle(WebhookStatus.PROCESSED, NOW)
+        uow.webhook_events.save(claimed)
+        assert uow.webhook_events.list_parked_for_order("ord_1") == []
+        claimed.settle(WebhookStatus.PARKED, NOW)
+        uow.webhook_events.save(claimed)  # parked again, in the same transaction
+        assert [e.id for e in uow.webhook_events.list_parked_for_order("ord_1")] == ["evt_w"]
+
+
 # -- catalog ----------------------------------------------------------------------------------
 
 

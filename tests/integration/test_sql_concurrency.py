@@ -2,8 +2,10 @@
 
 On PostgreSQL, ``lock_order`` is a row lock that makes a second transaction wait and then see
 the first one's commit; a claim is won by exactly one delivery; invoice sequences stay
-consecutive; serialization failures and deadlocks are run again until both sides succeed.
-On SQLite, ``BEGIN IMMEDIATE`` gives the same outcomes by serialising writers.
+consecutive; serialization failures and deadlocks are run again until both sides succeed;
+what a transaction learns of an order right after its lock (``locked_facts.py``) includes what
+the lock's previous holder wrote, and spares the paying path three statements. On SQLite,
+``BEGIN IMMEDIATE`` gives the same outcomes by serialising writers.
 """
 
 from __future__ import annotations
@@ -12,19 +14,28 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, text
 from tests.contract.sql_backends import empty_tables, postgres_schema
-from tests.contract.test_unit_of_work_contract import NOW, an_event, an_order, stored
+from tests.contract.test_unit_of_work_contract import (
+    NOW,
+    an_event,
+    an_invoice,
+    an_order,
+    stored,
+)
 
 from billing.adapters.sql import (
     SqlUnitOfWorkFactory,
     make_engine,
     upgrade,
 )
+from billing.domain.entitlement import Entitlement
+from billing.domain.invoice import DocumentKind
 from billing.domain.order import Order
 from billing.domain.state import OrderStatus
 from billing.domain.webhook import WebhookStatus
@@ -273,3 +284,91 @@ def test_a_deadlock_is_run_again_until_both_succeed(pg_factory: SqlUnitOfWorkFac
     with pg_factory() as uow:
         assert uow.orders.get("ord_a").amount_refunded == 2
         assert uow.orders.get("ord_b").amount_refunded == 2
+
+
+# -- PostgreSQL: what a transaction learns right after an order's lock -----------------------
+
+
+def _asked(uow: UnitOfWork) -> tuple[list[str], list[str], str | None]:
+    """The paying path's three questions about order ord_1, answered as ids."""
+    entitlements = [e.id for e in uow.entitlements.list_for_order("ord_1")]
+    parked = [e.id for e in uow.webhook_events.list_parked_for_order("ord_1")]
+    invoice = uow.invoices.find("ord_1", DocumentKind.INVOICE)
+    return entitlements, parked, invoice.id if invoice is not None else None
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements the engine runs meanwhile."""
+    seen: list[str] = []
+
+    def record(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_an_order_with_none_of_them_is_asked_without_a_statement(
+    pg_factory: SqlUnitOfWorkFactory,
+) -> None:
+    factory = pg_factory
+    stored(factory, an_order())
+    with _statements(factory.engine) as seen, factory() as uow:
+        uow.lock_order("ord_1")
+        locked = len(seen)
+        assert _asked(uow) == ([], [], None)
+        assert len(seen) == locked
+        uow.commit()
+        assert _asked(uow) == ([], [], None)  # after the commit the lock is gone: asked
+        assert len(seen) == locked + 3
+
+
+def test_what_the_previous_holder_of_the_lock_wrote_is_seen(
+    pg_factory: SqlUnitOfWorkFactory,
+) -> None:
+    factory = pg_factory
+    stored(factory, an_order())
+    first = factory()
+    first.__enter__()
+    try:
+        order = first.lock_order("ord_1")
+        answers: list[Any] = []
+
+        def second() -> None:
+            with factory() as uow:
+                uow.lock_order("ord_1")  # waits for the first transaction
+                answers.append(_asked(uow))
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        _wait_until_blocked_on_a_lock(factory.engine)
+        entitlement = Entitlement("ent_1", "ebook:python", "ord_1", order.customer, NOW)
+        first.entitlements.add_all([entitlement])
+        first.invoices.add(an_invoice("doc_1", "F-2026-000001"))
+        first.webhook_events.add_if_absent(
+            an_event("evt_w", status=WebhookStatus.PARKED, order_id="ord_1")
+        )
+        first.commit()
+    finally:
+        first.__exit__(None, None, None)
+    waiter.join(timeout=30)
+
+    assert answers == [(["ent_1"], ["evt_w"], "doc_1")]
+
+
+def _wait_until_blocked_on_a_lock(engine: Engine) -> None:
+    """Until another session of this database waits for a lock (the second transaction)."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    for _ in range(3000):
+        with engine.connect() as connection:
+            if connection.execute(waiting).scalar():
+                return
+        threading.Event().wait(0.01)
+    raise AssertionError("the second transaction never waited for the order's lock")

@@ -58,12 +58,15 @@ from billing.ports.unit_of_work import UnlockedOrderWrite
 from . import mapping
 from . import tables as t
 from .errors import DuplicateRecord, translated
+from .locked_facts import DocumentKey, LockedOrderFacts
 from .rows import Row
 
 
 class _Repository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, facts: LockedOrderFacts | None = None) -> None:
         self._session = session
+        #: What the transaction knows of the orders it locked (one object per transaction).
+        self._facts = facts if facts is not None else LockedOrderFacts()
         self._connection: Connection | None = None  # the session's, while its transaction lasts
         self._dialect_name: str | None = None
 
@@ -204,8 +207,8 @@ class SqlOrders(_Repository):
     under the lock or written is kept (``_stored``) instead of being read again.
     """
 
-    def __init__(self, session: Session) -> None:
-        super().__init__(session)
+    def __init__(self, session: Session, facts: LockedOrderFacts | None = None) -> None:
+        super().__init__(session, facts)
         #: order id -> (its item rows, how many transitions), as stored in this transaction.
         self._stored: dict[str, tuple[list[dict[str, Any]], int]] = {}
         #: The orders this transaction added or locked: the only ones ``save`` may write.
@@ -291,7 +294,7 @@ class SqlOrders(_Repository):
             return []
         ids = [row["id"] for row in rows]
         if len(ids) == 1 and self._dialect() == "postgresql":
-            items, transitions = self._parts_of_one_order(ids[0])
+            items, transitions = self._parts_of_one_order(ids[0], locked=for_update)
         else:
             items = mapping.group_by_order(self._of_orders(t.order_items, ids))
             transitions = mapping.group_by_order(self._of_orders(t.order_transitions, ids))
@@ -306,13 +309,24 @@ class SqlOrders(_Repository):
         ]
 
     def _parts_of_one_order(
-        self, order_id: str
+        self, order_id: str, *, locked: bool
     ) -> tuple[dict[str, list[Row]], dict[str, list[Row]]]:
         """PostgreSQL: an order's items and transitions in one statement (two JSON arrays of
         rows), where they took two. It runs after the order's ``FOR UPDATE``, so with a
         snapshot of its own that sees what the lock's previous holder committed (in one
-        statement with the lock, the snapshot would predate what it waited for)."""
-        row = self._one(_PARTS_OF_ONE_ORDER, {_VALUE: order_id})
+        statement with the lock, the snapshot would predate what it waited for). Under the
+        lock it also learns what ``LockedOrderFacts`` keeps."""
+        if not locked:
+            row = self._one(_PARTS_OF_ONE_ORDER, {_VALUE: order_id})
+        else:
+            row = self._one(_PARTS_OF_LOCKED_ORDER, {_VALUE: order_id, _PARKED: _PARKED_STATUS})
+            assert row is not None
+            self._facts.learned(
+                order_id,
+                has_entitlements=row["has_entitlements"],
+                has_parked_events=row["has_parked_events"],
+                documents=[(kind, refund, dispute) for kind, refund, dispute in row["documents"]],
+            )
         assert row is not None
         transitions: list[Row] = [{**tr, "at": _utc(tr["at"])} for tr in row["transitions"]]
         return {order_id: row["items"]}, {order_id: transitions}
@@ -338,11 +352,26 @@ def _json_rows(table: Table, order: str) -> str:
     return f"(SELECT {rows} FROM {table.name} r WHERE r.order_id = :value)"  # noqa: S608
 
 
+_PARTS = (
+    f"SELECT {_json_rows(t.order_items, 'position')} AS items, "
+    f"{_json_rows(t.order_transitions, 'seq')} AS transitions"
+)
 #: PostgreSQL: one order's items and transitions, each a JSON array of whole rows in order.
-_PARTS_OF_ONE_ORDER = Prebuilt(
+_PARTS_OF_ONE_ORDER = Prebuilt(text(_PARTS))
+_PARKED = "parked"
+_PARKED_STATUS = str(WebhookStatus.PARKED)
+#: The same after the order's lock, with what ``LockedOrderFacts`` keeps: whether the order has
+#: entitlements and parked events, and its documents' keys (all by ``order_id`` indexes).
+#: As in ``_json_rows``, only our own tables' names are put in the text.
+_PARTS_OF_LOCKED_ORDER = Prebuilt(
     text(
-        f"SELECT {_json_rows(t.order_items, 'position')} AS items, "
-        f"{_json_rows(t.order_transitions, 'seq')} AS transitions"
+        f"{_PARTS}, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {t.entitlements.name} WHERE order_id = :value) "
+        "AS has_entitlements, "
+        f"EXISTS (SELECT 1 FROM {t.webhook_events.name} "
+        f"WHERE order_id = :value AND status = :{_PARKED}) AS has_parked_events, "
+        "(SELECT coalesce(json_agg(json_build_array(kind, refund_id, dispute_id)), '[]'::json) "
+        f"FROM {t.invoice_artifacts.name} WHERE order_id = :value) AS documents"
     )
 )
 
@@ -479,15 +508,19 @@ class SqlDuplicateCaptures(_Repository):
 
 class SqlEntitlements(_Repository):
     def add(self, entitlement: Entitlement) -> None:
-        self._insert(t.entitlements, [mapping.ENTITLEMENTS.record(entitlement)])
+        self.add_all([entitlement])
 
     def add_all(self, entitlements: Sequence[Entitlement]) -> None:
+        self._facts.entitlements_written(e.order_id for e in entitlements)
         self._insert(t.entitlements, [mapping.ENTITLEMENTS.record(e) for e in entitlements])
 
     def save(self, entitlement: Entitlement) -> None:
+        self._facts.entitlements_written([entitlement.order_id])
         self._update(t.entitlements, entitlement.id, mapping.ENTITLEMENTS.record(entitlement))
 
     def list_for_order(self, order_id: str) -> list[Entitlement]:
+        if self._facts.has_no_entitlements(order_id):
+            return []
         rows = self._rows(_ENTITLEMENTS_OF_ORDER, {_VALUE: order_id})
         return [mapping.ENTITLEMENTS.from_row(row) for row in rows]
 
@@ -525,9 +558,11 @@ class SqlInvoices(_Repository):
         return sequence
 
     def add(self, artifact: InvoiceArtifact) -> None:
+        self._facts.document_written(artifact.order_id, _document_key(artifact))
         self._insert(t.invoice_artifacts, [mapping.INVOICES.record(artifact)])
 
     def save(self, artifact: InvoiceArtifact) -> None:
+        self._facts.document_written(artifact.order_id, _document_key(artifact))
         self._update(t.invoice_artifacts, artifact.id, mapping.INVOICES.record(artifact))
 
     def get(self, artifact_id: str) -> InvoiceArtifact:
@@ -543,6 +578,8 @@ class SqlInvoices(_Repository):
         refund_id: str | None = None,
         dispute_id: str | None = None,
     ) -> InvoiceArtifact | None:
+        if self._facts.has_no_document(order_id, (str(kind), refund_id, dispute_id)):
+            return None
         params = {
             "order_id": order_id,
             "kind": str(kind),
@@ -566,10 +603,15 @@ class SqlInvoices(_Repository):
         return [mapping.INVOICES.from_row(row) for row in self._rows(statement)]
 
 
+def _document_key(artifact: InvoiceArtifact) -> DocumentKey:
+    return str(artifact.kind), artifact.refund_id, artifact.dispute_id
+
+
 class SqlWebhookEvents(_Repository):
     def add_if_absent(self, event: WebhookEvent) -> bool:
         """``INSERT … ON CONFLICT (id) DO NOTHING``; a concurrent insert of the same id waits
         for the first one's transaction and then finds the row."""
+        self._written(event)
         statement = _insert_unless_present(self._dialect(), t.webhook_events)  # id: its one key
         return self._write(statement, mapping.WEBHOOKS.record(event)).first() is not None
 
@@ -585,13 +627,18 @@ class SqlWebhookEvents(_Repository):
         means the event is known: it is claimed as ``claim`` does (a second statement)."""
         claimed = attrs.evolve(event)
         claimed.claim()
+        self._written(claimed)
         statement = _insert_unless_present(self._dialect(), t.webhook_events)
         if self._write(statement, mapping.WEBHOOKS.record(claimed)).first() is not None:
             return claimed
         return self.claim(event.id)
 
     def save(self, event: WebhookEvent) -> None:
+        self._written(event)
         self._update(t.webhook_events, event.id, mapping.webhook_state_record(event))
+
+    def _written(self, event: WebhookEvent) -> None:
+        self._facts.event_written(event.order_id, parked=event.status is WebhookStatus.PARKED)
 
     def get(self, event_id: str) -> WebhookEvent:
         event = self.find(event_id)
@@ -632,6 +679,8 @@ class SqlWebhookEvents(_Repository):
         return [mapping.WEBHOOKS.from_row(row) for row in rows]
 
     def list_parked_for_order(self, order_id: str) -> builtins.list[WebhookEvent]:
+        if self._facts.has_no_parked_events(order_id):
+            return []
         rows = self._rows(_PARKED_OF_ORDER, {_VALUE: order_id})
         return [mapping.WEBHOOKS.from_row(row) for row in rows]
 

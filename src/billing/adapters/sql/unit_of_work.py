@@ -21,6 +21,7 @@ from billing.domain.webhook import SETTLED, WebhookStatus
 from . import tables
 from .engine import AUTOCOMMIT
 from .errors import translated
+from .locked_facts import LockedOrderFacts
 from .outbox import SqlOutbox
 from .repositories import (
     SqlCatalog,
@@ -68,15 +69,16 @@ class SqlUnitOfWork:
             raise
         self._session = session
         self.committed = False
-        self.orders = SqlOrders(session)
+        facts = self._facts = LockedOrderFacts()  # shared by the repositories that use it
+        self.orders = SqlOrders(session, facts)
         self.payment_attempts = SqlPaymentAttempts(session)
         self.refunds = SqlRefunds(session)
         self.disputes = SqlDisputes(session)
         self.duplicate_captures = SqlDuplicateCaptures(session)
-        self.entitlements = SqlEntitlements(session)
+        self.entitlements = SqlEntitlements(session, facts)
         self.customers = SqlCustomers(session)
-        self.invoices = SqlInvoices(session)
-        self.webhook_events = SqlWebhookEvents(session)
+        self.invoices = SqlInvoices(session, facts)
+        self.webhook_events = SqlWebhookEvents(session, facts)
         self.catalog = SqlCatalog(session)
         self.outbox = SqlOutbox(session)
         self.sent_messages = SqlSentMessages(session)
@@ -110,13 +112,18 @@ class SqlUnitOfWork:
             with translated():
                 self.session.commit()
         finally:
-            self.orders.forget_stored()  # the transaction ended either way: its locks too
+            self._transaction_ended()
         self.committed = True
 
     def rollback(self) -> None:
         with translated():
             self.session.rollback()
+        self._transaction_ended()
+
+    def _transaction_ended(self) -> None:
+        """Commit or rollback: the locks are released, and what was read under them may change."""
         self.orders.forget_stored()
+        self._facts.forget()
 
     def lock_order(self, order_id: str) -> Order:
         return self.orders.lock(order_id)
