@@ -228,12 +228,12 @@ def bench_orders(prefix: str, count: int) -> list[Order]:
 
 def store_orders(factory: SqlUnitOfWorkFactory, orders: Sequence[Order]) -> None:
     with factory() as uow:
-        session = uow.session
-        session.execute(t.orders.insert(), [mapping.ORDERS.record(o) for o in orders])
-        session.execute(
+        connection = uow.transaction.connection()
+        connection.execute(t.orders.insert(), [mapping.ORDERS.record(o) for o in orders])
+        connection.execute(
             t.order_items.insert(), [r for o in orders for r in mapping.item_records(o)]
         )
-        session.execute(
+        connection.execute(
             t.order_transitions.insert(),
             [
                 mapping.transition_record(o.id, seq, tr)
@@ -920,7 +920,7 @@ def run_growth(url: str, stored: int, workdir: Path, args: argparse.Namespace) -
             for o in batch
         ]
         with factory() as uow:
-            uow.session.execute(t.webhook_events.insert(), events)
+            uow.transaction.connection().execute(t.webhook_events.insert(), events)
             uow.commit()
     orders = pending_orders(factory, "gr", args.events + WARMUP)
     with factory.engine.connect() as connection:

@@ -1,4 +1,4 @@
-"""Repositories over the tables, in SQLAlchemy 2.0 Core style, inside one session.
+"""Repositories over the tables, in SQLAlchemy 2.0 Core style, inside one transaction.
 
 Every read builds fresh domain objects (``mapping``); every write states its columns. Nothing
 here commits: the unit of work does. A refused duplicate (``DuplicateRecord``) leaves the
@@ -12,7 +12,7 @@ import builtins
 import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 from sqlalchemy import (
@@ -30,7 +30,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 from billing.adapters.sql_common import Prebuilt, Rows
@@ -62,20 +61,26 @@ from .locked_facts import DocumentKey, LockedOrderFacts
 from .rows import Row
 
 
+class Transaction(Protocol):
+    """Where a repository's statements run: the unit of work's connection, in its
+    transaction (``unit_of_work.SqlTransaction``)."""
+
+    dialect_name: str
+
+    def connection(self) -> Connection: ...
+
+
 class _Repository:
-    def __init__(self, session: Session, facts: LockedOrderFacts | None = None) -> None:
-        self._session = session
+    def __init__(self, transaction: Transaction, facts: LockedOrderFacts | None = None) -> None:
+        self._transaction = transaction
         #: What the transaction knows of the orders it locked (one object per transaction).
         self._facts = facts if facts is not None else LockedOrderFacts()
-        self._connection: Connection | None = None  # the session's, while its transaction lasts
-        self._dialect_name: str | None = None
+        self._connection: Connection | None = None  # the transaction's, while it lasts
+        self._dialect_name = transaction.dialect_name
 
     def _execute(self, statement: Any, params: Any = None) -> Rows:
-        """Run a Core statement on the session's connection, in its transaction.
+        """Run a Core statement on the transaction's connection.
 
-        Every statement here is Core (tables, no mapped classes), so the ORM's execution path
-        (``Session.execute``: ORM compile state, autoflush, ORM events) does nothing for it but
-        costs CPU on every statement; the connection runs the same SQL in the same transaction.
         A statement built once (``Prebuilt``) may skip SQLAlchemy's execution too.
         """
         connection = self._bound()
@@ -84,10 +89,10 @@ class _Repository:
         return Rows.of(connection, statement, params)
 
     def _bound(self) -> Connection:
-        """The session's connection, kept until the session closes it with its transaction."""
+        """The transaction's connection, kept until the unit of work releases it."""
         connection = self._connection
         if connection is None or connection.closed:
-            connection = self._connection = self._session.connection()
+            connection = self._connection = self._transaction.connection()
         return connection
 
     def _rows(self, statement: Any, params: Any = None) -> list[Row]:
@@ -143,8 +148,6 @@ class _Repository:
             raise InvalidInput(f"no row in {table.name} to update", table=table.name)
 
     def _dialect(self) -> str:
-        if self._dialect_name is None:
-            self._dialect_name = self._session.get_bind().dialect.name
         return self._dialect_name
 
     def _dialect_insert(self, table: Table) -> Insert:
@@ -207,8 +210,8 @@ class SqlOrders(_Repository):
     under the lock or written is kept (``_stored``) instead of being read again.
     """
 
-    def __init__(self, session: Session, facts: LockedOrderFacts | None = None) -> None:
-        super().__init__(session, facts)
+    def __init__(self, transaction: Transaction, facts: LockedOrderFacts | None = None) -> None:
+        super().__init__(transaction, facts)
         #: order id -> (its item rows, how many transitions), as stored in this transaction.
         self._stored: dict[str, tuple[list[dict[str, Any]], int]] = {}
         #: The orders this transaction added or locked: the only ones ``save`` may write.
