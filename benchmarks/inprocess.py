@@ -1,13 +1,15 @@
 """Scenarios 1, 3 and 4 in one process, without gunicorn or a load generator: CPU and
 statements per request.
 
-``python benchmarks/inprocess.py [--scenario paid|duplicate|checkout] [--events N]
+``python benchmarks/inprocess.py [--scenario paid|ingest|duplicate|checkout] [--events N]
 [--profile cprofile|pyinstrument]`` builds the app as a ``billing serve`` worker does
 (``serve_app()``) in a fresh PostgreSQL database (``billing_bench_inproc``, dropped after) and
 posts through Flask's test client:
 
 - ``paid`` (scenario 1, the default): Stripe provider, Redis broker; N pending orders stored,
   one signed ``payment_intent.succeeded`` per order;
+- ``ingest`` (scenario 2's endpoint): the same, ``BILLING_WEBHOOK_MODE=async``: each event
+  journaled and queued, none applied;
 - ``duplicate`` (scenario 3): the same app; one order's event processed, then sent N times;
 - ``checkout`` (scenario 4): sandbox provider; N guest checkouts, one ``Idempotency-Key`` each.
 
@@ -44,7 +46,9 @@ DATABASE = "billing_bench_inproc"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", choices=("paid", "duplicate", "checkout"), default="paid")
+    parser.add_argument(
+        "--scenario", choices=("paid", "ingest", "duplicate", "checkout"), default="paid"
+    )
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
     parser.add_argument("--profile-out", type=Path, help="also dump the cProfile stats there")
@@ -88,6 +92,8 @@ def measure(url: str, args: argparse.Namespace) -> None:
         if provider == "stripe":
             env["BILLING_TASK_BROKER"] = run.REDIS_URL
             env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
+        if args.scenario == "ingest":
+            env["BILLING_WEBHOOK_MODE"] = "async"
         os.environ.clear()
         os.environ.update(env)
         from billing.entrypoints.flask_app import serve_app
@@ -170,7 +176,12 @@ def measure(url: str, args: argparse.Namespace) -> None:
         callgrind("off")
     n = len(measured)
     check(url, args, orders[: run.WARMUP + n + args.show_sql], floor if args.floor else None)
-    what = {"paid": "paid events", "duplicate": "duplicates", "checkout": "checkouts"}
+    what = {
+        "paid": "paid events",
+        "ingest": "queued events",
+        "duplicate": "duplicates",
+        "checkout": "checkouts",
+    }
     w = run.WARMUP
     print(
         f"{n} {what[args.scenario]}: {1000 * cpu / n:.2f} ms CPU and {1000 * wall / n:.2f} ms "
@@ -209,9 +220,24 @@ def check(url: str, args: argparse.Namespace, orders: list[Any], floor: Any) -> 
         run.forget_queued_jobs()
         footprint = run.order_footprint(url, orders[0].id)
         assert footprint[0] == ("processed", 1), footprint
+    elif args.scenario == "ingest":  # journaled and queued, none applied (no worker runs)
+        run.forget_queued_jobs()
+        assert run.count_paid(url, [o.id for o in orders]) == 0
+        assert _journaled(url) == len(orders)
     else:
         run.forget_queued_jobs()
         run.check_paid(url, [o.id for o in orders])
+
+
+def _journaled(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(text("SELECT count(*) FROM billing_webhook_events")).scalar_one()
+            )
+    finally:
+        engine.dispose()
 
 
 def by_package(stats: Any) -> str:
