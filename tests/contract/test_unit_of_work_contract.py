@@ -717,6 +717,28 @@ def test_the_journaled_status_is_the_committed_one(uow_factory: UnitOfWorkFactor
     assert uow_factory.journaled_status("evt_other") is None
 
 
+def test_the_journaled_event_is_the_committed_row(uow_factory: UnitOfWorkFactory) -> None:
+    assert uow_factory.journaled_event("evt_1") is None
+    event = an_event(order_id="ord_1", livemode=True, api_version="2025-01-27.acacia")
+    with uow_factory() as uow:
+        uow.webhook_events.add_if_absent(event)
+        uow.commit()
+    assert uow_factory.journaled_event("evt_1") == event
+
+    with uow_factory() as uow:
+        held = uow.webhook_events.claim("evt_1")
+        assert held is not None
+        held.settle(WebhookStatus.FAILED, NOW, error="boom")
+        uow.webhook_events.save(held)
+        assert uow_factory.journaled_event("evt_1") == event  # not committed yet
+        uow.commit()
+    journaled = uow_factory.journaled_event("evt_1")
+    assert journaled == attrs.evolve(
+        event, status=WebhookStatus.FAILED, attempts=1, last_error="boom"
+    )
+    assert journaled is not uow_factory.journaled_event("evt_1")  # a copy each time
+
+
 def test_a_claim_without_commit_is_released(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         uow.webhook_events.add_if_absent(an_event())

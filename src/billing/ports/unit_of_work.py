@@ -227,3 +227,9 @@ class UnitOfWorkFactory(Protocol):
         """A ``SETTLED`` status that ``journaled_status`` read before, without any read now;
         None when none is remembered (the event may still be journaled)."""
         ...
+
+    def journaled_event(self, event_id: str) -> WebhookEvent | None:
+        """The committed journal row of an event, None if it is not journaled; read like
+        ``journaled_status`` (no transaction, no lock). Its payload never changes once
+        journaled; its status is a snapshot, as there."""
+        ...

@@ -23,7 +23,13 @@ from enum import StrEnum
 
 import attrs
 
-from billing.domain.errors import AmountMismatch, BillingError, InvalidPayload, OrderNotFound
+from billing.domain.errors import (
+    AmountMismatch,
+    BillingError,
+    InvalidPayload,
+    OrderNotFound,
+    WebhookEventNotFound,
+)
 from billing.domain.events import DomainEvent
 from billing.domain.order import Order
 from billing.domain.outbox import Job, OutboxJob
@@ -174,10 +180,11 @@ class WebhookService:
 
     def replay(self, event_id: str) -> WebhookOutcome:
         """Run a journaled event again (failed or parked ones; settled ones are duplicates)."""
-        with self._uow_factory() as uow:
-            stored = uow.webhook_events.get(event_id)
+        stored = self._uow_factory.journaled_event(event_id)  # claimed again before it applies
+        if stored is None:
+            raise WebhookEventNotFound(f"no webhook event {event_id}", event_id=event_id)
         event = self._provider.parse_event(stored.payload.encode())
-        return self._process(event, settled=stored.status in SETTLED)
+        return self._process(event, settled=stored.status in SETTLED, journaled=True)
 
     def journal(self, status: WebhookStatus | None = None, limit: int = 100) -> list[WebhookEvent]:
         """The journaled events, newest first, of one status or all."""
@@ -195,15 +202,18 @@ class WebhookService:
         answered at once, anything else goes through the journaled, claimed transaction."""
         return self._process(event, settled=self._settled_already(event.id))
 
-    def _process(self, event: ProviderEvent, *, settled: bool) -> WebhookOutcome:
-        """``process`` for an event whose journaled status the caller already knows."""
+    def _process(
+        self, event: ProviderEvent, *, settled: bool, journaled: bool = False
+    ) -> WebhookOutcome:
+        """``process`` for an event whose journaled status the caller already knows;
+        ``journaled``: it was read from the journal (so it is only claimed there)."""
         started = time.perf_counter()
         if settled:
             outcome = WebhookOutcome(event.id, DUPLICATE)
             self._report(event, outcome, started)
             return outcome
         try:
-            outcome, parked, jobs = self._process_once(event)
+            outcome, parked, jobs = self._process_once(event, journaled)
         except BillingError as error:
             outcome, parked, jobs = self._record_failure(event, error), [], []
         except Exception as error:  # unexpected: keep the trace, let the provider retry
@@ -214,7 +224,8 @@ class WebhookService:
             self._remember(event.id)
         self._jobs.publish(jobs)
         for waiting in parked:  # the events that waited for the order this one moved
-            self._process(self._provider.parse_event(waiting.payload.encode()), settled=False)
+            waiting_event = self._provider.parse_event(waiting.payload.encode())
+            self._process(waiting_event, settled=False, journaled=True)
         return outcome
 
     def _report(self, event: ProviderEvent, outcome: WebhookOutcome, started: float) -> None:
@@ -240,14 +251,18 @@ class WebhookService:
 
     @retry_on_conflict
     def _process_once(
-        self, event: ProviderEvent
+        self, event: ProviderEvent, journaled: bool
     ) -> tuple[WebhookOutcome, list[WebhookEvent], list[OutboxJob]]:
-        """Journal, claim, apply and settle the event in one transaction. Returns its outcome,
-        the parked events of the order it moved (to run again after commit: read under the
-        order's lock, so none parked before it is missed) and the jobs to hand over."""
+        """Journal (unless ``journaled``), claim, apply and settle the event in one
+        transaction. Returns its outcome, the parked events of the order it moved (to run again
+        after commit: read under the order's lock, so none parked before it is missed) and the
+        jobs to hand over."""
         now = self._clock.now()
         with self._uow_factory() as uow:
-            claimed = uow.webhook_events.journal_and_claim(_journal_entry(event, now))
+            if journaled:  # journal rows are never deleted: one claim, no insert
+                claimed = uow.webhook_events.claim(event.id)
+            else:
+                claimed = uow.webhook_events.journal_and_claim(_journal_entry(event, now))
             if claimed is None:
                 uow.commit()
                 return WebhookOutcome(event.id, DUPLICATE), [], []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+import attrs
+
 from billing.domain.order import Order
 from billing.domain.webhook import SETTLED, WebhookEvent, WebhookStatus
 
@@ -97,3 +99,8 @@ class MemoryUnitOfWorkFactory:
     def remembered_status(self, event_id: str) -> WebhookStatus | None:
         status = self.journaled_status(event_id)  # reading memory costs no round trip
         return status if status in SETTLED else None
+
+    def journaled_event(self, event_id: str) -> WebhookEvent | None:
+        with self.database.lock:
+            event: WebhookEvent | None = self.database.tables.webhook_events.get(event_id)
+            return None if event is None else attrs.evolve(event)

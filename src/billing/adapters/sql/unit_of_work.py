@@ -16,15 +16,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, RowMapping, Select, bindparam, select
 from sqlalchemy.engine import Connection
 
 from billing.domain.order import Order
-from billing.domain.webhook import SETTLED, WebhookStatus
+from billing.domain.webhook import SETTLED, WebhookEvent, WebhookStatus
 
-from . import tables
+from . import mapping, tables
 from .engine import AUTOCOMMIT
 from .errors import translated
 from .locked_facts import LockedOrderFacts
@@ -190,25 +190,47 @@ class SqlUnitOfWorkFactory:
 
     def journaled_status(self, event_id: str) -> WebhookStatus | None:
         """One indexed ``SELECT status`` on a connection in autocommit: no ``BEGIN`` (on
-        SQLite no write lock), no ``COMMIT``, no ORM session. A settled status is final, so the
+        SQLite no write lock), no ``COMMIT``. A settled status is final, so the
         last ``SETTLED_MEMO`` ones read are remembered and answered without a round trip."""
         known = self._settled.get(event_id)
         if known is not None:
             return known
+        found = self._read_journal(_JOURNALED_STATUS, event_id)
+        status = None if found is None else WebhookStatus(found["status"])
+        if status in SETTLED:
+            self._remember(event_id, status)
+        return status
+
+    def journaled_event(self, event_id: str) -> WebhookEvent | None:
+        """``journaled_status``'s read, of the whole row: a replay (the async worker's every
+        event) reads the event it runs without a transaction of its own."""
+        found = self._read_journal(_JOURNALED_EVENT, event_id)
+        if found is None:
+            return None
+        event = mapping.WEBHOOKS.from_row(found)
+        if event.status in SETTLED:
+            self._remember(event_id, event.status)
+        return event
+
+    def _read_journal(self, statement: Select[Any], event_id: str) -> RowMapping | None:
+        """One indexed ``SELECT`` on a connection in autocommit: no ``BEGIN`` (on SQLite no
+        write lock), no ``COMMIT``."""
         with translated(connecting=True), self.engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level=AUTOCOMMIT)
-            found = autocommit.execute(_JOURNALED_STATUS, {"event_id": event_id}).scalar()
-        status = None if found is None else WebhookStatus(found)
-        if status in SETTLED:
-            with self._settled_lock:
-                self._settled[event_id] = status
-                if len(self._settled) > SETTLED_MEMO:
-                    del self._settled[next(iter(self._settled))]  # the oldest
-        return status
+            return autocommit.execute(statement, {"event_id": event_id}).mappings().first()
+
+    def _remember(self, event_id: str, status: WebhookStatus) -> None:
+        with self._settled_lock:
+            self._settled[event_id] = status
+            if len(self._settled) > SETTLED_MEMO:
+                del self._settled[next(iter(self._settled))]  # the oldest
 
 
 #: How many settled event ids a factory remembers (a few hundred kB).
 SETTLED_MEMO = 10_000
 _JOURNALED_STATUS = select(tables.webhook_events.c.status).where(
+    tables.webhook_events.c.id == bindparam("event_id")
+)
+_JOURNALED_EVENT = select(*tables.webhook_events.c).where(
     tables.webhook_events.c.id == bindparam("event_id")
 )
