@@ -421,8 +421,7 @@ class SqlPaymentAttempts(_Repository):
         self._update(t.payment_attempts, attempt.id, mapping.ATTEMPTS.record(attempt))
 
     def find_by_key(self, idempotency_key: str) -> PaymentAttempt | None:
-        c = t.payment_attempts.c
-        row = self._one(select(*c).where(c.idempotency_key == idempotency_key))
+        row = self._one(_ATTEMPT_BY_KEY, {_VALUE: idempotency_key})
         return mapping.ATTEMPTS.from_row(row) if row is not None else None
 
     def list_for_order(self, order_id: str) -> list[PaymentAttempt]:
@@ -690,8 +689,7 @@ class SqlWebhookEvents(_Repository):
 
 class SqlCatalog(_Repository):
     def get(self, sku: str) -> Product:
-        c = t.products.c
-        row = self._one(select(*c).where(c.sku == sku, c.active.is_(True)))
+        row = self._one(_ACTIVE_PRODUCT, {_VALUE: sku})
         if row is None:
             raise UnknownProduct(f"no product {sku!r} in the catalog", sku=sku)
         return mapping.PRODUCTS.from_row(row)
@@ -732,6 +730,13 @@ def _next_sequence(dialect: str) -> Prebuilt:
     )
 
 
+#: A checkout's two reads (its products, then its attempt after the provider answered).
+_ACTIVE_PRODUCT = Prebuilt(
+    select(*t.products.c).where(t.products.c.sku == bindparam(_VALUE), t.products.c.active)
+)
+_ATTEMPT_BY_KEY = Prebuilt(
+    select(*t.payment_attempts.c).where(t.payment_attempts.c.idempotency_key == bindparam(_VALUE))
+)
 _ENTITLEMENTS_OF_ORDER = Prebuilt(
     select(*t.entitlements.c)
     .where(t.entitlements.c.order_id == bindparam(_VALUE))
