@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from billing.correlation import request_line
 from billing.domain.errors import InvalidInput
 
 from .error_pages import error_page, wants_html
@@ -27,9 +28,11 @@ MAX_BODY_BYTES = webhooks.WEBHOOK_MAX_BYTES
 HEALTH = "/health/"
 
 log = logging.getLogger("billing.http")
-#: Keys of a request's environ: its (correlation id, context token), and when it started.
+#: Keys of a request's environ: its (correlation id, context token), when it started, and the
+#: context token of its access line's fields.
 _CORRELATION = "billing.correlation"
 _STARTED = "billing.started"
+_LINE = "billing.request_line"
 
 
 def install(app: Flask) -> None:
@@ -115,7 +118,8 @@ def _strings_in(document: Any) -> Iterator[str]:
 
 
 def _correlate(app: Flask) -> None:
-    """A correlation id per request: on every log record, and echoed in ``X-Request-ID``.
+    """A correlation id per request: on every log record, and echoed in ``X-Request-ID``; one
+    access line per request, with what its use case added (``correlation.onto_request_line``).
 
     What it needs later is kept in the request's own environ, not in ``g``: a request served
     while another is in progress in the same thread (the sandbox delivering an event to this
@@ -128,6 +132,7 @@ def _correlate(app: Flask) -> None:
             return
         request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
         request.environ[_CORRELATION] = (request_id, correlation_id.set(request_id))
+        request.environ[_LINE] = request_line.set({})
         request.environ[_STARTED] = time.perf_counter()
 
     @app.after_request
@@ -142,6 +147,7 @@ def _correlate(app: Flask) -> None:
                 request.path,
                 response.status_code,
                 extra={
+                    **(request_line.get() or {}),
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
@@ -152,6 +158,9 @@ def _correlate(app: Flask) -> None:
 
     @app.teardown_request
     def forget(_: BaseException | None) -> None:
+        line = request.environ.pop(_LINE, None)
+        if line is not None:
+            request_line.reset(line)
         correlation = request.environ.pop(_CORRELATION, None)
         if correlation is not None:
             correlation_id.reset(correlation[1])

@@ -23,6 +23,7 @@ from enum import StrEnum
 
 import attrs
 
+from billing.correlation import onto_request_line
 from billing.domain.errors import (
     AmountMismatch,
     BillingError,
@@ -229,25 +230,25 @@ class WebhookService:
         return outcome
 
     def _report(self, event: ProviderEvent, outcome: WebhookOutcome, started: float) -> None:
-        """Count and time the delivery, and write its one log line."""
+        """Count and time the delivery, and log it once: a failure in a line of its own, any
+        other outcome on the access line of the request that delivered it (a line of its own
+        outside a request: the async worker)."""
         labels = {"type": event.type, "outcome": outcome.outcome}
         self._metrics.increment(PROCESSED_METRIC, {**labels, "code": outcome.code or ""})
         self._metrics.observe(DURATION_METRIC, time.perf_counter() - started, labels)
-        failed = outcome.outcome is Delivery.FAILED
-        # A mismatch will not heal by itself: someone must look at it.
-        level = logging.ERROR if outcome.code == AmountMismatch.code else logging.WARNING
-        log.log(
-            level if failed else logging.INFO,
-            "webhook event %s",
-            outcome.outcome,
-            extra={
-                "event_id": event.id,
-                "event_type": event.type,
-                "outcome": outcome.outcome,
-                "code": outcome.code,
-                "order_id": outcome.order_id,
-            },
-        )
+        fields = {
+            "event_id": event.id,
+            "event_type": event.type,
+            "outcome": outcome.outcome,
+            "code": outcome.code,
+            "order_id": outcome.order_id,
+        }
+        if outcome.outcome is Delivery.FAILED:
+            # A mismatch will not heal by itself: someone must look at it.
+            level = logging.ERROR if outcome.code == AmountMismatch.code else logging.WARNING
+            log.log(level, "webhook event %s", outcome.outcome, extra=fields)
+        elif not onto_request_line(fields):
+            log.info("webhook event %s", outcome.outcome, extra=fields)
 
     @retry_on_conflict
     def _process_once(

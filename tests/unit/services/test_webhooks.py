@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from billing.correlation import request_line
 from billing.domain.errors import InvalidSignature
 from billing.domain.money import Money
 from billing.domain.refund_status import RefundStatus
@@ -129,6 +132,38 @@ def test_a_refund_reported_before_the_payment_waits_for_it(world: World) -> None
     after = world.order(order.id)
     assert (after.status, after.amount_refunded) == (OrderStatus.PARTIALLY_REFUNDED, 1000)
     assert stored_event(world, early.event_id).status is WebhookStatus.PROCESSED
+
+
+def test_a_delivery_is_logged_on_its_request_line_and_what_it_ran_again_on_a_line_of_its_own(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    order, payment_id = world.pending_order()
+    paid = world.events.payment_succeeded(payment_id)
+    refund = world.provider.refund_from_dashboard(payment_id, 1000)
+    early = world.events.refund_updated(refund.id)
+    webhooks = world.container.webhooks()
+
+    with caplog.at_level(logging.INFO, logger="billing.services.webhooks"):
+        webhooks.receive(early.payload, early.signature)  # outside a request: a line of its own
+        token = request_line.set({})  # what the request hooks do around a request
+        try:
+            webhooks.receive(paid.payload, paid.signature)  # runs the parked refund again
+            line = request_line.get()
+        finally:
+            request_line.reset(token)
+
+    own = [
+        (r.event_id, r.outcome)  # type: ignore[attr-defined]
+        for r in caplog.records
+        if r.name == "billing.services.webhooks"
+    ]
+    assert own == [(early.event_id, "parked"), (early.event_id, "processed")]
+    assert line is not None
+    assert (line["event_id"], line["outcome"], line["order_id"]) == (
+        paid.event_id,
+        "processed",
+        order.id,
+    )
 
 
 def test_a_failed_payment_is_recorded_and_the_order_stays_payable(world: World) -> None:
