@@ -7,8 +7,8 @@ the connection back to the pool (a statement after them begins another on a fres
 ``__exit__`` rolls back whatever was not committed. Repositories never commit.
 
 It is SQLAlchemy Core's ``Connection``, not an ORM ``Session``: every statement here is Core,
-and a session's own bookkeeping (its transaction states and events) cost a paid event 2 % of
-its CPU for nothing.
+and a session's own bookkeeping (its transaction states and events) cost a paid event 4.5 % of
+its instructions for nothing.
 """
 
 from __future__ import annotations
