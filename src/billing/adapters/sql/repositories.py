@@ -63,19 +63,19 @@ from .rows import Row
 
 class Transaction(Protocol):
     """Where a repository's statements run: the unit of work's connection, in its
-    transaction (``unit_of_work.SqlTransaction``)."""
+    transaction (``unit_of_work.SqlTransaction``), and what it learned of the orders it
+    locked (forgotten when it ends)."""
 
     dialect_name: str
+    facts: LockedOrderFacts
 
     def connection(self) -> Connection: ...
 
 
 class _Repository:
-    def __init__(self, transaction: Transaction, facts: LockedOrderFacts | None = None) -> None:
+    def __init__(self, transaction: Transaction) -> None:
         self._transaction = transaction
-        #: What the transaction knows of the orders it locked (one object per transaction).
-        self._facts = facts if facts is not None else LockedOrderFacts()
-        self._connection: Connection | None = None  # the transaction's, while it lasts
+        self._facts = transaction.facts
         self._dialect_name = transaction.dialect_name
 
     def _execute(self, statement: Any, params: Any = None) -> Rows:
@@ -83,17 +83,10 @@ class _Repository:
 
         A statement built once (``Prebuilt``) may skip SQLAlchemy's execution too.
         """
-        connection = self._bound()
+        connection = self._transaction.connection()
         if isinstance(statement, Prebuilt):
             return statement.run(connection, params)
         return Rows.of(connection, statement, params)
-
-    def _bound(self) -> Connection:
-        """The transaction's connection, kept until the unit of work releases it."""
-        connection = self._connection
-        if connection is None or connection.closed:
-            connection = self._connection = self._transaction.connection()
-        return connection
 
     def _rows(self, statement: Any, params: Any = None) -> list[Row]:
         with translated():
@@ -210,8 +203,8 @@ class SqlOrders(_Repository):
     under the lock or written is kept (``_stored``) instead of being read again.
     """
 
-    def __init__(self, transaction: Transaction, facts: LockedOrderFacts | None = None) -> None:
-        super().__init__(transaction, facts)
+    def __init__(self, transaction: Transaction) -> None:
+        super().__init__(transaction)
         #: order id -> (its item rows, how many transitions), as stored in this transaction.
         self._stored: dict[str, tuple[list[dict[str, Any]], int]] = {}
         #: The orders this transaction added or locked: the only ones ``save`` may write.
@@ -322,7 +315,7 @@ class SqlOrders(_Repository):
         if not locked:
             row = self._one(_PARTS_OF_ONE_ORDER, {_VALUE: order_id})
         else:
-            row = self._one(_PARTS_OF_LOCKED_ORDER, {_VALUE: order_id, _PARKED: _PARKED_STATUS})
+            row = self._one(_PARTS_OF_LOCKED_ORDER, {_VALUE: order_id})
             assert row is not None
             self._facts.learned(
                 order_id,
@@ -361,18 +354,16 @@ _PARTS = (
 )
 #: PostgreSQL: one order's items and transitions, each a JSON array of whole rows in order.
 _PARTS_OF_ONE_ORDER = Prebuilt(text(_PARTS))
-_PARKED = "parked"
-_PARKED_STATUS = str(WebhookStatus.PARKED)
 #: The same after the order's lock, with what ``LockedOrderFacts`` keeps: whether the order has
 #: entitlements and parked events, and its documents' keys (all by ``order_id`` indexes).
-#: As in ``_json_rows``, only our own tables' names are put in the text.
+#: As in ``_json_rows``, only our own tables' names (and our own status) are put in the text.
 _PARTS_OF_LOCKED_ORDER = Prebuilt(
     text(
         f"{_PARTS}, "  # noqa: S608
         f"EXISTS (SELECT 1 FROM {t.entitlements.name} WHERE order_id = :value) "
         "AS has_entitlements, "
         f"EXISTS (SELECT 1 FROM {t.webhook_events.name} "
-        f"WHERE order_id = :value AND status = :{_PARKED}) AS has_parked_events, "
+        f"WHERE order_id = :value AND status = '{WebhookStatus.PARKED}') AS has_parked_events, "
         "(SELECT coalesce(json_agg(json_build_array(kind, refund_id, dispute_id)), '[]'::json) "
         f"FROM {t.invoice_artifacts.name} WHERE order_id = :value) AS documents"
     )

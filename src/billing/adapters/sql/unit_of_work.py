@@ -46,11 +46,13 @@ from .sent_messages import SqlSentMessages
 
 class SqlTransaction:
     """The unit of work's connection: checked out and begun on first use, given back when the
-    transaction ends (the repositories' ``Transaction``)."""
+    transaction ends, with what the transaction learned of the orders it locked (forgotten
+    then too: the locks end with it). The repositories' ``Transaction``."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.dialect_name = engine.dialect.name
+        self.facts = LockedOrderFacts()
         self._connection: Connection | None = None
 
     def connection(self) -> Connection:
@@ -75,6 +77,7 @@ class SqlTransaction:
     def _end(self, how: Callable[[Connection], None]) -> None:
         """Commit or roll back, and give the connection back to the pool either way."""
         connection, self._connection = self._connection, None
+        self.facts.forget()
         if connection is None:
             return
         try:
@@ -110,16 +113,15 @@ class SqlUnitOfWork:
         transaction.connection()  # connect and BEGIN now
         self._transaction = transaction
         self.committed = False
-        facts = self._facts = LockedOrderFacts()  # shared by the repositories that use it
-        self.orders = SqlOrders(transaction, facts)
+        self.orders = SqlOrders(transaction)
         self.payment_attempts = SqlPaymentAttempts(transaction)
         self.refunds = SqlRefunds(transaction)
         self.disputes = SqlDisputes(transaction)
         self.duplicate_captures = SqlDuplicateCaptures(transaction)
-        self.entitlements = SqlEntitlements(transaction, facts)
+        self.entitlements = SqlEntitlements(transaction)
         self.customers = SqlCustomers(transaction)
-        self.invoices = SqlInvoices(transaction, facts)
-        self.webhook_events = SqlWebhookEvents(transaction, facts)
+        self.invoices = SqlInvoices(transaction)
+        self.webhook_events = SqlWebhookEvents(transaction)
         self.catalog = SqlCatalog(transaction)
         self.outbox = SqlOutbox(transaction)
         self.sent_messages = SqlSentMessages(transaction)
@@ -150,19 +152,14 @@ class SqlUnitOfWork:
         try:
             self.transaction.commit()
         finally:
-            self._transaction_ended()
+            self.orders.forget_stored()  # the transaction ended either way: its locks too
         self.committed = True
 
     def rollback(self) -> None:
         try:
             self.transaction.rollback()
         finally:
-            self._transaction_ended()
-
-    def _transaction_ended(self) -> None:
-        """Commit or rollback: the locks are released, and what was read under them may change."""
-        self.orders.forget_stored()
-        self._facts.forget()
+            self.orders.forget_stored()
 
     def lock_order(self, order_id: str) -> Order:
         return self.orders.lock(order_id)
