@@ -92,9 +92,8 @@ class MemoryUnitOfWorkFactory:
         return MemoryUnitOfWork(self.database)
 
     def journaled_status(self, event_id: str) -> WebhookStatus | None:
-        with self.database.lock:
-            event: WebhookEvent | None = self.database.tables.webhook_events.get(event_id)
-            return None if event is None else event.status
+        event = self.journaled_event(event_id)
+        return None if event is None else event.status
 
     def remembered_status(self, event_id: str) -> WebhookStatus | None:
         status = self.journaled_status(event_id)  # reading memory costs no round trip
