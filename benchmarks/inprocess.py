@@ -3,8 +3,8 @@ statements per request.
 
 ``python benchmarks/inprocess.py [--scenario paid|ingest|duplicate|checkout] [--events N]
 [--profile cprofile|pyinstrument]`` builds the app as a ``billing serve`` worker does
-(``serve_app()``) in a fresh PostgreSQL database (``billing_bench_inproc``, dropped after) and
-posts through Flask's test client:
+(``serve_app()``) in a fresh PostgreSQL database of its own (``billing_bench_inproc_<pid>``,
+dropped after: two runs at once do not clash) and posts through Flask's test client:
 
 - ``paid`` (scenario 1, the default): Stripe provider, Redis broker; N pending orders stored,
   one signed ``payment_intent.succeeded`` per order;
@@ -41,7 +41,8 @@ sys.path.insert(0, str(HERE))
 import run  # noqa: E402 - the harness's helpers
 from sqlalchemy import Engine, create_engine, event, text  # noqa: E402
 
-DATABASE = "billing_bench_inproc"
+#: Named after the process, so that two runs at once each have their own.
+DATABASE = f"billing_bench_inproc_{os.getpid()}"
 
 
 def main() -> None:
