@@ -10,6 +10,8 @@ dropped after: two runs at once do not clash) and posts through Flask's test cli
   one signed ``payment_intent.succeeded`` per order;
 - ``ingest`` (scenario 2's endpoint): the same, ``BILLING_WEBHOOK_MODE=async``: each event
   journaled and queued, none applied;
+- ``drain`` (scenario 2's worker): the same events ingested first (not measured), then each
+  ``process_webhook_event`` job run as a ``billing worker`` thread runs it (``JobService.run``);
 - ``duplicate`` (scenario 3): the same app; one order's event processed, then sent N times;
 - ``checkout`` (scenario 4): sandbox provider; N guest checkouts, one ``Idempotency-Key`` each.
 
@@ -48,7 +50,7 @@ DATABASE = f"billing_bench_inproc_{os.getpid()}"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--scenario", choices=("paid", "ingest", "duplicate", "checkout"), default="paid"
+        "--scenario", choices=("paid", "ingest", "drain", "duplicate", "checkout"), default="paid"
     )
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"))
@@ -93,11 +95,12 @@ def measure(url: str, args: argparse.Namespace) -> None:
         if provider == "stripe":
             env["BILLING_TASK_BROKER"] = run.REDIS_URL
             env["BILLING_TASK_NAMESPACE"] = run.NAMESPACE
-        if args.scenario == "ingest":
+        if args.scenario in ("ingest", "drain"):
             env["BILLING_WEBHOOK_MODE"] = "async"
         os.environ.clear()
         os.environ.update(env)
         from billing.entrypoints.flask_app import serve_app
+        from billing.entrypoints.mounting import mount_of
 
         app = serve_app()
     client = app.test_client()
@@ -132,7 +135,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
         )
         assert answer.status_code == 201, answer.get_data()
 
-    post: Callable[[bytes], None] = post_webhook
+    post: Callable[[Any], object] = post_webhook
     if args.scenario == "checkout":
         post = post_checkout
         bodies = [checkout_body(n) for n in range(args.events + run.WARMUP + args.show_sql)]
@@ -142,6 +145,14 @@ def measure(url: str, args: argparse.Namespace) -> None:
     else:
         resources = run._fixtures()
         bodies = [run.succeeded_event(o, resources, now) for o in orders]
+    if args.scenario == "drain":  # the events are journaled and queued; the jobs are measured
+        for body in bodies:
+            post(body)
+        run.forget_queued_jobs()
+        statements.clear()
+        container = mount_of(app).container
+        bodies = _queued_jobs(url)
+        post = container.job_service().run
     for body in bodies[: run.WARMUP]:
         post(body)
     # Counted on the warm-up's requests only: while anything listens to the engine's
@@ -180,6 +191,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
     what = {
         "paid": "paid events",
         "ingest": "queued events",
+        "drain": "events applied by their job",
         "duplicate": "duplicates",
         "checkout": "checkouts",
     }
@@ -228,6 +240,22 @@ def check(url: str, args: argparse.Namespace, orders: list[Any], floor: Any) -> 
     else:
         run.forget_queued_jobs()
         run.check_paid(url, [o.id for o in orders])
+
+
+def _queued_jobs(url: str) -> list[str]:
+    """The ids of the outbox's ``process_webhook_event`` jobs, in the order they were queued."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT id FROM billing_outbox_jobs WHERE task = 'process_webhook_event'"
+                    " ORDER BY created_at, id"
+                )
+            )
+            return [row.id for row in rows]
+    finally:
+        engine.dispose()
 
 
 def _journaled(url: str) -> int:
