@@ -10,8 +10,9 @@ from __future__ import annotations
 import builtins
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 
+from billing.adapters.sql_common.prebuilt import Prebuilt
 from billing.domain.outbox import OutboxJob, OutboxJobNotFound, OutboxStatus
 
 from . import mapping
@@ -35,7 +36,7 @@ class SqlOutbox(_Repository):
         return job
 
     def find(self, job_id: str) -> OutboxJob | None:
-        row = self._one(select(*t.outbox_jobs.c).where(t.outbox_jobs.c.id == job_id))
+        row = self._one(_JOB_BY_ID, {"id": job_id})
         return mapping.OUTBOX.from_row(row) if row is not None else None
 
     def claim_due(
@@ -74,3 +75,7 @@ class SqlOutbox(_Repository):
         c = t.outbox_jobs.c
         row = self._one(select(func.count().label("n")).where(c.status == str(status)))
         return int(row["n"]) if row is not None else 0
+
+
+# The job a worker starts and finishes: twice per job, built once.
+_JOB_BY_ID = Prebuilt(select(*t.outbox_jobs.c).where(t.outbox_jobs.c.id == bindparam("id")))

@@ -16,11 +16,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
-from sqlalchemy import Engine, RowMapping, Select, bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.engine import Connection
 
+from billing.adapters.sql_common.prebuilt import Prebuilt, Row
 from billing.domain.order import Order
 from billing.domain.webhook import SETTLED, WebhookEvent, WebhookStatus
 
@@ -209,12 +210,12 @@ class SqlUnitOfWorkFactory:
             self._remember(event_id, event.status)
         return event
 
-    def _read_journal(self, statement: Select[Any], event_id: str) -> RowMapping | None:
+    def _read_journal(self, statement: Prebuilt, event_id: str) -> Row | None:
         """One indexed ``SELECT`` on a connection in autocommit: no ``BEGIN`` (on SQLite no
         write lock), no ``COMMIT``."""
         with translated(connecting=True), self.engine.connect() as connection:
             autocommit = connection.execution_options(isolation_level=AUTOCOMMIT)
-            return autocommit.execute(statement, {"event_id": event_id}).mappings().first()
+            return statement.run(autocommit, {"event_id": event_id}).first()
 
     def _remember(self, event_id: str, status: WebhookStatus) -> None:
         with self._settled_lock:
@@ -225,9 +226,11 @@ class SqlUnitOfWorkFactory:
 
 #: How many settled event ids a factory remembers (a few hundred kB).
 SETTLED_MEMO = 10_000
-_JOURNALED_STATUS = select(tables.webhook_events.c.status).where(
-    tables.webhook_events.c.id == bindparam("event_id")
+_JOURNALED_STATUS = Prebuilt(
+    select(tables.webhook_events.c.status).where(
+        tables.webhook_events.c.id == bindparam("event_id")
+    )
 )
-_JOURNALED_EVENT = select(*tables.webhook_events.c).where(
-    tables.webhook_events.c.id == bindparam("event_id")
+_JOURNALED_EVENT = Prebuilt(
+    select(*tables.webhook_events.c).where(tables.webhook_events.c.id == bindparam("event_id"))
 )
