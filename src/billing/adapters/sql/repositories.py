@@ -751,11 +751,15 @@ _DOCUMENT_OF_ORDER = Prebuilt(
 )
 _OPEN_DISPUTE = t.disputes.c.status.in_(sorted(map(str, OPEN)))
 _EVENTS = t.webhook_events.c
-#: One atomic ``UPDATE … WHERE status IN (claimable) RETURNING`` (through SQLAlchemy, which
-#: renders the ``IN`` list).
+#: One atomic ``UPDATE … WHERE status is claimable RETURNING``; the statuses as ``OR``-ed
+#: constants, not an ``IN`` list, which SQLAlchemy renders anew on every call (the async
+#: worker claims every event it runs).
 _CLAIM = Prebuilt(
     update(t.webhook_events)
-    .where(_EVENTS.id == bindparam(_VALUE), _EVENTS.status.in_(sorted(map(str, CLAIMABLE))))
+    .where(
+        _EVENTS.id == bindparam(_VALUE),
+        or_(*(_EVENTS.status == str(status) for status in sorted(CLAIMABLE))),
+    )
     .values(status=str(WebhookStatus.PROCESSING), attempts=_EVENTS.attempts + 1)
     .returning(*_EVENTS)
 )
