@@ -37,6 +37,7 @@ from billing.domain.errors import (
 from billing.domain.invoice import DocumentKind, InvoiceArtifact, TaxCategory
 from billing.domain.money import Money
 from billing.domain.order import Customer, Order, OrderItem
+from billing.domain.outbox import OutboxJob
 from billing.domain.payment import PaymentAttempt, PaymentMode
 from billing.domain.refund import Refund, RefundOrigin
 from billing.domain.refund_status import RefundStatus
@@ -737,6 +738,51 @@ def test_the_journaled_event_is_the_committed_row(uow_factory: UnitOfWorkFactory
         event, status=WebhookStatus.FAILED, attempts=1, last_error="boom"
     )
     assert journaled is not uow_factory.journaled_event("evt_1")  # a copy each time
+
+
+def a_job(job_id: str = "job_1") -> OutboxJob:
+    return OutboxJob.new(job_id, "render_document", {"artifact_id": "doc_1"}, NOW, timedelta(0))
+
+
+def test_a_job_is_replaced_only_while_nothing_else_moved_it(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.outbox.add(a_job())
+        uow.commit()
+    with uow_factory() as uow:
+        seen = uow.outbox.get("job_1")
+    started = attrs.evolve(seen)
+    started.start(NOW)
+    again = attrs.evolve(started)  # a second runner, handed the job again, starts it too
+    again.start(NOW + timedelta(seconds=1))
+    done = attrs.evolve(started)  # the first runner's success
+    done.succeed(NOW + timedelta(seconds=2))
+    failed = attrs.evolve(again)  # the second runner's failure
+    failed.fail("boom", NOW + timedelta(seconds=3))
+    with uow_factory.autocommit() as uow:
+        assert uow.outbox.replace(seen, started)
+        assert not uow.outbox.replace(seen, again)  # its status moved since (published)
+        assert uow.outbox.replace(started, again)
+        assert not uow.outbox.replace(started, done)  # its attempts moved since (2)
+        assert uow.outbox.replace(again, failed)
+        assert not uow.outbox.replace(again, done)  # its status moved since (pending)
+        assert not uow.outbox.replace(a_job("job_unknown"), done)
+    with uow_factory() as uow:
+        assert uow.outbox.get("job_1") == failed
+
+
+def test_an_autocommit_unit_of_work_keeps_each_write_and_locks_no_order(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    stored(uow_factory, an_order())
+    with uow_factory.autocommit() as uow:
+        uow.outbox.add(a_job())
+        with pytest.raises(UnlockedOrderWrite):
+            uow.lock_order("ord_1")
+        uow.rollback()  # nothing to roll back: the write is already durable
+    with uow_factory() as uow:
+        assert uow.outbox.get("job_1") == a_job()
 
 
 def test_a_claim_without_commit_is_released(uow_factory: UnitOfWorkFactory) -> None:

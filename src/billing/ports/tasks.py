@@ -67,6 +67,13 @@ class OutboxRepository(Protocol):
         ...
 
     def find(self, job_id: str) -> OutboxJob | None: ...
+    def replace(self, expected: OutboxJob, job: OutboxJob) -> bool:
+        """Store ``job``, the new state of ``expected``, only if the stored row still has
+        ``expected``'s status and attempts (every step of a job but a relay's re-publishing
+        moves one of them): one compare-and-set statement. False, and nothing written, when
+        another runner or a person moved the job meanwhile."""
+        ...
+
     def claim_due(
         self, now: datetime, stale_before: datetime, limit: int = 100
     ) -> builtins.list[OutboxJob]:

@@ -233,3 +233,11 @@ class UnitOfWorkFactory(Protocol):
         ``journaled_status`` (no transaction, no lock). Its payload never changes once
         journaled; its status is a snapshot, as there."""
         ...
+
+    def autocommit(self) -> UnitOfWork:
+        """A unit of work without a transaction: each of its statements commits on its own
+        (no ``BEGIN``, no ``COMMIT``; ``commit`` and ``rollback`` have nothing to do). For
+        reads, and for writes that stand alone as one statement, such as a compare-and-set
+        (``OutboxRepository.replace``). It cannot lock an order (``lock_order`` raises
+        ``UnlockedOrderWrite``): a lock would end with the statement that took it."""
+        ...

@@ -6,6 +6,11 @@ again every job still waiting once it is due (the slow path: a crash between com
 hand-off, a dead worker, a retry after a failure). ``JobService.run`` is what a worker does
 with one job: skip it when done, run its handler, record done or failed (retried with backoff,
 dead after the policy's attempts).
+
+Counting the attempt and recording the outcome are a compare-and-set each, outside any
+transaction (``UnitOfWorkFactory.autocommit``): the job's row is written only if its status
+and attempts are still what this run saw, so two runs of one job (handed over twice) never
+lose each other's attempt or outcome; a run that finds the job moved reads it again.
 """
 
 from __future__ import annotations
@@ -42,6 +47,19 @@ class RetryLater(BillingError):
     retryable = True
 
 
+class JobKeptMoving(BillingError):
+    """A job's row changed between every read and write of ``_REPLACE_TRIES`` tries: only
+    many runners of one job at once do that (the relay hands it over again later)."""
+
+    code = "job_kept_moving"
+    retryable = True
+
+
+#: Compare-and-set tries before giving up on a job that keeps changing (each failed try means
+#: another runner, or a person, moved it: two are rare, more do not happen).
+_REPLACE_TRIES = 5
+
+
 @attrs.define
 class JobService:
     """Runs outbox jobs (``run``) and lets people look at and re-queue them."""
@@ -75,8 +93,8 @@ class JobService:
                 exc_info=not expected,
                 extra={"job_id": job.id, "task": job.task},
             )
-            return self._finish(job_id, f"{type(error).__name__}: {error}")
-        return self._finish(job_id, None)
+            return self._finish(job, f"{type(error).__name__}: {error}")
+        return self._finish(job, None)
 
     def list(self, status: OutboxStatus | None = None, limit: int = 100) -> list[OutboxJob]:
         with self._uow_factory() as uow:
@@ -98,29 +116,42 @@ class JobService:
 
     @retry_on_conflict
     def _start(self, job_id: str) -> OutboxJob | None:
-        with self._uow_factory() as uow:
-            job = uow.outbox.find(job_id)
-            if job is None:
-                log.warning("job %s not found", job_id)
-                return None
-            if not job.waiting:
-                return job
-            job.start(self._clock.now(), self._policy)
-            uow.outbox.save(job)
-            uow.commit()
-        return job
+        """Count the attempt, durably before the handler runs (a runner that dies mid-job
+        used one): the job as it is now, started if it could be. Outside a transaction: one
+        read, one compare-and-set, read again only when another runner moved the job."""
+        with self._uow_factory.autocommit() as uow:
+            for _ in range(_REPLACE_TRIES):
+                stored = uow.outbox.find(job_id)
+                if stored is None:
+                    log.warning("job %s not found", job_id)
+                    return None
+                if not stored.waiting:
+                    return stored  # done or dead already
+                started = attrs.evolve(stored)
+                started.start(self._clock.now(), self._policy)  # or dead: attempts used up
+                if uow.outbox.replace(stored, started):
+                    return started
+        raise JobKeptMoving(f"job {job_id} changed under {_REPLACE_TRIES} starts", job_id=job_id)
 
     @retry_on_conflict
-    def _finish(self, job_id: str, error: str | None) -> OutboxStatus:
-        with self._uow_factory() as uow:
-            job = uow.outbox.get(job_id)
-            if error is None:
-                job.succeed(self._clock.now())
-            else:
-                job.fail(error, self._clock.now(), self._policy)
-            uow.outbox.save(job)
-            uow.commit()
-        return job.status
+    def _finish(self, started: OutboxJob, error: str | None) -> OutboxStatus:
+        """Record the outcome of the run that ``started`` the job, in one compare-and-set
+        when nothing moved the job since (the usual case: no read); otherwise from the job as
+        it is then (another run may have finished it)."""
+        with self._uow_factory.autocommit() as uow:
+            stored = started
+            for _ in range(_REPLACE_TRIES):
+                finished = attrs.evolve(stored)
+                if error is None:
+                    finished.succeed(self._clock.now())
+                else:
+                    finished.fail(error, self._clock.now(), self._policy)
+                if finished == stored or uow.outbox.replace(stored, finished):
+                    return finished.status
+                stored = uow.outbox.get(started.id)
+        raise JobKeptMoving(
+            f"job {started.id} changed under {_REPLACE_TRIES} finishes", job_id=started.id
+        )
 
 
 @attrs.define

@@ -25,6 +25,16 @@ class MemoryOutbox:
             raise InvalidInput(f"no job {job.id!r} to update", key=job.id)
         self._rows[job.id] = copy.deepcopy(job)
 
+    def replace(self, expected: OutboxJob, job: OutboxJob) -> bool:
+        stored = self._rows.get(expected.id)
+        if stored is None or (stored.status, stored.attempts) != (
+            expected.status,
+            expected.attempts,
+        ):
+            return False
+        self._rows[job.id] = copy.deepcopy(job)
+        return True
+
     def get(self, job_id: str) -> OutboxJob:
         job = self.find(job_id)
         if job is None:

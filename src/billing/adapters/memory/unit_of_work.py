@@ -9,6 +9,7 @@ import attrs
 
 from billing.domain.order import Order
 from billing.domain.webhook import SETTLED, WebhookEvent, WebhookStatus
+from billing.ports.unit_of_work import UnlockedOrderWrite
 
 from .database import MemoryDatabase, Tables
 from .outbox import MemoryOutbox
@@ -28,15 +29,20 @@ from .sent_messages import MemorySentMessages
 
 
 class MemoryUnitOfWork:
-    """Holds the database lock from ``__enter__`` to ``__exit__``; rolls back unless committed."""
+    """Holds the database lock from ``__enter__`` to ``__exit__``; rolls back unless committed.
 
-    def __init__(self, database: MemoryDatabase) -> None:
+    In ``autocommit`` its repositories work on the committed tables themselves: each change is
+    committed as it is made, and ``commit`` and ``rollback`` have nothing to do."""
+
+    def __init__(self, database: MemoryDatabase, *, autocommit: bool = False) -> None:
         self._database = database
+        self._autocommit = autocommit
         self.committed = False
 
     def __enter__(self) -> Self:
         self._database.lock.acquire()
-        self._bind(self._database.tables.copy())
+        tables = self._database.tables
+        self._bind(tables if self._autocommit else tables.copy())
         self.committed = False
         return self
 
@@ -67,16 +73,20 @@ class MemoryUnitOfWork:
         self.sent_messages = MemorySentMessages(tables.sent_messages)
 
     def commit(self) -> None:
-        self._database.tables = self._tables.copy()
-        self._database.commits += 1
+        if not self._autocommit:
+            self._database.tables = self._tables.copy()
+            self._database.commits += 1
         self.committed = True
         self.orders.release_locks()
 
     def rollback(self) -> None:
         """Forget uncommitted changes: start again from the committed tables."""
-        self._bind(self._database.tables.copy())
+        if not self._autocommit:
+            self._bind(self._database.tables.copy())
 
     def lock_order(self, order_id: str) -> Order:
+        if self._autocommit:
+            raise UnlockedOrderWrite("a unit of work in autocommit cannot lock an order")
         # The whole database is already locked for this unit of work: this only records that
         # the order may be written.
         return self.orders.lock(order_id)
@@ -90,6 +100,9 @@ class MemoryUnitOfWorkFactory:
 
     def __call__(self) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.database)
+
+    def autocommit(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.database, autocommit=True)
 
     def journaled_status(self, event_id: str) -> WebhookStatus | None:
         event = self.journaled_event(event_id)

@@ -29,6 +29,16 @@ class SqlOutbox(_Repository):
         del record["id"], record["task"], record["params"], record["created_at"]
         self._update(t.outbox_jobs, job.id, record)
 
+    def replace(self, expected: OutboxJob, job: OutboxJob) -> bool:
+        record = mapping.OUTBOX.record(job)
+        del record["id"], record["task"], record["params"], record["created_at"]
+        was = {
+            _ID: expected.id,
+            _WAS_STATUS: str(expected.status),
+            _WAS_ATTEMPTS: expected.attempts,
+        }
+        return self._write(_REPLACE, {**record, **was}).rowcount == 1
+
     def get(self, job_id: str) -> OutboxJob:
         job = self.find(job_id)
         if job is None:
@@ -77,5 +87,13 @@ class SqlOutbox(_Repository):
         return int(row["n"]) if row is not None else 0
 
 
-# The job a worker starts and finishes: twice per job, built once.
+# The statements of a worker's every job, built once.
 _JOB_BY_ID = Prebuilt(select(*t.outbox_jobs.c).where(t.outbox_jobs.c.id == bindparam("id")))
+_ID, _WAS_STATUS, _WAS_ATTEMPTS = "_id", "_was_status", "_was_attempts"
+_REPLACE = Prebuilt(
+    update(t.outbox_jobs).where(
+        t.outbox_jobs.c.id == bindparam(_ID),
+        t.outbox_jobs.c.status == bindparam(_WAS_STATUS),
+        t.outbox_jobs.c.attempts == bindparam(_WAS_ATTEMPTS),
+    )
+)

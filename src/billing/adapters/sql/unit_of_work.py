@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from billing.adapters.sql_common.prebuilt import Prebuilt, Row
 from billing.domain.order import Order
 from billing.domain.webhook import SETTLED, WebhookEvent, WebhookStatus
+from billing.ports.unit_of_work import UnlockedOrderWrite
 
 from . import mapping, tables
 from .engine import AUTOCOMMIT
@@ -50,8 +51,9 @@ class SqlTransaction:
     transaction ends, with what the transaction learned of the orders it locked (forgotten
     then too: the locks end with it). The repositories' ``Transaction``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, autocommit: bool = False) -> None:
         self._engine = engine
+        self._autocommit = autocommit
         self.dialect_name = engine.dialect.name
         self.facts = LockedOrderFacts()
         self._connection: Connection | None = None
@@ -61,8 +63,10 @@ class SqlTransaction:
         if connection is None:
             with translated(connecting=True):
                 connection = self._engine.connect()
+                if self._autocommit:
+                    connection = connection.execution_options(isolation_level=AUTOCOMMIT)
                 try:
-                    connection.begin()  # BEGIN now: on SQLite, take the write lock
+                    connection.begin()  # BEGIN now (none in autocommit): on SQLite, the lock
                 except BaseException:
                     connection.close()
                     raise
@@ -104,13 +108,14 @@ class SqlUnitOfWork:
     outbox: SqlOutbox
     sent_messages: SqlSentMessages
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, autocommit: bool = False) -> None:
         self._engine = engine
+        self._autocommit = autocommit
         self._transaction: SqlTransaction | None = None
         self.committed = False
 
     def __enter__(self) -> Self:
-        transaction = SqlTransaction(self._engine)
+        transaction = SqlTransaction(self._engine, autocommit=self._autocommit)
         transaction.connection()  # connect and BEGIN now
         self._transaction = transaction
         self.committed = False
@@ -163,6 +168,8 @@ class SqlUnitOfWork:
             self.orders.forget_stored()
 
     def lock_order(self, order_id: str) -> Order:
+        if self._autocommit:
+            raise UnlockedOrderWrite("a unit of work in autocommit cannot lock an order")
         return self.orders.lock(order_id)
 
 
@@ -182,6 +189,11 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def autocommit(self) -> SqlUnitOfWork:
+        """Its connection in autocommit: no ``BEGIN`` (on SQLite no write lock), no
+        ``COMMIT``, each statement durable on its own."""
+        return SqlUnitOfWork(self.engine, autocommit=True)
 
     def remembered_status(self, event_id: str) -> WebhookStatus | None:
         return self._settled.get(event_id)
