@@ -102,6 +102,30 @@ def test_every_route_but_health_answers_503_while_disabled(method: str, path: st
     shop.container.unwire()
 
 
+@pytest.mark.parametrize("prefix", ["/shop/billing", ""])
+def test_billing_mounted_elsewhere_answers_503_on_every_route_but_health_while_disabled(
+    prefix: str,
+) -> None:
+    """In a host's app the host's own page is still served; at the root, every path is
+    billing's."""
+    disabled = attrs.evolve(SETTINGS, enabled=False, url_prefix=prefix)
+    app = host_app(disabled, prefix) if prefix else create_app(disabled)
+    client = app.test_client()
+    routes = [r for r in _routes(app, prefix) if not r[1].startswith("/static/")]
+    assert {path.removeprefix(prefix) for _, path in routes} == {
+        path.removeprefix("/billing") for _, path in ROUTES
+    }
+
+    for method, path in routes:
+        url = path.replace("{order_id}", "ord_1").replace("{document_id}", "doc_1")
+        answer = client.open(url.replace("{fmt}", "pdf"), method=method.upper(), json={})
+        expected = (200, None) if path == f"{prefix}/health/" else (503, "billing_disabled")
+        assert (answer.status_code, answer.json.get("code")) == expected, (method, path)
+    if prefix:
+        assert client.get("/").get_data(as_text=True) == "the host's page"
+    app.extensions["billing.container"].unwire()
+
+
 def test_health_is_served_while_disabled() -> None:
     shop = make_shop(attrs.evolve(SETTINGS, enabled=False))
 
