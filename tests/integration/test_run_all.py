@@ -1,7 +1,7 @@
 """``billing run-all`` against the real app on a loopback port: the sandbox provider, a SQLite
 file, inline invoice rendering, and the sandbox delivering its events to the app's own webhook
-endpoint over HTTP. Green as shipped, at ``/billing`` and mounted in a host's app at
-``/shop/billing``; red, naming the route, when one route is broken; and with
+endpoint over HTTP. Green as shipped, at ``/billing``, at the root and mounted in a host's
+app at ``/shop/billing``; red, naming the route, when one route is broken; and with
 ``BILLING_ENABLED=false`` no flow moves and every table keeps its rows (the README's rollback).
 """
 
@@ -145,6 +145,28 @@ def test_run_all_and_crawl_are_green_on_billing_mounted_in_a_host_under_its_pref
     assert "GET /shop/billing/openapi.json" in crawled
     assert missed_code == 1
     assert f"GET /billing/health/: 404: no billing at {live.base_url}/billing:" in missed
+
+
+def test_run_all_and_crawl_are_green_on_billing_served_at_the_root(
+    database_url: str, tmp_path: Path
+) -> None:
+    live = start(database_url, tmp_path / "media", url_prefix="")
+    document = f"{live.base_url}/openapi.json"  # how an operator names billing at the root
+    try:
+        code, output = billing("run-all", "--base-url", document, "--admin-token", ADMIN_TOKEN)
+        crawl_code, crawled = billing("crawl", "--base-url", document, "--admin-token", ADMIN_TOKEN)
+        missed_code, missed = billing("smoke", "--base-url", live.base_url)  # taken as /billing
+    finally:
+        live.stop()
+
+    assert (code, crawl_code) == (0, 0), output + crawled
+    assert "0 failed" in output
+    assert "order refunded" in output  # the sandbox delivered its events to /webhooks/…
+    assert "GET /orders/{order_id}" in output
+    assert "link /orders/" in output  # the smoke order's invoice links, at the root
+    assert "/billing/" not in output + crawled
+    assert missed_code == 1
+    assert "served at the root, its document's (http://host:8000/openapi.json)" in missed
 
 
 def test_one_broken_route_turns_run_all_red_and_names_it(live: LiveApp) -> None:

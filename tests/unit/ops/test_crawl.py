@@ -145,7 +145,8 @@ def test_without_a_document_the_crawl_fails_at_once() -> None:
     assert (only.name, only.ok) == ("GET /billing/openapi.json", False)
     assert only.detail == (
         "404: no billing at http://shop.test/billing: --base-url is billing's address as a "
-        "browser opens its storefront, its prefix included (e.g. http://host:8000/shop/billing/)"
+        "browser opens its storefront, its prefix included (e.g. http://host:8000/shop/billing/), "
+        "or, served at the root, its document's (http://host:8000/openapi.json)"
     )
 
 

@@ -42,7 +42,8 @@ def not_billing(client: httpx.Client) -> str:
     where = str(client.base_url).rstrip("/")
     return (
         f"no billing at {where}: --base-url is billing's address as a browser opens its "
-        "storefront, its prefix included (e.g. http://host:8000/shop/billing/)"
+        "storefront, its prefix included (e.g. http://host:8000/shop/billing/), or, "
+        "served at the root, its document's (http://host:8000/openapi.json)"
     )
 
 
