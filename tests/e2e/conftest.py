@@ -7,6 +7,7 @@ machine without it skips these tests with a visible reason; in CI its absence is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, sync_playwright
 from werkzeug.serving import make_server
 
 from billing import Billing
@@ -38,6 +39,23 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextlib.contextmanager
+def browser_page(chromium_path: str, width: int | None = None) -> Iterator[Page]:
+    """A page of a fresh headless Chromium, ``width`` px wide and 800 high (the browser's
+    default size without one), with the time a cold browser and a first PDF render on a busy
+    CI take; the browser is closed after."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(
+                viewport=None if width is None else {"width": width, "height": 800}
+            )
+            page.set_default_timeout(60_000)
+            yield page
+        finally:
+            browser.close()
 
 
 def policy_refusals(page: Page) -> list[str]:

@@ -7,9 +7,9 @@ The browser enforces the pages' Content-Security-Policy and sends its own ``Sec-
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, WIDTHS, assert_fits, policy_refusals
+from .conftest import ARTIFACTS, WIDTHS, assert_fits, browser_page, policy_refusals
 
 PAGES = ARTIFACTS.parent / "pages"  # test-artifacts/pages/, gitignored
 
@@ -18,10 +18,7 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
     live_app: str, chromium_path: str
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_default_timeout(60_000)  # a cold browser and first PDF render on a busy CI
+    with browser_page(chromium_path) as page:
         refused = policy_refusals(page)
 
         page.goto(f"{live_app}/billing/")
@@ -55,7 +52,6 @@ def test_a_guest_pays_with_a_test_card_and_opens_the_invoice(
         assert loaded == 2  # regular and bold
         page.screenshot(path=str(ARTIFACTS / "invoice-html.png"), full_page=True)
         assert refused == []
-        browser.close()
 
 
 def _fits(page: Page, name: str, width: int) -> None:
@@ -68,11 +64,7 @@ def test_each_page_fits_a_phone_and_a_desktop_and_speaks_to_the_shopper(
     live_app: str, chromium_path: str, width: int
 ) -> None:
     PAGES.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 800})
-        page.set_default_timeout(60_000)
-
+    with browser_page(chromium_path, width) as page:
         page.goto(f"{live_app}/billing/")
         _fits(page, "storefront", width)
         page.fill("#quantity-ebook-python", "2")
@@ -107,4 +99,3 @@ def test_each_page_fits_a_phone_and_a_desktop_and_speaks_to_the_shopper(
         _fits(page, "cancel", width)
         page.click("#back")
         page.wait_for_url(f"{live_app}/billing/")
-        browser.close()

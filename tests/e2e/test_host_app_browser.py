@@ -13,9 +13,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from .conftest import ARTIFACTS, CHROMIUM_ARGS, WIDTHS, assert_fits, policy_refusals
+from .conftest import ARTIFACTS, WIDTHS, assert_fits, browser_page, policy_refusals
 
 SHOTS = ARTIFACTS.parent / "host_app"  # test-artifacts/host_app/, gitignored
 SHOP = "/shop/billing"
@@ -39,10 +39,7 @@ def test_a_host_user_buys_sees_the_order_and_the_other_user_does_not(
     def fits(page: Page, name: str) -> None:
         assert_fits(page, SHOTS / f"{name}-{width}.png", width)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 800})
-        page.set_default_timeout(60_000)  # a cold browser on a busy CI
+    with browser_page(chromium_path, width) as page:
         refused = policy_refusals(page)
 
         page.goto(f"{host}/")
@@ -96,4 +93,3 @@ def test_a_host_user_buys_sees_the_order_and_the_other_user_does_not(
         fits(page, "success-other-user")
 
         assert refused == []
-        browser.close()

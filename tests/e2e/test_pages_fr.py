@@ -5,9 +5,10 @@ scroll; screenshots under ``test-artifacts/pages/fr-*.png``."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from .test_browser import CHROMIUM_ARGS, PAGES, WIDTHS, _fits
+from .conftest import WIDTHS, browser_page
+from .test_browser import PAGES, _fits
 
 EURO = "\N{NO-BREAK SPACE}€"
 
@@ -29,11 +30,7 @@ def test_each_page_speaks_french_at_a_phones_and_a_desktops_width(
     live_app: str, chromium_path: str, width: int
 ) -> None:
     PAGES.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": 800})
-        page.set_default_timeout(60_000)
-
+    with browser_page(chromium_path, width) as page:
         page.goto(f"{live_app}/billing/")
         _french(page, "storefront", width, "Boutique")
         expect(page.locator("table")).to_contain_text(EURO)
@@ -66,4 +63,3 @@ def test_each_page_speaks_french_at_a_phones_and_a_desktops_width(
         page.goto(f"{live_app}/billing/cancel/?order=cs_test_{'a1B2c3D4e5' * 6}")
         _french(page, "cancel", width, "Paiement annulé")
         expect(page.locator("#back")).to_have_text("Retour à la boutique")
-        browser.close()
