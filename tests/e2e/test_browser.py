@@ -59,6 +59,13 @@ def _fits(page: Page, name: str, width: int) -> None:
     assert_fits(page, PAGES / f"{name}-{width}.png", width)
 
 
+def _lines_of_each_test_card(page: Page) -> list[int]:
+    """On how many lines the sandbox page draws each test card number (one: not wrapped)."""
+    numbers = page.locator("#test-cards .card-number")
+    lines: list[int] = numbers.evaluate_all("spans => spans.map(s => s.getClientRects().length)")
+    return lines
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_each_page_fits_a_phone_and_a_desktop_and_speaks_to_the_shopper(
     live_app: str, chromium_path: str, width: int
@@ -74,6 +81,7 @@ def test_each_page_fits_a_phone_and_a_desktop_and_speaks_to_the_shopper(
         page.wait_for_url("**/billing/sandbox/checkout/**")
         expect(page.locator("#payment-status")).to_have_text("Awaiting payment")
         _fits(page, "sandbox", width)
+        assert _lines_of_each_test_card(page) == [1, 1, 1, 1]
         hosted = page.url
         page.fill("#card", "4000 0025 0000 3155")
         page.click("#submit")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import WIDTHS, browser_page
-from .test_browser import PAGES, _fits
+from .test_browser import PAGES, _fits, _lines_of_each_test_card
 
 EURO = "\N{NO-BREAK SPACE}€"
 
@@ -47,6 +47,7 @@ def test_each_page_speaks_french_at_a_phones_and_a_desktops_width(
         expect(page.locator("#payment-status")).to_have_text("En attente de paiement")
         expect(page.locator("h1")).to_contain_text(EURO)
         _fits(page, "fr-sandbox", width)
+        assert _lines_of_each_test_card(page) == [1, 1, 1, 1]
         page.fill("#card", "4000 0025 0000 3155")
         page.click("#submit")
         page.click("#fail-authentication")
