@@ -23,7 +23,13 @@ from datetime import timedelta
 import attrs
 
 from billing.domain.errors import BillingError
-from billing.domain.outbox import DEFAULT_POLICY, OutboxJob, OutboxStatus, RetryPolicy
+from billing.domain.outbox import (
+    DEFAULT_POLICY,
+    OutboxJob,
+    OutboxJobNotFound,
+    OutboxStatus,
+    RetryPolicy,
+)
 from billing.ports.clock import Clock
 from billing.ports.tasks import JobPublisher
 from billing.ports.unit_of_work import UnitOfWorkFactory
@@ -117,41 +123,47 @@ class JobService:
     @retry_on_conflict
     def _start(self, job_id: str) -> OutboxJob | None:
         """Count the attempt, durably before the handler runs (a runner that dies mid-job
-        used one): the job as it is now, started if it could be. Outside a transaction: one
-        read, one compare-and-set, read again only when another runner moved the job."""
-        with self._uow_factory.autocommit() as uow:
-            for _ in range(_REPLACE_TRIES):
-                stored = uow.outbox.find(job_id)
-                if stored is None:
-                    log.warning("job %s not found", job_id)
-                    return None
-                if not stored.waiting:
-                    return stored  # done or dead already
-                started = attrs.evolve(stored)
-                started.start(self._clock.now(), self._policy)  # or dead: attempts used up
-                if uow.outbox.replace(stored, started):
-                    return started
-        raise JobKeptMoving(f"job {job_id} changed under {_REPLACE_TRIES} starts", job_id=job_id)
+        used one): the job as it is now, started if it could be (None: no such job)."""
+        job = self._step(job_id, lambda job: job.start(self._clock.now(), self._policy))
+        if job is None:
+            log.warning("job %s not found", job_id)
+        return job
 
     @retry_on_conflict
     def _finish(self, started: OutboxJob, error: str | None) -> OutboxStatus:
-        """Record the outcome of the run that ``started`` the job, in one compare-and-set
-        when nothing moved the job since (the usual case: no read); otherwise from the job as
-        it is then (another run may have finished it)."""
+        """Record the outcome of the run that ``started`` the job: tried first on the job as
+        this run left it (the usual case: no read), else on the job as it is then (another
+        run may have finished it)."""
+
+        def record(job: OutboxJob) -> None:
+            if error is None:
+                job.succeed(self._clock.now())
+            else:
+                job.fail(error, self._clock.now(), self._policy)
+
+        job = self._step(started.id, record, seen=started)
+        if job is None:
+            raise OutboxJobNotFound(f"no job {started.id}", job_id=started.id)
+        return job.status
+
+    def _step(
+        self, job_id: str, step: Callable[[OutboxJob], object], seen: OutboxJob | None = None
+    ) -> OutboxJob | None:
+        """Apply ``step`` to the job and store the result with a compare-and-set outside any
+        transaction, starting from ``seen`` (else from a read); a job another run moved
+        meanwhile is read again and stepped again. The job after the step (None: no such
+        job); nothing is written when the step changes nothing (a job done or dead)."""
         with self._uow_factory.autocommit() as uow:
-            stored = started
+            stored = seen
             for _ in range(_REPLACE_TRIES):
-                finished = attrs.evolve(stored)
-                if error is None:
-                    finished.succeed(self._clock.now())
-                else:
-                    finished.fail(error, self._clock.now(), self._policy)
-                if finished == stored or uow.outbox.replace(stored, finished):
-                    return finished.status
-                stored = uow.outbox.get(started.id)
-        raise JobKeptMoving(
-            f"job {started.id} changed under {_REPLACE_TRIES} finishes", job_id=started.id
-        )
+                if stored is None and (stored := uow.outbox.find(job_id)) is None:
+                    return None
+                stepped = attrs.evolve(stored)
+                step(stepped)
+                if stepped == stored or uow.outbox.replace(stored, stepped):
+                    return stepped
+                stored = None
+        raise JobKeptMoving(f"job {job_id} changed under {_REPLACE_TRIES} tries", job_id=job_id)
 
 
 @attrs.define
