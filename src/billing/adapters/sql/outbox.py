@@ -25,13 +25,10 @@ class SqlOutbox(_Repository):
         self._insert(t.outbox_jobs, [mapping.OUTBOX.record(job)])
 
     def save(self, job: OutboxJob) -> None:
-        record = mapping.OUTBOX.record(job)
-        del record["id"], record["task"], record["params"], record["created_at"]
-        self._update(t.outbox_jobs, job.id, record)
+        self._update(t.outbox_jobs, job.id, _state_record(job))
 
     def replace(self, expected: OutboxJob, job: OutboxJob) -> bool:
-        record = mapping.OUTBOX.record(job)
-        del record["id"], record["task"], record["params"], record["created_at"]
+        record = _state_record(job)
         was = {
             _ID: expected.id,
             _WAS_STATUS: str(expected.status),
@@ -85,6 +82,13 @@ class SqlOutbox(_Repository):
         c = t.outbox_jobs.c
         row = self._one(select(func.count().label("n")).where(c.status == str(status)))
         return int(row["n"]) if row is not None else 0
+
+
+def _state_record(job: OutboxJob) -> dict[str, object]:
+    """The columns a job's steps change (not what it was created with)."""
+    record = mapping.OUTBOX.record(job)
+    del record["id"], record["task"], record["params"], record["created_at"]
+    return record
 
 
 # The statements of a worker's every job, built once.

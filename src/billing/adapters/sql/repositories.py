@@ -312,18 +312,16 @@ class SqlOrders(_Repository):
         snapshot of its own that sees what the lock's previous holder committed (in one
         statement with the lock, the snapshot would predate what it waited for). Under the
         lock it also learns what ``LockedOrderFacts`` keeps."""
-        if not locked:
-            row = self._one(_PARTS_OF_ONE_ORDER, {_VALUE: order_id})
-        else:
-            row = self._one(_PARTS_OF_LOCKED_ORDER, {_VALUE: order_id})
-            assert row is not None
+        statement = _PARTS_OF_LOCKED_ORDER if locked else _PARTS_OF_ONE_ORDER
+        row = self._one(statement, {_VALUE: order_id})
+        assert row is not None
+        if locked:
             self._facts.learned(
                 order_id,
                 has_entitlements=row["has_entitlements"],
                 has_parked_events=row["has_parked_events"],
                 documents=[(kind, refund, dispute) for kind, refund, dispute in row["documents"]],
             )
-        assert row is not None
         transitions: list[Row] = [{**tr, "at": _utc(tr["at"])} for tr in row["transitions"]]
         return {order_id: row["items"]}, {order_id: transitions}
 
