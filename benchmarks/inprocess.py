@@ -244,29 +244,21 @@ def check(url: str, args: argparse.Namespace, orders: list[Any], floor: Any) -> 
 
 def _queued_jobs(url: str) -> list[str]:
     """The ids of the outbox's ``process_webhook_event`` jobs, in the order they were queued."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT id FROM billing_outbox_jobs WHERE task = 'process_webhook_event'"
-                    " ORDER BY created_at, id"
-                )
+    with run.connected(url) as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id FROM billing_outbox_jobs WHERE task = 'process_webhook_event'"
+                " ORDER BY created_at, id"
             )
-            return [row.id for row in rows]
-    finally:
-        engine.dispose()
+        )
+        return [row.id for row in rows]
 
 
 def _journaled(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return int(
-                connection.execute(text("SELECT count(*) FROM billing_webhook_events")).scalar_one()
-            )
-    finally:
-        engine.dispose()
+    with run.connected(url) as connection:
+        return int(
+            connection.execute(text("SELECT count(*) FROM billing_webhook_events")).scalar_one()
+        )
 
 
 def by_package(stats: Any) -> str:

@@ -53,6 +53,7 @@ from typing import Any
 
 import stripe
 from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.engine import Connection
 
 from billing.adapters.sql import (
     SqlUnitOfWorkFactory,
@@ -704,24 +705,31 @@ def row_from(name: str, storage: str, result: dict[str, Any]) -> Row:
 # -- checks -------------------------------------------------------------------------------------
 
 
-def check_paid(url: str, order_ids: Sequence[str]) -> None:
-    """Every order is PAID and has exactly one invoice, numbers all distinct."""
+@contextlib.contextmanager
+def connected(url: str) -> Iterator[Connection]:
+    """A connection to the bench database for one check, its engine disposed after."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            statuses = dict(
-                connection.execute(
-                    select(t.orders.c.id, t.orders.c.status).where(t.orders.c.id.in_(order_ids))
-                ).all()
-            )
-            invoices = connection.execute(
-                select(t.invoice_artifacts.c.order_id, t.invoice_artifacts.c.number).where(
-                    t.invoice_artifacts.c.order_id.in_(order_ids),
-                    t.invoice_artifacts.c.kind == "invoice",
-                )
-            ).all()
+            yield connection
     finally:
         engine.dispose()
+
+
+def check_paid(url: str, order_ids: Sequence[str]) -> None:
+    """Every order is PAID and has exactly one invoice, numbers all distinct."""
+    with connected(url) as connection:
+        statuses = dict(
+            connection.execute(
+                select(t.orders.c.id, t.orders.c.status).where(t.orders.c.id.in_(order_ids))
+            ).all()
+        )
+        invoices = connection.execute(
+            select(t.invoice_artifacts.c.order_id, t.invoice_artifacts.c.number).where(
+                t.invoice_artifacts.c.order_id.in_(order_ids),
+                t.invoice_artifacts.c.kind == "invoice",
+            )
+        ).all()
     unpaid = [oid for oid in order_ids if statuses.get(oid) != "paid"]
     if unpaid:
         raise BenchFailure(f"{len(unpaid)} order(s) not paid, e.g. {unpaid[:3]}")
@@ -736,47 +744,39 @@ def check_paid(url: str, order_ids: Sequence[str]) -> None:
 
 def order_footprint(url: str, order_id: str) -> tuple[Any, ...]:
     """What a processing of an order's event changes: counted, to compare before and after."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
+    with connected(url) as connection:
 
-            def count(table: Any) -> int:
-                return int(
-                    connection.execute(
-                        select(func.count()).where(table.c.order_id == order_id)
-                    ).scalar_one()
-                )
-
-            event = connection.execute(
-                select(t.webhook_events.c.status, t.webhook_events.c.attempts).where(
-                    t.webhook_events.c.id == f"evt_{order_id}"
-                )
-            ).one()
-            return (
-                tuple(event),
-                count(t.order_transitions),
-                count(t.entitlements),
-                count(t.invoice_artifacts),
+        def count(table: Any) -> int:
+            return int(
+                connection.execute(
+                    select(func.count()).where(table.c.order_id == order_id)
+                ).scalar_one()
             )
-    finally:
-        engine.dispose()
+
+        event = connection.execute(
+            select(t.webhook_events.c.status, t.webhook_events.c.attempts).where(
+                t.webhook_events.c.id == f"evt_{order_id}"
+            )
+        ).one()
+        return (
+            tuple(event),
+            count(t.order_transitions),
+            count(t.entitlements),
+            count(t.invoice_artifacts),
+        )
 
 
 def check_checkouts(url: str, expected: int, prefix_count: int) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            pending = connection.execute(
-                select(func.count()).where(
-                    t.orders.c.customer_email.like("guest%"),
-                    t.orders.c.status == "pending_payment",
-                    t.orders.c.provider_payment_id.is_not(None),
-                )
-            ).scalar_one()
-            attempts = connection.execute(select(func.count()).select_from(t.payment_attempts))
-            attempts_n = attempts.scalar_one()
-    finally:
-        engine.dispose()
+    with connected(url) as connection:
+        pending = connection.execute(
+            select(func.count()).where(
+                t.orders.c.customer_email.like("guest%"),
+                t.orders.c.status == "pending_payment",
+                t.orders.c.provider_payment_id.is_not(None),
+            )
+        ).scalar_one()
+        attempts = connection.execute(select(func.count()).select_from(t.payment_attempts))
+        attempts_n = attempts.scalar_one()
     if pending != expected or attempts_n != expected + prefix_count:
         raise BenchFailure(
             f"checkout: {expected} orders answered 201, {pending} pending with a payment, "
@@ -946,17 +946,13 @@ def run_growth(url: str, stored: int, workdir: Path, args: argparse.Namespace) -
 
 def table_scans(url: str) -> dict[str, tuple[int, int]]:
     """Per billing table: (sequential scans, index scans) so far (``pg_stat_user_tables``)."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                text(
-                    "SELECT relname, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables"
-                    " WHERE relname LIKE 'billing_%'"
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    with connected(url) as connection:
+        rows = connection.execute(
+            text(
+                "SELECT relname, seq_scan, coalesce(idx_scan, 0) FROM pg_stat_user_tables"
+                " WHERE relname LIKE 'billing_%'"
+            )
+        ).all()
     return {name: (seq, idx) for name, seq, idx in rows}
 
 
@@ -1046,15 +1042,11 @@ def run_async_scenario(
 
 
 def count_paid(url: str, order_ids: Sequence[str]) -> int:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            query = select(func.count()).where(
-                t.orders.c.id.in_(order_ids), t.orders.c.status == "paid"
-            )
-            return int(connection.execute(query).scalar_one())
-    finally:
-        engine.dispose()
+    with connected(url) as connection:
+        query = select(func.count()).where(
+            t.orders.c.id.in_(order_ids), t.orders.c.status == "paid"
+        )
+        return int(connection.execute(query).scalar_one())
 
 
 def run_render(count: int) -> Row:
